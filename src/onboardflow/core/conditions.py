@@ -1,0 +1,134 @@
+"""Conditions: CEL expressions over `customer`, `event` and `trigger`, compiled once per journey version.
+
+Evaluation hands the CEL runtime only the fields an expression reads, because converting a whole
+profile into CEL values costs more than evaluating the expression itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import cel
+
+VARIABLES = ("customer", "event", "trigger")
+MACROS = ("all", "exists", "exists_one", "map", "filter")
+
+_STRING = re.compile(r"""(?:[rRbB]{0,2})("(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*')""")
+_TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\S")
+_POSITION = re.compile(r"<input>:(\d+):(\d+):\s*(.*?)(?:\n|$)")
+_MACRO_BINDING = re.compile(r"\.(?:%s)\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*," % "|".join(MACROS))
+
+
+class ConditionError(ValueError):
+    """A condition that does not compile, or reads a variable that does not exist."""
+
+    def __init__(self, message: str, *, column: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.column = column
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """One compiled CEL expression and the variable paths it reads."""
+
+    source: str
+    program: Any = field(repr=False, compare=False)
+    paths: Mapping[str, tuple[tuple[str, ...], ...] | None] = field(repr=False, compare=False)
+
+    def evaluate(self, scope: Mapping[str, Any]) -> bool:
+        """True when the expression holds; a missing field or a type mismatch counts as false."""
+        variables = {name: project(scope.get(name), paths) for name, paths in self.paths.items()}
+        try:
+            return self.program.execute(variables) is True
+        except (KeyError, TypeError, ValueError, RuntimeError):
+            return False
+
+
+def compile_condition(source: str, *, variables: tuple[str, ...] = VARIABLES) -> Condition:
+    """Compile `source`, or raise ConditionError saying where and what is wrong."""
+    if not isinstance(source, str) or not source.strip():
+        raise ConditionError("a condition must be a non-empty CEL expression, e.g. customer.orders_count == 1")
+    try:
+        program = cel.compile(source)
+    except (ValueError, RuntimeError) as error:
+        raise _syntax_error(source, str(error)) from None
+    bound = set(_MACRO_BINDING.findall(source))
+    unknown = sorted(set(program.variables()) - set(variables) - bound)
+    if unknown:
+        name = unknown[0]
+        raise ConditionError(
+            f"unknown variable {name!r} at column {_column_of(source, name)}: "
+            f"conditions can read {', '.join(variables)}",
+            column=_column_of(source, name),
+        )
+    return Condition(source=source, program=program, paths=referenced_paths(source, variables))
+
+
+def _syntax_error(source: str, text: str) -> ConditionError:
+    match = _POSITION.search(text)
+    if not match:
+        return ConditionError(f"CEL syntax error in {source!r}: {text}")
+    column = int(match.group(2))  # CEL counts columns from 1
+    detail = match.group(3).replace("Syntax error: ", "")
+    return ConditionError(f"CEL syntax error at column {column} of {source!r}: {detail}", column=column)
+
+
+def _column_of(source: str, name: str) -> int:
+    match = re.search(rf"(?<![A-Za-z0-9_.]){re.escape(name)}(?![A-Za-z0-9_])", source)
+    return match.start() + 1 if match else 1
+
+
+def referenced_paths(source: str, roots: tuple[str, ...]) -> dict[str, tuple[tuple[str, ...], ...] | None]:
+    """Map each root variable to the dotted field paths the expression reads (None: the whole value)."""
+    tokens = _TOKEN.findall(_STRING.sub('""', source))
+    paths: dict[str, set[tuple[str, ...]] | None] = {}
+    for index, token in enumerate(tokens):
+        preceded_by_dot = index > 0 and tokens[index - 1] == "."
+        if token not in roots or preceded_by_dot:
+            continue
+        chain, whole = _chain_after(tokens, index)
+        if whole or not chain:
+            paths[token] = None
+        elif paths.get(token, set()) is not None:
+            paths.setdefault(token, set()).add(chain)  # type: ignore[union-attr]
+    return {root: (None if found is None else tuple(sorted(found))) for root, found in paths.items()}
+
+
+def _chain_after(tokens: list[str], index: int) -> tuple[tuple[str, ...], bool]:
+    """The identifiers that follow tokens[index] as `.a.b`, stopping before a method call."""
+    chain: list[str] = []
+    position = index + 1
+    while position + 1 < len(tokens) and tokens[position] == "." and tokens[position + 1].isidentifier():
+        if position + 2 < len(tokens) and tokens[position + 2] == "(":
+            break
+        chain.append(tokens[position + 1])
+        position += 2
+    whole = position < len(tokens) and tokens[position] == "[" and not chain
+    return tuple(chain), whole
+
+
+def project(value: Any, paths: tuple[tuple[str, ...], ...] | None) -> Any:
+    """The part of `value` that `paths` reach; missing fields stay missing so `has()` still works."""
+    if paths is None or not isinstance(value, Mapping):
+        return value
+    out: dict[str, Any] = {}
+    for path in paths:
+        _copy_path(value, out, path)
+    return out
+
+
+def _copy_path(source: Mapping[str, Any], target: dict[str, Any], path: tuple[str, ...]) -> None:
+    head, rest = path[0], path[1:]
+    if head not in source:
+        return
+    child = source[head]
+    if not rest or not isinstance(child, Mapping):
+        target[head] = child
+        return
+    if head in target and not isinstance(target[head], dict):
+        return
+    _copy_path(child, target.setdefault(head, {}), rest)

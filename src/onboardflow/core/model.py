@@ -1,0 +1,132 @@
+"""The records the engine works on: events, customer profiles, enrollments, and what they show to conditions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+ORDER_COMPLETED = "Order Completed"
+PROFILE_FIELDS = ("email", "phone", "locale", "timezone", "country")
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something a customer did or that happened to them; the same id twice is one event."""
+
+    id: str
+    name: str
+    customer_id: str
+    at: datetime
+    properties: dict[str, Any] = field(default_factory=dict)
+    customer: dict[str, Any] | None = None
+
+    def scope(self) -> dict[str, Any]:
+        """What conditions and templates see as `event` or `trigger`: properties beside name and at."""
+        return {**self.properties, "id": self.id, "name": self.name, "at": self.at}
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """A profile: contact fields, traits, consent, and aggregates of the customer's orders."""
+
+    id: str
+    email: str | None = None
+    phone: str | None = None
+    locale: str | None = None
+    timezone: str | None = None
+    country: str | None = None
+    traits: dict[str, Any] = field(default_factory=dict)
+    consent: dict[str, Any] = field(default_factory=dict)
+    orders_count: int = 0
+    total_spent: float = 0.0
+    first_order_at: datetime | None = None
+    last_order_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def scope(self) -> dict[str, Any]:
+        """What conditions see as `customer`: traits flattened, with profile fields and aggregates on top."""
+        return {
+            **self.traits,
+            "id": self.id,
+            "email": self.email,
+            "phone": self.phone,
+            "locale": self.locale,
+            "timezone": self.timezone,
+            "country": self.country,
+            "traits": self.traits,
+            "consent": self.consent,
+            "orders_count": self.orders_count,
+            "total_spent": self.total_spent,
+            "first_order_at": self.first_order_at,
+            "last_order_at": self.last_order_at,
+        }
+
+
+def apply_event(customer: Customer, event: Event) -> Customer:
+    """The profile after `event`: its inline identify block merged, order aggregates counted."""
+    changes: dict[str, Any] = {"updated_at": event.at}
+    block = event.customer
+    if block:
+        changes.update({name: block[name] for name in PROFILE_FIELDS if block.get(name) is not None})
+        if block.get("traits"):
+            changes["traits"] = {**customer.traits, **block["traits"]}
+        if block.get("consent"):
+            changes["consent"] = {**customer.consent, **block["consent"]}
+    if event.name == ORDER_COMPLETED:
+        changes.update(_order_aggregates(customer, event))
+    return replace(customer, **changes)
+
+
+def _order_aggregates(customer: Customer, event: Event) -> dict[str, Any]:
+    total = event.properties.get("total", 0) or 0
+    first = customer.first_order_at
+    last = customer.last_order_at
+    return {
+        "orders_count": customer.orders_count + 1,
+        "total_spent": round(customer.total_spent + float(total), 2),
+        "first_order_at": event.at if first is None or event.at < first else first,
+        "last_order_at": event.at if last is None or event.at > last else last,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """What an enrollment waits for: a timer (`wait`), or an event with an optional timeout (`wait_for`)."""
+
+    step_id: str
+    timer_id: str | None = None
+    until: datetime | None = None
+    event: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """One step an enrollment went through, and when."""
+
+    step_id: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Enrollment:
+    """One customer's walk through one journey version."""
+
+    id: str
+    journey_id: str
+    version: int
+    customer_id: str
+    trigger: dict[str, Any]
+    started_at: datetime
+    step_id: str | None = None
+    waiting: Waiting | None = None
+    status: str = "active"
+    exit_reason: str | None = None
+    ended_at: datetime | None = None
+    goal_reached_at: datetime | None = None
+    seq: int = 0
+    history: tuple[Visit, ...] = ()
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"

@@ -1,0 +1,293 @@
+"""Reading a journey document and reporting every problem in it with file, line, step id and field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from onboardflow.core.conditions import ConditionError, compile_condition
+from onboardflow.core.journey import Branch, Exit, Journey, Step, Wait, WaitFor, step_kind
+from onboardflow.core.version import JourneyVersion, compile_version, condition_sources
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a journey, said so that a person can find and fix it."""
+
+    source: str
+    message: str
+    line: int | None = None
+    step_id: str | None = None
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line else self.source
+        parts = [where]
+        if self.step_id:
+            parts.append(f"step {self.step_id!r}")
+        if self.field:
+            parts.append(f"field {self.field}")
+        return f"{': '.join(parts)}: {self.message}"
+
+
+class JourneyInvalid(ValueError):
+    """A journey document with problems; `problems` lists every one found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("\n".join(str(problem) for problem in problems))
+        self.problems = problems
+
+
+def load_journey(text: str, *, source: str = "<journey>", version: int = 1) -> JourneyVersion:
+    """Read a YAML or JSON journey, check it whole, and compile it; raise JourneyInvalid listing all problems."""
+    document, lines = _parse(text, source)
+    return check_document(document, source=source, lines=lines, version=version)
+
+
+def check_document(
+    document: Any, *, source: str = "<journey>", lines: dict[Path, int] | None = None, version: int = 1
+) -> JourneyVersion:
+    """Check an already-parsed journey document (from the API, say) and compile it."""
+    lines = lines or {}
+    if not isinstance(document, dict):
+        raise JourneyInvalid([Problem(source, "a journey is a mapping with id, name, owner, trigger and steps", 1)])
+    try:
+        journey = Journey.model_validate(document)
+    except ValidationError as error:
+        problems = [*_schema_problems(error, document, source, lines), *_raw_condition_problems(document, source, lines)]
+        raise JourneyInvalid(problems) from None
+    problems = [*_condition_problems(journey, source, lines, document), *_graph_problems(journey, source, lines)]
+    if problems:
+        raise JourneyInvalid(problems)
+    return compile_version(journey, version)
+
+
+def _parse(text: str, source: str) -> tuple[Any, dict[Path, int]]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        detail = getattr(error, "problem", None) or str(error)
+        raise JourneyInvalid([Problem(source, f"not valid YAML: {detail}", line)]) from None
+    lines: dict[Path, int] = {}
+    if node is not None:
+        _index_lines(node, (), lines)
+    return document, lines
+
+
+def _index_lines(node: yaml.Node, path: Path, lines: dict[Path, int]) -> None:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            child = (*path, str(key.value))
+            lines[child] = key.start_mark.line + 1
+            _index_lines(value, child, lines)
+            lines[child] = key.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _index_lines(item, (*path, index), lines)
+
+
+def _line_of(lines: dict[Path, int], path: Path) -> int | None:
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path[:-1]
+    return lines.get(())
+
+
+def _step_path(journey: Journey, step_id: str, *rest: str | int) -> Path:
+    index = next(i for i, step in enumerate(journey.steps) if step.id == step_id)
+    return ("steps", index, *rest)
+
+
+def _schema_problems(error: ValidationError, document: dict, source: str, lines: dict) -> Iterator[Problem]:
+    for item in error.errors():
+        path = _strip_tags(tuple(item["loc"]), document)
+        step_id = _step_id_at(document, path)
+        field = _field_name(path)
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = f"unknown field {path[-1]!r}: remove it or check its spelling"
+        yield Problem(source, message, _line_of(lines, path), step_id, field)
+
+
+def _strip_tags(path: Path, document: dict) -> Path:
+    """Drop the union tag pydantic puts after a step's index (`steps.0.send.send.channel`)."""
+    if len(path) > 2 and path[0] == "steps" and isinstance(path[1], int):
+        steps = document.get("steps")
+        raw = steps[path[1]] if isinstance(steps, list) and path[1] < len(steps) else None
+        if path[2] == step_kind(raw):
+            return (*path[:2], *path[3:])
+    return path
+
+
+def _step_id_at(document: dict, path: Path) -> str | None:
+    if len(path) > 1 and path[0] == "steps" and isinstance(path[1], int):
+        steps = document.get("steps")
+        if isinstance(steps, list) and path[1] < len(steps) and isinstance(steps[path[1]], dict):
+            found = steps[path[1]].get("id")
+            return str(found) if found is not None else f"#{path[1] + 1}"
+    return None
+
+
+def _field_name(path: Path) -> str | None:
+    rest = path[2:] if path[:1] == ("steps",) and len(path) > 1 else path
+    text = ".".join(str(part) for part in rest)
+    return text or None
+
+
+def _condition_problems(journey: Journey, source: str, lines: dict, document: dict) -> Iterator[Problem]:
+    for location, expression in condition_sources(journey).items():
+        try:
+            compile_condition(expression)
+        except ConditionError as error:
+            parts = location.split(".")
+            step_id = parts[1] if parts[0] == "steps" else None
+            path = _step_path(journey, step_id, *_as_path(parts[2:])) if step_id else tuple(_as_path(parts))
+            field = ".".join(parts[2:] if step_id else parts)
+            yield Problem(source, error.message, _line_of(lines, path), step_id, field)
+
+
+def _raw_condition_problems(document: dict, source: str, lines: dict) -> Iterator[Problem]:
+    """Check the CEL of a document that failed its schema, so one run reports both kinds of problem."""
+    for path, expression in _raw_conditions(document):
+        if not isinstance(expression, str):
+            continue
+        try:
+            compile_condition(expression)
+        except ConditionError as error:
+            step_id = _step_id_at(document, path)
+            yield Problem(source, error.message, _line_of(lines, path), step_id, _field_name(path))
+
+
+def _raw_conditions(document: dict) -> Iterator[tuple[Path, Any]]:
+    def get(value: Any, key: str) -> Any:
+        return value.get(key) if isinstance(value, dict) else None
+
+    for key in ("trigger", "goal"):
+        if get(get(document, key), "where") is not None:
+            yield (key, "where"), document[key]["where"]
+    if document.get("audience") is not None:
+        yield ("audience",), document["audience"]
+    for index, rule in enumerate(document.get("exit_when") or []):
+        if get(rule, "where") is not None:
+            yield ("exit_when", index, "where"), rule["where"]
+    steps = document.get("steps")
+    for index, step in enumerate(steps if isinstance(steps, list) else []):
+        if get(get(step, "wait_for"), "where") is not None:
+            yield ("steps", index, "wait_for", "where"), step["wait_for"]["where"]
+        branch = get(step, "branch")
+        for arm_index, arm in enumerate(branch if isinstance(branch, list) else []):
+            if get(arm, "when") is not None:
+                yield ("steps", index, "branch", arm_index, "when"), arm["when"]
+
+
+def _as_path(parts: list[str]) -> list[str | int]:
+    return [int(part) if part.isdigit() else part for part in parts]
+
+
+def edges(journey: Journey) -> dict[str, list[tuple[str, str]]]:
+    """Each step's ways out, as (field, target step id); a step with none ends the journey."""
+    ids = [step.id for step in journey.steps]
+    following = dict(zip(ids, [*ids[1:], None], strict=True))
+    out: dict[str, list[tuple[str, str]]] = {}
+    for step in journey.steps:
+        out[step.id] = [(field, target) for field, target in _exits_of(step, following[step.id]) if target]
+    return out
+
+
+def _exits_of(step: Step, following: str | None) -> Iterator[tuple[str, str | None]]:
+    if isinstance(step, Exit):
+        return
+    if isinstance(step, Branch):
+        for index, arm in enumerate(step.branch):
+            yield f"branch.{index}.goto", arm.goto
+        yield ("default", step.default) if step.default else ("(next step)", following)
+        return
+    goto = getattr(step, "goto", None)
+    yield ("goto", goto) if goto else ("(next step)", following)
+    if isinstance(step, WaitFor) and step.on_timeout:
+        yield "on_timeout", step.on_timeout
+
+
+def _graph_problems(journey: Journey, source: str, lines: dict) -> Iterator[Problem]:
+    seen: dict[str, int] = {}
+    for index, step in enumerate(journey.steps):
+        if step.id in seen:
+            yield Problem(source, f"duplicate step id {step.id!r}: step ids must be unique",
+                          _line_of(lines, ("steps", index, "id")), step.id, "id")
+        seen.setdefault(step.id, index)
+        if isinstance(step, WaitFor) and step.wait_for.timeout is None:
+            yield Problem(source, "wait_for needs a timeout, e.g. timeout: 10d, so nobody waits forever",
+                          _line_of(lines, ("steps", index, "wait_for")), step.id, "wait_for.timeout")
+    if len(seen) < len(journey.steps):
+        return  # with two steps of one id, where a goto leads is unknowable: fix the ids first
+    graph = edges(journey)
+    yield from _missing_targets(journey, graph, source, lines, seen)
+    yield from _unreachable(journey, graph, source, lines, seen)
+    yield from _loops_without_wait(journey, graph, source, lines, seen)
+
+
+def _missing_targets(journey, graph, source, lines, seen) -> Iterator[Problem]:
+    known = ", ".join(seen)
+    for step in journey.steps:
+        for field, target in graph[step.id]:
+            if target not in seen:
+                path = ("steps", seen[step.id], *_as_path(field.split(".")))
+                yield Problem(source, f"goes to step {target!r}, which does not exist; steps are: {known}",
+                              _line_of(lines, path), step.id, field)
+
+
+def _unreachable(journey, graph, source, lines, seen) -> Iterator[Problem]:
+    reached = _reachable(journey.steps[0].id, graph)
+    for step in journey.steps:
+        if step.id not in reached:
+            yield Problem(source, "no step leads here: add a goto to it, or remove the step",
+                          _line_of(lines, ("steps", seen[step.id])), step.id, None)
+
+
+def _reachable(first: str, graph: dict[str, list[tuple[str, str]]]) -> set[str]:
+    reached, frontier = {first}, [first]
+    while frontier:
+        for _, target in graph.get(frontier.pop(), []):
+            if target in graph and target not in reached:
+                reached.add(target)
+                frontier.append(target)
+    return reached
+
+
+def _loops_without_wait(journey, graph, source, lines, seen) -> Iterator[Problem]:
+    """A cycle through steps that never wait would run forever within one stimulus."""
+    kinds = {step.id: step for step in journey.steps}
+    instant = {sid for sid, step in kinds.items() if not isinstance(step, Wait | WaitFor)}
+    reported: set[frozenset[str]] = set()
+    for start in instant:
+        cycle = _cycle_through(start, graph, instant)
+        if cycle and frozenset(cycle) not in reported:
+            reported.add(frozenset(cycle))
+            path = " -> ".join([*cycle, cycle[0]])
+            yield Problem(source, f"loop with no wait in it: {path}; add a wait or wait_for to the loop",
+                          _line_of(lines, ("steps", seen[cycle[0]])), cycle[0], None)
+
+
+def _cycle_through(start: str, graph: dict, instant: set[str]) -> list[str] | None:
+    stack: list[tuple[str, list[str]]] = [(start, [start])]
+    visited: set[str] = set()
+    while stack:
+        node, path = stack.pop()
+        for _, target in graph.get(node, []):
+            if target == start:
+                return path
+            if target in instant and target not in visited:
+                visited.add(target)
+                stack.append((target, [*path, target]))
+    return None
