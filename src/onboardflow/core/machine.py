@@ -36,24 +36,34 @@ def scope_for(customer: Customer, trigger: dict[str, Any], event: Event | None) 
 
 
 def admits(
-    version: JourneyVersion, *, customer: Customer, event: Event, previous: Enrollment | None, now: datetime
+    version: JourneyVersion,
+    *,
+    customer: Customer,
+    event: Event,
+    last_started_at: datetime | None,
+    is_active: bool,
+    now: datetime,
 ) -> bool:
-    """Whether `event` starts an enrollment: trigger and audience match, and re-entry allows it."""
+    """Whether `event` starts an enrollment: trigger and audience match, and re-entry allows it.
+
+    `last_started_at` is when the customer last entered this journey (None: never), `is_active`
+    whether that enrollment is still running.
+    """
     journey = version.journey
-    if event.name != journey.trigger.event or not may_reenter(version, previous, now):
+    if event.name != journey.trigger.event or not may_reenter(version, last_started_at, is_active, now):
         return False
     scope = scope_for(customer, event.scope(), event)
     return version.holds("trigger.where", scope) and version.holds("audience", scope)
 
 
-def may_reenter(version: JourneyVersion, previous: Enrollment | None, now: datetime) -> bool:
-    if previous is None:
+def may_reenter(version: JourneyVersion, last_started_at: datetime | None, is_active: bool, now: datetime) -> bool:
+    """never: once per customer; always: whenever not already in it; after D: and D after the last entry."""
+    if last_started_at is None:
         return True
-    rule = version.journey.reentry
-    if rule == "never" or previous.is_active:
+    if version.journey.reentry == "never" or is_active:
         return False
     window = version.journey.reentry_after
-    return window is None or now - previous.started_at >= window
+    return window is None or now - last_started_at >= window
 
 
 def start(version: JourneyVersion, *, customer: Customer, event: Event, now: datetime) -> Decision:

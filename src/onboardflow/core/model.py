@@ -42,6 +42,7 @@ class Customer:
     total_spent: float = 0.0
     first_order_at: datetime | None = None
     last_order_at: datetime | None = None
+    events_count: int = 0
     updated_at: datetime | None = None
 
     def scope(self) -> dict[str, Any]:
@@ -65,7 +66,7 @@ class Customer:
 
 def apply_event(customer: Customer, event: Event) -> Customer:
     """The profile after `event`: its inline identify block merged, order aggregates counted."""
-    changes: dict[str, Any] = {"updated_at": event.at}
+    changes: dict[str, Any] = {"updated_at": event.at, "events_count": customer.events_count + 1}
     block = event.customer
     if block:
         changes.update({name: block[name] for name in PROFILE_FIELDS if block.get(name) is not None})

@@ -21,6 +21,7 @@ class JourneyVersion:
     conditions: Mapping[str, Condition] = field(default_factory=dict, repr=False)
     steps: Mapping[str, Step] = field(default_factory=dict, repr=False)
     following: Mapping[str, str | None] = field(default_factory=dict, repr=False)
+    interests: frozenset[str] = frozenset()
 
     @property
     def id(self) -> str:
@@ -80,7 +81,17 @@ def compile_version(journey: Journey, version: int = 1) -> JourneyVersion:
         conditions=conditions,
         steps={step.id: step for step in journey.steps},
         following=following,
+        interests=events_of_interest(journey),
     )
+
+
+def events_of_interest(journey: Journey) -> frozenset[str]:
+    """Event names that can move a running enrollment: exits, the goal, and what steps wait for."""
+    names = {rule.event for rule in journey.exit_when}
+    if journey.goal:
+        names.add(journey.goal.event)
+    names.update(step.wait_for.event for step in journey.steps if isinstance(step, WaitFor))
+    return frozenset(names)
 
 
 def journey_digest(journey: Journey) -> str:

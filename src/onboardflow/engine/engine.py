@@ -1,0 +1,201 @@
+"""The engine: runs batches of events and due timers through the state machine and writes the results.
+
+One read of everything a batch touches, the pure machine in memory, one write in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from onboardflow.core.effects import CancelTimer, Decision, ScheduleTimer, SendMessage
+from onboardflow.core.machine import EventReceived, TimerFired, admits, advance, start
+from onboardflow.core.model import Customer, Enrollment, Event, apply_event
+from onboardflow.core.validation import check_document
+from onboardflow.core.version import JourneyVersion
+from onboardflow.ports import Changes, Entry, StoredVersion, Transaction, partition_of
+
+
+@dataclass
+class BatchResult:
+    events: int = 0
+    duplicates: int = 0
+    started: int = 0
+    messages: int = 0
+    timers_fired: int = 0
+
+    def add(self, other: BatchResult) -> None:
+        for name in ("events", "duplicates", "started", "messages", "timers_fired"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+class Catalog:
+    """The journey versions the engine runs, each compiled once: the live ones, and older ones on demand."""
+
+    def __init__(self, store) -> None:
+        self._store = store
+        self._compiled: dict[tuple[str, int], JourneyVersion] = {}
+        self.live: list[JourneyVersion] = []
+        self.by_trigger: dict[str, list[JourneyVersion]] = {}
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.live = [self._compile(stored) for stored in self._store.live_versions()]
+        self.by_trigger = defaultdict(list)
+        for version in self.live:
+            self.by_trigger[version.journey.trigger.event].append(version)
+
+    def get(self, journey_id: str, version: int) -> JourneyVersion:
+        key = (journey_id, version)
+        if key not in self._compiled:
+            stored = self._store.version(journey_id, version)
+            if stored is None:
+                raise LookupError(f"journey {journey_id!r} has no version {version}")
+            self._compile(stored)
+        return self._compiled[key]
+
+    def _compile(self, stored: StoredVersion) -> JourneyVersion:
+        key = (stored.journey_id, stored.version)
+        if key not in self._compiled:
+            source = stored.source or f"journey {stored.journey_id} v{stored.version}"
+            self._compiled[key] = check_document(stored.definition, source=source, version=stored.version)
+        return self._compiled[key]
+
+
+class Batch:
+    """The state one batch reads, changes in memory, and writes back as one set of Changes."""
+
+    def __init__(self, tx: Transaction, catalog: Catalog, customer_ids: set[str]) -> None:
+        self.catalog = catalog
+        self.changes = Changes()
+        self.result = BatchResult()
+        self.customers = tx.customers(customer_ids)
+        self.active: dict[str, list[Enrollment]] = defaultdict(list)
+        self.entries = tx.entries(customer_ids)
+
+    def customer(self, customer_id: str) -> Customer:
+        found = self.customers.get(customer_id)
+        if found is None:
+            found = self.customers[customer_id] = Customer(id=customer_id)
+        return found
+
+    def take(self, decision: Decision, original: Enrollment | None) -> None:
+        enrollment = decision.enrollment
+        if enrollment is original:
+            return
+        self.changes.enrollments[enrollment.id] = enrollment
+        running = self.active[enrollment.customer_id]
+        if original is not None:
+            running.remove(original)
+        if enrollment.is_active:
+            running.append(enrollment)
+        for effect in decision.effects:
+            self._take_effect(effect)
+
+    def _take_effect(self, effect) -> None:
+        changes = self.changes
+        if isinstance(effect, SendMessage):
+            changes.messages[effect.message_id] = effect
+            self.result.messages += 1
+        elif isinstance(effect, ScheduleTimer):
+            changes.timers[effect.timer_id] = effect
+        elif isinstance(effect, CancelTimer):
+            if changes.timers.pop(effect.timer_id, None) is None:
+                changes.cancelled_timers.add(effect.timer_id)
+
+    def feed(self, event: Event, now: datetime) -> None:
+        """Apply one event: update the profile, move running enrollments, start new ones."""
+        customer = apply_event(self.customer(event.customer_id), event)
+        self.customers[customer.id] = customer
+        self.changes.customers[customer.id] = customer
+        self.changes.events.append((event, customer.events_count))
+        for enrollment in list(self.active[customer.id]):
+            version = self.catalog.get(enrollment.journey_id, enrollment.version)
+            if event.name in version.interests:
+                decision = advance(version, enrollment, EventReceived(event), customer=customer, now=now)
+                self.take(decision, enrollment)
+        for version in self.catalog.by_trigger.get(event.name, ()):
+            self._maybe_start(version, customer, event, now)
+
+    def _maybe_start(self, version: JourneyVersion, customer: Customer, event: Event, now: datetime) -> None:
+        entry = self.entries.get((version.id, customer.id))
+        is_active = any(e.journey_id == version.id for e in self.active[customer.id])
+        last = entry.started_at if entry else None
+        if not admits(version, customer=customer, event=event, last_started_at=last, is_active=is_active, now=now):
+            return
+        decision = start(version, customer=customer, event=event, now=now)
+        entry = Entry(version.id, customer.id, decision.enrollment.id, now)
+        self.entries[(version.id, customer.id)] = self.changes.entries[(version.id, customer.id)] = entry
+        self.result.started += 1
+        self.take(decision, None)
+
+
+def process_events(
+    tx: Transaction, catalog: Catalog, events: list[Event], *, now: datetime, at_event_time: bool = False
+) -> BatchResult:
+    """Run a batch of events, in order, through the engine; duplicates (by id) are dropped.
+
+    `at_event_time` treats each event's own time as now (replays and simulation on a virtual clock).
+    """
+    fresh, duplicates = _drop_duplicates(tx, events)
+    customer_ids = {event.customer_id for event in fresh}
+    batch = Batch(tx, catalog, customer_ids)
+    for enrollment in tx.active_enrollments(customer_ids):
+        batch.active[enrollment.customer_id].append(enrollment)
+    for event in fresh:
+        batch.feed(event, event.at if at_event_time else now)
+    tx.apply(batch.changes)
+    batch.result.events, batch.result.duplicates = len(fresh), duplicates
+    return batch.result
+
+
+def _drop_duplicates(tx: Transaction, events: list[Event]) -> tuple[list[Event], int]:
+    seen: set[str] = set()
+    unique = []
+    for event in events:
+        if event.id not in seen:
+            seen.add(event.id)
+            unique.append(event)
+    known = tx.known_event_ids(seen)
+    fresh = [event for event in unique if event.id not in known] if known else unique
+    return fresh, len(events) - len(fresh)
+
+
+def fire_due_timers(
+    tx: Transaction,
+    catalog: Catalog,
+    *,
+    now: datetime,
+    partitions: list[int] | None = None,
+    limit: int = 5000,
+    at_due_time: bool = False,
+) -> BatchResult:
+    """Fire every timer due by `now` (up to `limit`), each one more stimulus to its enrollment.
+
+    `at_due_time` treats each timer's due time as now (replays and simulation on a virtual clock).
+    """
+    timers = sorted(tx.due_timers(partitions, now, limit), key=lambda t: (t.customer_id, t.due_at, t.timer_id))
+    if not timers:
+        return BatchResult()
+    enrollments = tx.enrollments({timer.enrollment_id for timer in timers})
+    batch = Batch(tx, catalog, {timer.customer_id for timer in timers})
+    for enrollment in enrollments.values():
+        if enrollment.is_active:
+            batch.active[enrollment.customer_id].append(enrollment)
+    for timer in timers:
+        batch.changes.fired_timers.add(timer.timer_id)
+        enrollment = batch.changes.enrollments.get(timer.enrollment_id) or enrollments.get(timer.enrollment_id)
+        if enrollment is None or not enrollment.is_active:
+            continue
+        version = catalog.get(enrollment.journey_id, enrollment.version)
+        customer = batch.customer(enrollment.customer_id)
+        decision = advance(version, enrollment, TimerFired(timer.timer_id), customer=customer, now=timer.due_at if at_due_time else now)
+        batch.take(decision, enrollment)
+    batch.result.timers_fired = len(timers)
+    tx.apply(batch.changes)
+    return batch.result
+
+
+def partitions_of(events: list[Event]) -> list[int]:
+    return sorted({partition_of(event.customer_id) for event in events})

@@ -1,0 +1,140 @@
+"""The protocols the engine talks through: Store (and its transactions), Channel, Clock.
+
+Each has an in-memory twin shipped in the package, so the engine runs the same on dicts as on SQL.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from onboardflow.core.effects import ScheduleTimer, SendMessage
+from onboardflow.core.journey import Journey
+from onboardflow.core.model import Customer, Enrollment, Event
+
+PARTITIONS = 64
+
+
+def partition_of(customer_id: str) -> int:
+    """The work partition a customer belongs to: all of one customer's work happens in one partition."""
+    return zlib.crc32(customer_id.encode()) % PARTITIONS
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedEvent:
+    seq: int
+    event: Event
+
+
+@dataclass(frozen=True, slots=True)
+class StoredVersion:
+    journey_id: str
+    version: int
+    digest: str
+    definition: dict[str, Any]
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """The latest enrollment of a customer in a journey, for re-entry rules."""
+
+    journey_id: str
+    customer_id: str
+    enrollment_id: str
+    started_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    message: SendMessage
+    status: str = "pending"
+    attempts: int = 0
+    channel: str | None = None
+    delivered_at: datetime | None = None
+    error: str | None = None
+
+
+@dataclass
+class Changes:
+    """Everything one batch writes, applied in one transaction."""
+
+    events: list[tuple[Event, int]] = field(default_factory=list)  # with its position in the customer's stream
+    customers: dict[str, Customer] = field(default_factory=dict)
+    enrollments: dict[str, Enrollment] = field(default_factory=dict)
+    entries: dict[tuple[str, str], Entry] = field(default_factory=dict)
+    timers: dict[str, ScheduleTimer] = field(default_factory=dict)
+    cancelled_timers: set[str] = field(default_factory=set)
+    fired_timers: set[str] = field(default_factory=set)
+    messages: dict[str, SendMessage] = field(default_factory=dict)
+    dequeued: list[int] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return any(
+            (self.events, self.customers, self.enrollments, self.timers, self.cancelled_timers,
+             self.fired_timers, self.messages, self.dequeued)
+        )
+
+
+class Transaction(Protocol):
+    """One unit of work: reads see committed state, `apply` writes, commit on leaving the block."""
+
+    def lock_partitions(self, partitions: Iterable[int]) -> None: ...
+    def claim_partitions(self, limit: int) -> list[int]: ...
+    def queued_events(self, partitions: Iterable[int], limit: int) -> list[QueuedEvent]: ...
+    def known_event_ids(self, ids: Iterable[str]) -> set[str]: ...
+    def customers(self, ids: Iterable[str]) -> dict[str, Customer]: ...
+    def active_enrollments(self, customer_ids: Iterable[str]) -> list[Enrollment]: ...
+    def enrollments(self, ids: Iterable[str]) -> dict[str, Enrollment]: ...
+    def entries(self, customer_ids: Iterable[str]) -> dict[tuple[str, str], Entry]: ...
+    def due_timers(self, partitions: Iterable[int] | None, now: datetime, limit: int) -> list[ScheduleTimer]: ...
+    def next_timer_due(self) -> datetime | None: ...
+    def apply(self, changes: Changes) -> None: ...
+
+
+class Store(Protocol):
+    """Where onboardflow keeps everything; memory for tests and simulation, SQL for the rest."""
+
+    def transaction(self) -> AbstractContextManager[Transaction]: ...
+
+    # journeys and their versions
+    def save_version(self, journey: Journey, *, digest: str, source: str | None, now: datetime) -> StoredVersion: ...
+    def live_versions(self) -> list[StoredVersion]: ...
+    def version(self, journey_id: str, version: int) -> StoredVersion | None: ...
+
+    # queue and outbox
+    def enqueue(self, events: Iterable[Event], *, now: datetime) -> int: ...
+    def claim_messages(self, now: datetime, limit: int, *, lease_seconds: int = 60) -> list[OutboxMessage]: ...
+    def record_delivery(self, message_id: str, *, status: str, channel: str | None, at: datetime,
+                        error: str | None = None) -> None: ...
+
+    # reading, for status, tests and later the API
+    def counts(self) -> dict[str, int]: ...
+    def step_counts(self) -> list[tuple[str, int, str, str, int]]: ...
+    def messages(self, customer_id: str | None = None) -> list[OutboxMessage]: ...
+    def customer(self, customer_id: str) -> Customer | None: ...
+    def enrollments_of(self, customer_id: str) -> list[Enrollment]: ...
+    def customer_events(self, customer_id: str) -> list[tuple[str, int]]: ...
+    def close(self) -> None: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class Channel(Protocol):
+    """Delivers one message on one channel; returns the provider's id for it."""
+
+    name: str
+
+    def can_reach(self, customer: Customer) -> bool: ...
+    def deliver(self, message: SendMessage, customer: Customer) -> str: ...
+
+
+def chunked(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]

@@ -1,0 +1,1 @@
+"""Stores: the in-memory twin, and the SQL store (SQLite by default, PostgreSQL in production)."""

@@ -1,0 +1,211 @@
+"""The in-memory store: the same Store protocol on plain dicts, for unit tests and the simulator."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from onboardflow.core.effects import ScheduleTimer
+from onboardflow.core.journey import Journey
+from onboardflow.core.model import Customer, Enrollment, Event
+from onboardflow.ports import (
+    PARTITIONS,
+    Changes,
+    Entry,
+    OutboxMessage,
+    QueuedEvent,
+    StoredVersion,
+    partition_of,
+)
+
+
+class MemoryTransaction:
+    def __init__(self, store: MemoryStore) -> None:
+        self._store = store
+        self._pending: list[Changes] = []
+
+    def lock_partitions(self, partitions: Iterable[int]) -> None:
+        return None  # the store's lock is held for the whole transaction
+
+    def claim_partitions(self, limit: int) -> list[int]:
+        return list(range(PARTITIONS))
+
+    def queued_events(self, partitions: Iterable[int], limit: int) -> list[QueuedEvent]:
+        wanted = set(partitions)
+        found = [q for q in self._store.queue.values() if partition_of(q.event.customer_id) in wanted]
+        return sorted(found, key=lambda q: q.seq)[:limit]
+
+    def known_event_ids(self, ids: Iterable[str]) -> set[str]:
+        return {event_id for event_id in ids if event_id in self._store.events}
+
+    def customers(self, ids: Iterable[str]) -> dict[str, Customer]:
+        return {cid: self._store.customers[cid] for cid in ids if cid in self._store.customers}
+
+    def active_enrollments(self, customer_ids: Iterable[str]) -> list[Enrollment]:
+        found = []
+        for cid in customer_ids:
+            found.extend(e for e in self._store.enrollments_by_customer.get(cid, {}).values() if e.is_active)
+        return found
+
+    def enrollments(self, ids: Iterable[str]) -> dict[str, Enrollment]:
+        return {eid: self._store.enrollments[eid] for eid in ids if eid in self._store.enrollments}
+
+    def entries(self, customer_ids: Iterable[str]) -> dict[tuple[str, str], Entry]:
+        wanted = set(customer_ids)
+        return {key: entry for key, entry in self._store.entries.items() if key[1] in wanted}
+
+    def due_timers(self, partitions: Iterable[int] | None, now: datetime, limit: int) -> list[ScheduleTimer]:
+        wanted = None if partitions is None else set(partitions)
+        due = [
+            t for t in self._store.timers.values()
+            if t.due_at <= now and (wanted is None or partition_of(t.customer_id) in wanted)
+        ]
+        return sorted(due, key=lambda t: (t.due_at, t.timer_id))[:limit]
+
+    def next_timer_due(self) -> datetime | None:
+        return min((t.due_at for t in self._store.timers.values()), default=None)
+
+    def apply(self, changes: Changes) -> None:
+        self._pending.append(changes)
+
+    def commit(self) -> None:
+        for changes in self._pending:
+            self._store._apply(changes)
+
+
+class MemoryStore:
+    """Everything in dicts; one lock stands in for the database's transactions."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self.versions: dict[tuple[str, int], StoredVersion] = {}
+        self.live: dict[str, int] = {}
+        self.queue: dict[str, QueuedEvent] = {}
+        self._seq = 0
+        self.events: dict[str, tuple[Event, int]] = {}
+        self.customers: dict[str, Customer] = {}
+        self.enrollments: dict[str, Enrollment] = {}
+        self.enrollments_by_customer: dict[str, dict[str, Enrollment]] = {}
+        self.entries: dict[tuple[str, str], Entry] = {}
+        self.timers: dict[str, ScheduleTimer] = {}
+        self.outbox: dict[str, OutboxMessage] = {}
+        self.leases: dict[str, datetime] = {}
+
+    @contextmanager
+    def transaction(self) -> Iterator[MemoryTransaction]:
+        with self._lock:
+            tx = MemoryTransaction(self)
+            yield tx
+            tx.commit()
+
+    def _apply(self, changes: Changes) -> None:
+        for event, position in changes.events:
+            self.events.setdefault(event.id, (event, position))
+        self.customers.update(changes.customers)
+        for enrollment in changes.enrollments.values():
+            self.enrollments[enrollment.id] = enrollment
+            self.enrollments_by_customer.setdefault(enrollment.customer_id, {})[enrollment.id] = enrollment
+        self.entries.update(changes.entries)
+        for timer_id in changes.cancelled_timers | changes.fired_timers:
+            self.timers.pop(timer_id, None)
+        for timer in changes.timers.values():
+            self.timers.setdefault(timer.timer_id, timer)
+        for message in changes.messages.values():
+            self.outbox.setdefault(message.message_id, OutboxMessage(message))
+        dequeued = set(changes.dequeued)
+        for event_id in [eid for eid, q in self.queue.items() if q.seq in dequeued]:
+            del self.queue[event_id]
+
+    # journeys
+    def save_version(self, journey: Journey, *, digest: str, source: str | None, now: datetime) -> StoredVersion:
+        with self._lock:
+            current = self.live.get(journey.id)
+            if current is not None and self.versions[(journey.id, current)].digest == digest:
+                return self.versions[(journey.id, current)]
+            number = max((v for (jid, v) in self.versions if jid == journey.id), default=0) + 1
+            definition = journey.model_dump(mode="json", by_alias=True, exclude_none=True)
+            stored = StoredVersion(journey.id, number, digest, definition, source)
+            self.versions[(journey.id, number)] = stored
+            self.live[journey.id] = number
+            return stored
+
+    def live_versions(self) -> list[StoredVersion]:
+        return [self.versions[(jid, number)] for jid, number in sorted(self.live.items())]
+
+    def version(self, journey_id: str, version: int) -> StoredVersion | None:
+        return self.versions.get((journey_id, version))
+
+    # queue and outbox
+    def enqueue(self, events: Iterable[Event], *, now: datetime) -> int:
+        added = 0
+        with self._lock:
+            for event in events:
+                if event.id in self.queue or event.id in self.events:
+                    continue
+                self._seq += 1
+                self.queue[event.id] = QueuedEvent(self._seq, event)
+                added += 1
+        return added
+
+    def claim_messages(self, now: datetime, limit: int, *, lease_seconds: int = 60) -> list[OutboxMessage]:
+        with self._lock:
+            claimed = []
+            for message_id, row in self.outbox.items():
+                if len(claimed) >= limit:
+                    break
+                if row.status == "pending" and self.leases.get(message_id, now) <= now and row.message.at <= now:
+                    self.leases[message_id] = now + timedelta(seconds=lease_seconds)
+                    claimed.append(row)
+            return claimed
+
+    def record_delivery(
+        self, message_id: str, *, status: str, channel: str | None, at: datetime, error: str | None = None
+    ) -> None:
+        with self._lock:
+            row = self.outbox[message_id]
+            delivered_at = at if status == "delivered" else row.delivered_at
+            self.outbox[message_id] = replace(
+                row, status=status, channel=channel, attempts=row.attempts + 1, delivered_at=delivered_at, error=error
+            )
+            self.leases.pop(message_id, None)
+
+    # reading
+    def counts(self) -> dict[str, int]:
+        return {
+            "events": len(self.events),
+            "queued": len(self.queue),
+            "customers": len(self.customers),
+            "enrollments": len(self.enrollments),
+            "active_enrollments": sum(1 for e in self.enrollments.values() if e.is_active),
+            "timers": len(self.timers),
+            "messages": len(self.outbox),
+            "delivered": sum(1 for m in self.outbox.values() if m.status == "delivered"),
+        }
+
+    def step_counts(self) -> list[tuple[str, int, str, str, int]]:
+        tally: dict[tuple[str, int, str, str], int] = {}
+        for e in self.enrollments.values():
+            key = (e.journey_id, e.version, e.step_id or "-", e.status if e.is_active else f"ended:{e.exit_reason}")
+            tally[key] = tally.get(key, 0) + 1
+        return [(*key, count) for key, count in sorted(tally.items())]
+
+    def messages(self, customer_id: str | None = None) -> list[OutboxMessage]:
+        rows = self.outbox.values()
+        found = [m for m in rows if customer_id is None or m.message.customer_id == customer_id]
+        return sorted(found, key=lambda m: (m.message.at, m.message.message_id))
+
+    def customer(self, customer_id: str) -> Customer | None:
+        return self.customers.get(customer_id)
+
+    def enrollments_of(self, customer_id: str) -> list[Enrollment]:
+        return sorted(self.enrollments_by_customer.get(customer_id, {}).values(), key=lambda e: e.started_at)
+
+    def customer_events(self, customer_id: str) -> list[tuple[str, int]]:
+        found = [(event.id, pos) for event, pos in self.events.values() if event.customer_id == customer_id]
+        return sorted(found, key=lambda item: item[1])
+
+    def close(self) -> None:
+        return None
