@@ -199,3 +199,87 @@ def fire_due_timers(
 
 def partitions_of(events: list[Event]) -> list[int]:
     return sorted({partition_of(event.customer_id) for event in events})
+
+
+class Engine:
+    """The one engine the CLI, the worker, the demo and the simulator share: store and clock injected."""
+
+    def __init__(self, store, *, clock) -> None:
+        self.store = store
+        self.clock = clock
+        self.catalog = Catalog(store)
+
+    def publish(self, version: JourneyVersion, *, source: str | None = None) -> StoredVersion:
+        """Make this journey content live; the same content again changes nothing."""
+        stored = self.store.save_version(version.journey, digest=version.digest, source=source, now=self.clock.now())
+        self.catalog.refresh()
+        return stored
+
+    def ingest(self, events: list[Event], *, at_event_time: bool = False) -> BatchResult:
+        """Process events now, in this process, in one transaction (the single-process path)."""
+        with self.store.transaction() as tx:
+            tx.lock_partitions(partitions_of(events))
+            return process_events(tx, self.catalog, events, now=self.clock.now(), at_event_time=at_event_time)
+
+    def enqueue(self, events: list[Event]) -> int:
+        """Queue events for workers; returns how many were new."""
+        return self.store.enqueue(events, now=self.clock.now())
+
+    def work(self, *, batch_size: int = 1000, partitions: int = 16) -> BatchResult:
+        """One round of a worker: claim partitions, run their queued events, then their due timers."""
+        with self.store.transaction() as tx:
+            claimed = tx.claim_partitions(partitions)
+            if not claimed:
+                return BatchResult()
+            queued = tx.queued_events(claimed, batch_size)
+            now = self.clock.now()
+            result = process_events(tx, self.catalog, [q.event for q in queued], now=now)
+            if queued:
+                tx.apply(Changes(dequeued=[q.seq for q in queued]))
+            result.add(fire_due_timers(tx, self.catalog, now=now, partitions=claimed, limit=batch_size))
+            return result
+
+    def fire_due_timers(self, *, limit: int = 5000, at_due_time: bool = False) -> BatchResult:
+        with self.store.transaction() as tx:
+            return fire_due_timers(tx, self.catalog, now=self.clock.now(), limit=limit, at_due_time=at_due_time)
+
+    def replay(self, events: list[Event], *, clock, batch_size: int = 1000) -> BatchResult:
+        """Run a recorded stream on a virtual clock: timers fire at their due time, between events."""
+        total = BatchResult()
+        ordered = sorted(events, key=lambda event: event.at)
+        position = 0
+        while position < len(ordered):
+            with self.store.transaction() as tx:
+                due = tx.next_timer_due()
+            if due is not None and due <= ordered[position].at:
+                clock.jump_to(due)
+                total.add(self.fire_due_timers(at_due_time=True))
+                continue
+            chunk = _until(ordered, position, batch_size, due)
+            clock.jump_to(chunk[-1].at)
+            total.add(self.ingest(chunk, at_event_time=True))
+            position += len(chunk)
+        return total
+
+    def run_timers_until(self, moment: datetime, *, clock) -> BatchResult:
+        """Jump a virtual clock timer by timer up to `moment`, firing each at its due time."""
+        total = BatchResult()
+        while True:
+            with self.store.transaction() as tx:
+                due = tx.next_timer_due()
+            if due is None or due > moment:
+                clock.jump_to(moment)
+                return total
+            clock.jump_to(due)
+            total.add(self.fire_due_timers(at_due_time=True))
+
+
+def _until(ordered: list[Event], position: int, size: int, due: datetime | None) -> list[Event]:
+    """The next events in time order, at most `size`, all before the next timer is due."""
+    end = min(position + size, len(ordered))
+    if due is not None:
+        cut = position + 1
+        while cut < end and ordered[cut].at < due:
+            cut += 1
+        end = cut
+    return ordered[position:end]

@@ -25,7 +25,6 @@ from onboardflow.ports import (
 class MemoryTransaction:
     def __init__(self, store: MemoryStore) -> None:
         self._store = store
-        self._pending: list[Changes] = []
 
     def lock_partitions(self, partitions: Iterable[int]) -> None:
         return None  # the store's lock is held for the whole transaction
@@ -69,11 +68,7 @@ class MemoryTransaction:
         return min((t.due_at for t in self._store.timers.values()), default=None)
 
     def apply(self, changes: Changes) -> None:
-        self._pending.append(changes)
-
-    def commit(self) -> None:
-        for changes in self._pending:
-            self._store._apply(changes)
+        self._store._apply(changes)  # later reads in this transaction see it, as in SQL
 
 
 class MemoryStore:
@@ -97,9 +92,7 @@ class MemoryStore:
     @contextmanager
     def transaction(self) -> Iterator[MemoryTransaction]:
         with self._lock:
-            tx = MemoryTransaction(self)
-            yield tx
-            tx.commit()
+            yield MemoryTransaction(self)
 
     def _apply(self, changes: Changes) -> None:
         for event, position in changes.events:

@@ -1,0 +1,246 @@
+"""The `onboardflow` command: one thin command per verb, each calling a service."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from onboardflow.catalog import iter_journey_files, load_journey_files, write_examples
+from onboardflow.channels.sandbox import sandbox_channels
+from onboardflow.core.journey import Journey
+from onboardflow.engine.clock import SystemClock
+from onboardflow.engine.engine import BatchResult, Engine
+from onboardflow.engine.ingest import LineError, read_events
+from onboardflow.engine.worker import run_worker
+from onboardflow.settings import Settings
+
+app = typer.Typer(help="Customer onboarding journeys for ecommerce stores.", no_args_is_help=True)
+console = Console()
+errors = Console(stderr=True)
+
+Paths = Annotated[list[Path], typer.Argument(help="Journey files or folders of them (.yaml, .yml, .json)")]
+
+
+def _open_store(url: str | None = None):
+    from onboardflow.store.sql import open_store
+
+    return open_store(url or Settings().database_url)
+
+
+def _engine(url: str | None = None) -> Engine:
+    return Engine(_open_store(url), clock=SystemClock())
+
+
+@app.command()
+def init(
+    examples: Annotated[bool, typer.Option(help="Write the example journeys into the journeys folder")] = True,
+) -> None:
+    """Create (or upgrade) the store and write the example journeys."""
+    settings = Settings()
+    store = _open_store(settings.database_url)
+    store.close()
+    console.print(f"store ready: [bold]{_safe_url(settings.database_url)}[/]")
+    if examples:
+        for path in write_examples(Path(settings.journeys_dir)):
+            console.print(f"wrote {path}")
+
+
+@app.command()
+def validate(paths: Paths) -> None:
+    """Check journey files; print every problem with file, line, step and field. Exit 1 if any."""
+    loaded, problems = load_journey_files(paths)
+    for problem in problems:
+        errors.print(f"✗ {problem}", highlight=False, markup=False)
+    for source, version in loaded:
+        console.print(f"✓ {source}: {version.id} ({len(version.journey.steps)} steps)", highlight=False)
+    if problems or not loaded:
+        if not loaded and not problems:
+            errors.print("no journey files found: pass .yaml, .yml or .json files or folders holding them")
+        raise typer.Exit(1)
+
+
+@app.command()
+def schema(out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout")] = None) -> None:
+    """Print the JSON Schema of the journey format, for editor completion."""
+    document = Journey.model_json_schema(by_alias=True)
+    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    document["title"] = "onboardflow journey"
+    text = json.dumps(document, indent=2)
+    if out:
+        out.write_text(text + "\n")
+        console.print(f"wrote {out}")
+    else:
+        sys.stdout.write(text + "\n")
+
+
+@app.command()
+def load(paths: Paths) -> None:
+    """Validate journey files and make them live; unchanged content keeps its version."""
+    loaded, problems = load_journey_files(paths)
+    for problem in problems:
+        errors.print(f"✗ {problem}", highlight=False, markup=False)
+    if problems:
+        raise typer.Exit(1)
+    engine = _engine()
+    for source, version in loaded:
+        stored = engine.publish(version, source=str(source))
+        console.print(f"live: {stored.journey_id} v{stored.version} ({source})", highlight=False)
+    engine.store.close()
+
+
+@app.command()
+def ingest(
+    file: Annotated[Path, typer.Argument(help="Events in the canonical shape, one JSON object a line")],
+    queue: Annotated[bool, typer.Option(help="Queue the events for `run` workers instead of processing here")] = False,
+    batch_size: Annotated[int, typer.Option(min=1, max=50_000)] = 1000,
+    rejects: Annotated[Path | None, typer.Option(help="Write rejected lines here, to fix and ingest again")] = None,
+) -> None:
+    """Ingest events from a JSON-lines file; bad lines are reported and skipped, good ones processed."""
+    if not file.exists():
+        errors.print(f"no such file: {file}")
+        raise typer.Exit(2)
+    engine = _engine()
+    bad = _ingest_file(engine, file, queue=queue, batch_size=batch_size, rejects=rejects)
+    engine.store.close()
+    if bad:
+        errors.print(f"{bad} line(s) rejected; the other lines were ingested")
+        raise typer.Exit(1)
+
+
+def _ingest_file(engine: Engine, file: Path, *, queue: bool, batch_size: int, rejects: Path | None) -> int:
+    total = BatchResult()
+    queued = bad = 0
+    rejected = rejects.open("w") if rejects else None
+    read = [0]
+
+    def counted(handle):
+        for line in handle:
+            read[0] += len(line)
+            yield line
+
+    with file.open(encoding="utf-8", errors="replace") as handle, _progress() as progress:
+        task = progress.add_task(f"ingesting {file.name}", total=file.stat().st_size)
+        batch = []
+        for item in read_events(counted(handle)):
+            if isinstance(item, LineError):
+                bad += 1
+                errors.print(f"{file}:{item}", highlight=False, markup=False)
+                if rejected:
+                    rejected.write(item.text + "\n")
+                continue
+            batch.append(item)
+            if len(batch) >= batch_size:
+                queued += _flush(engine, batch, queue, total)
+                progress.update(task, completed=read[0])
+                batch = []
+        queued += _flush(engine, batch, queue, total)
+        progress.update(task, completed=file.stat().st_size)
+    if rejected:
+        rejected.close()
+    if queue:
+        console.print(f"queued {queued} event(s) for workers")
+    else:
+        console.print(
+            f"{total.events} event(s) processed, {total.duplicates} duplicate(s) skipped, "
+            f"{total.started} enrollment(s) started, {total.messages} message(s) queued"
+        )
+    return bad
+
+
+def _flush(engine: Engine, batch: list, queue: bool, total: BatchResult) -> int:
+    if not batch:
+        return 0
+    if queue:
+        return engine.enqueue(batch)
+    total.add(engine.ingest(batch))
+    return 0
+
+
+@app.command()
+def run(
+    until_idle: Annotated[bool, typer.Option(help="Stop when the queue is empty and nothing is due")] = False,
+    batch_size: Annotated[int, typer.Option(min=1, max=50_000)] = 1000,
+    partitions: Annotated[int, typer.Option(min=1, max=64, help="Partitions claimed per round")] = 16,
+    poll: Annotated[float, typer.Option(help="Seconds to sleep when there is nothing to do")] = 1.0,
+    quiet: Annotated[bool, typer.Option(help="Do not print each message delivered")] = False,
+) -> None:
+    """Run a worker: queued events, due timers and the outbox (sandbox delivery), until stopped."""
+    engine = _engine()
+    stopping = {"now": False}
+    signal.signal(signal.SIGTERM, lambda *_: stopping.update(now=True))
+    printer = None if quiet else (lambda line: console.print(line, highlight=False, markup=False))
+    try:
+        totals = run_worker(
+            engine, sandbox_channels(printer=printer), until_idle=until_idle, batch_size=batch_size,
+            partitions=partitions, poll_seconds=poll, should_stop=lambda: stopping["now"],
+        )
+    except KeyboardInterrupt:
+        console.print("stopped")
+        return
+    finally:
+        engine.store.close()
+    console.print(
+        f"worker done: {totals.work.events} event(s), {totals.work.timers_fired} timer(s) fired, "
+        f"{totals.dispatch.delivered} message(s) delivered, {totals.dispatch.undeliverable} undeliverable"
+    )
+
+
+@app.command()
+def status() -> None:
+    """Counts of the store, and enrollments by journey, version and step."""
+    store = _open_store()
+    counts = store.counts()
+    table = Table(title="store")
+    for name in counts:
+        table.add_column(name.replace("_", " "), justify="right")
+    table.add_row(*(str(value) for value in counts.values()))
+    console.print(table)
+    steps = Table(title="enrollments by step")
+    for name in ("journey", "version", "step", "state", "enrollments"):
+        steps.add_column(name, justify="right" if name in ("version", "enrollments") else "left")
+    for journey_id, version, step_id, state, count in store.step_counts():
+        steps.add_row(journey_id, str(version), step_id, state, str(count))
+    console.print(steps)
+    store.close()
+
+
+@app.command()
+def demo(
+    customers: Annotated[int, typer.Option(min=1, max=100_000, help="Customers in the simulated shop")] = 300,
+    days: Annotated[int, typer.Option(min=1, max=365)] = 45,
+    seed: Annotated[int, typer.Option()] = 7,
+    database: Annotated[str, typer.Option(help="Store for the demo")] = "sqlite:///./var/demo.db",
+) -> None:
+    """Run the example journeys on a simulated shop, on a virtual clock, and show what the engine did."""
+    from onboardflow.demo import run_demo
+
+    run_demo(console, customers=customers, days=days, seed=seed, database_url=database)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),
+        console=errors, transient=False,
+    )
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

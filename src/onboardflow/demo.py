@@ -1,0 +1,162 @@
+"""The demo: a simulated shop sends store events, the example journeys run on a virtual clock.
+
+The same engine as production; only the clock (virtual) and the channels (sandbox) differ.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from rich.tree import Tree
+
+from onboardflow.catalog import example_files
+from onboardflow.channels.sandbox import sandbox_channels
+from onboardflow.core.model import Event
+from onboardflow.core.validation import load_journey
+from onboardflow.core.version import JourneyVersion
+from onboardflow.engine.clock import VirtualClock
+from onboardflow.engine.dispatcher import DispatchResult, dispatch_due
+from onboardflow.engine.engine import Engine
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+COUNTRIES = [("US", "America/New_York"), ("CA", "America/Toronto"), ("GB", "Europe/London"),
+             ("BR", "America/Sao_Paulo"), ("DE", "Europe/Berlin")]
+CATEGORIES = [("skincare", 35.0), ("electronics", 180.0), ("apparel", 60.0)]
+
+
+def shop_events(*, customers: int, days: int, seed: int, start: datetime = START) -> list[Event]:
+    """A deterministic stream of a small shop's events: signups, orders, deliveries, refunds, reorders."""
+    rng = random.Random(seed)
+    events: list[Event] = []
+    for number in range(1, customers + 1):
+        events.extend(_customer_story(rng, f"c_{number:05d}", start + timedelta(hours=rng.uniform(0, days * 12))))
+    horizon = start + timedelta(days=days)
+    return sorted((e for e in events if e.at <= horizon), key=lambda e: (e.at, e.id))
+
+
+def _customer_story(rng: random.Random, cid: str, begin: datetime) -> list[Event]:
+    country, zone = rng.choice(COUNTRIES)
+    kind = "wholesale" if rng.random() < 0.1 else "retail"
+    profile = {"email": f"{cid}@example.com", "phone": f"+1555{cid[-5:]}00", "country": country,
+               "timezone": zone, "locale": "en-US", "traits": {"type": kind}}
+    story = [Event(f"{cid}-signup", "Signed Up", cid, begin, {}, profile)]
+    if rng.random() < 0.7:
+        story.append(Event(f"{cid}-login", "First Login", cid, begin + timedelta(hours=rng.uniform(1, 100)), {}))
+    order_at = begin + timedelta(hours=rng.uniform(2, 72))
+    story.extend(_order(rng, cid, "o1", order_at))
+    if rng.random() < 0.05:
+        story.append(Event(f"{cid}-refund", "Refund Requested", cid, order_at + timedelta(days=rng.uniform(1, 6)),
+                           {"order_id": f"{cid}-o1"}))
+    elif rng.random() < 0.3:
+        story.extend(_order(rng, cid, "o2", order_at + timedelta(days=rng.uniform(6, 40))))
+    return story
+
+
+def _order(rng: random.Random, cid: str, oid: str, at: datetime) -> list[Event]:
+    category, price = rng.choice(CATEGORIES)
+    quantity = rng.randint(1, 3)
+    order_id = f"{cid}-{oid}"
+    props = {"order_id": order_id, "total": round(price * quantity, 2), "currency": "USD",
+             "products": [{"product_id": f"p_{category}", "category": category, "price": price, "quantity": quantity}]}
+    events = [Event(f"{order_id}-completed", "Order Completed", cid, at, props)]
+    shipped = at + timedelta(hours=rng.uniform(12, 48))
+    events.append(Event(f"{order_id}-shipped", "Order Shipped", cid, shipped, {"order_id": order_id}))
+    roll = rng.random()
+    if roll < 0.08:
+        return events  # lost in transit: the journey's timeout path takes over
+    late = roll < 0.18
+    delivered = shipped + timedelta(days=rng.uniform(11, 16) if late else rng.uniform(1, 6))
+    events.append(Event(f"{order_id}-delivered", "Order Delivered", cid, delivered, {"order_id": order_id}))
+    return events
+
+
+def demo_journeys() -> list[JourneyVersion]:
+    return [load_journey(text, source=f"examples/{name}") for name, text in example_files()]
+
+
+def run_demo(console: Console, *, customers: int, days: int, seed: int, database_url: str) -> None:
+    from onboardflow.store.sql import open_store
+
+    if database_url.startswith("sqlite:///"):
+        Path(database_url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+    store = open_store(database_url)
+    clock = VirtualClock(START)
+    engine = Engine(store, clock=clock)
+    console.rule("[bold]onboardflow demo")
+    for version in demo_journeys():
+        stored = engine.publish(version, source=f"examples/{version.id}.yaml")
+        console.print(f"journey live: [bold]{stored.journey_id}[/] v{stored.version} — {version.journey.name}")
+    events = shop_events(customers=customers, days=days, seed=seed)
+    console.print(f"simulated shop: {customers} customers, {len(events)} events over {days} days\n")
+    shown = []
+    channels = sandbox_channels(printer=lambda line: shown.append(line))
+    result = engine.replay(events, clock=clock)
+    result.add(engine.run_timers_until(START + timedelta(days=days), clock=clock))
+    delivered = _dispatch_all(store, channels, clock.now())
+    for line in shown[:15]:
+        console.print("  " + line, highlight=False, markup=False)
+    if len(shown) > 15:
+        console.print(f"  … and {len(shown) - 15} more messages\n")
+    _show_outcome(console, engine, result, delivered)
+    store.close()
+
+
+def _dispatch_all(store, channels, now: datetime) -> DispatchResult:
+    total = DispatchResult()
+    while True:
+        sent = dispatch_due(store, channels, now=now, limit=1000)
+        if not sent.total:
+            return total
+        total.delivered += sent.delivered
+        total.undeliverable += sent.undeliverable
+
+
+def _show_outcome(console: Console, engine: Engine, result, delivered: DispatchResult) -> None:
+    console.print(
+        f"engine: {result.events} events, {result.started} enrollments started, "
+        f"{result.timers_fired} timers fired, {delivered.delivered} messages delivered (sandbox)\n"
+    )
+    by_step = Counter()
+    for row in engine.store.messages():
+        by_step[(row.message.journey_id, row.message.step_id)] += 1
+    positions = engine.store.step_counts()
+    for version in engine.catalog.live:
+        console.print(_journey_tree(version, by_step, positions))
+    console.print(_exit_table(positions))
+
+
+def _journey_tree(version: JourneyVersion, sent: Counter, positions) -> Tree:
+    here = Counter()
+    for journey_id, _, step_id, state, count in positions:
+        if journey_id == version.id:
+            here[(step_id, state)] += count
+    tree = Tree(f"[bold]{version.id}[/]  trigger: {version.journey.trigger.event}")
+    for step in version.journey.steps:
+        waiting = here[(step.id, "active")]
+        ended = sum(n for (sid, state), n in here.items() if sid == step.id and state != "active")
+        label = f"{step.id} [dim]({step.kind})[/]"
+        if step.kind == "send":
+            label += f"  ✉ {sent[(version.id, step.id)]} sent"
+        if waiting:
+            label += f"  ⏳ {waiting} waiting"
+        if ended:
+            label += f"  ■ {ended} ended here"
+        tree.add(label)
+    return tree
+
+
+def _exit_table(positions) -> Table:
+    table = Table(title="enrollments by journey and state")
+    for name in ("journey", "state", "enrollments"):
+        table.add_column(name, justify="right" if name == "enrollments" else "left")
+    tally = Counter()
+    for journey_id, _, _, state, count in positions:
+        tally[(journey_id, state)] += count
+    for (journey_id, state), count in sorted(tally.items()):
+        table.add_row(journey_id, state, str(count))
+    return table

@@ -1,0 +1,126 @@
+"""Ingest: read events in the canonical shape, check them, and say exactly what is wrong with a bad one."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from onboardflow.core.model import Event
+
+EVENT_FIELDS = ("id", "name", "customer_id", "at", "properties", "customer")
+REQUIRED = ("id", "name", "customer_id", "at")
+CUSTOMER_FIELDS = ("email", "phone", "locale", "timezone", "country", "traits", "consent")
+
+
+class EventError(ValueError):
+    """An event that cannot be accepted, with what to fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class LineError:
+    line: int
+    message: str
+    text: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+def parse_event(data: Any) -> Event:
+    """A canonical event from a decoded JSON object; raises EventError naming every problem."""
+    if not isinstance(data, dict):
+        raise EventError(f"an event is a JSON object with {', '.join(REQUIRED)}; got {type(data).__name__}")
+    problems = [f"missing field {name!r}" for name in REQUIRED if data.get(name) in (None, "")]
+    problems += [
+        f"unknown field {name!r} (an event has {', '.join(EVENT_FIELDS)}; put extra data in properties)"
+        for name in data
+        if name not in EVENT_FIELDS
+    ]
+    for name in ("id", "customer_id", "name"):
+        if data.get(name) not in (None, "") and not isinstance(data[name], str | int):
+            problems.append(f"{name!r} must be a string, got {type(data[name]).__name__}")
+    at = _parse_time(data.get("at"), problems) if data.get("at") not in (None, "") else None
+    if not isinstance(data.get("properties", {}), dict):
+        problems.append("'properties' must be an object")
+    customer = _check_customer(data.get("customer"), problems)
+    if problems:
+        raise EventError("; ".join(problems))
+    return Event(
+        id=str(data["id"]),
+        name=str(data["name"]),
+        customer_id=str(data["customer_id"]),
+        at=at,
+        properties=data.get("properties") or {},
+        customer=customer,
+    )
+
+
+def _parse_time(value: Any, problems: list[str]) -> datetime | None:
+    if not isinstance(value, str):
+        problems.append(f"'at' must be an ISO-8601 string with a zone, e.g. 2026-03-01T10:00:00Z; got {value!r}")
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        problems.append(f"'at' is not an ISO-8601 time: {value!r}; write e.g. 2026-03-01T10:00:00Z")
+        return None
+    if moment.tzinfo is None:
+        problems.append(f"'at' has no time zone: {value!r}; add Z or an offset, e.g. {value}Z")
+        return None
+    return moment.astimezone(UTC)
+
+
+def _check_customer(block: Any, problems: list[str]) -> dict[str, Any] | None:
+    if block is None:
+        return None
+    if not isinstance(block, dict):
+        problems.append("'customer' must be an object")
+        return None
+    for name in block:
+        if name not in CUSTOMER_FIELDS:
+            problems.append(f"unknown field 'customer.{name}' (a customer block has {', '.join(CUSTOMER_FIELDS)})")
+    for name in ("traits", "consent"):
+        if block.get(name) is not None and not isinstance(block[name], dict):
+            problems.append(f"'customer.{name}' must be an object")
+    zone = block.get("timezone")
+    if zone is not None:
+        try:
+            ZoneInfo(str(zone))
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(f"'customer.timezone' {zone!r} is not an IANA time zone, e.g. America/New_York")
+    return block
+
+
+def read_events(lines: Iterable[str]) -> Iterator[Event | LineError]:
+    """Events from JSON lines, one a line; a bad line yields a LineError and reading goes on."""
+    for number, text in enumerate(lines, start=1):
+        stripped = text.strip()
+        if not stripped:
+            continue
+        try:
+            data = json.loads(stripped)
+        except json.JSONDecodeError as error:
+            yield LineError(number, f"not valid JSON: {error.msg} at column {error.colno}", stripped)
+            continue
+        try:
+            yield parse_event(data)
+        except EventError as error:
+            yield LineError(number, str(error), stripped)
+
+
+def event_to_json(event: Event) -> dict[str, Any]:
+    """The canonical JSON shape of an event (the inverse of parse_event)."""
+    data: dict[str, Any] = {
+        "id": event.id,
+        "name": event.name,
+        "customer_id": event.customer_id,
+        "at": event.at.isoformat().replace("+00:00", "Z"),
+        "properties": event.properties,
+    }
+    if event.customer:
+        data["customer"] = event.customer
+    return data
