@@ -41,7 +41,8 @@ def parse_event(data: Any) -> Event:
         if name not in EVENT_FIELDS
     ]
     for name in ("id", "customer_id", "name"):
-        if data.get(name) not in (None, "") and not isinstance(data[name], str | int):
+        value = data.get(name)
+        if value not in (None, "") and (isinstance(value, bool) or not isinstance(value, str | int)):
             problems.append(f"{name!r} must be a string, got {type(data[name]).__name__}")
     at = _parse_time(data.get("at"), problems) if data.get("at") not in (None, "") else None
     if not isinstance(data.get("properties", {}), dict):
