@@ -8,6 +8,8 @@ from datetime import timedelta
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _PART = re.compile(r"(\d+)([smhdw])")
 _WHOLE = re.compile(r"^(?:\d+[smhdw])+$")
+# Longer than this is a typo; it also keeps `now + duration` inside what a datetime can hold.
+MAX_DURATION = timedelta(days=36525)
 
 
 class DurationError(ValueError):
@@ -23,9 +25,12 @@ def parse_duration(text: object) -> timedelta:
             f"{text!r} is not a duration: write a number and a unit (s, m, h, d, w), e.g. 90m, 36h, 10d"
         )
     parts = _PART.findall(text.strip())
-    delta = timedelta(0)
-    for amount, unit in parts:
-        delta += timedelta(**{_UNITS[unit]: int(amount)})
+    try:
+        delta = sum((timedelta(**{_UNITS[unit]: int(amount)}) for amount, unit in parts), timedelta(0))
+    except OverflowError:
+        delta = timedelta.max
+    if delta > MAX_DURATION:
+        raise DurationError(f"{text!r} is longer than 100 years: check the number and the unit")
     if delta <= timedelta(0):
         raise DurationError(f"{text!r} is zero: a duration must be longer than nothing")
     return delta
