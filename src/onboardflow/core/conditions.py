@@ -44,8 +44,8 @@ class Condition:
         variables = {name: project(scope.get(name), paths) for name, paths in self.paths.items()}
         try:
             return self.program.execute(variables) is True
-        except (KeyError, TypeError, ValueError, RuntimeError):
-            return False
+        except (LookupError, ArithmeticError, TypeError, ValueError, RuntimeError):
+            return False  # a missing key or index, a division by zero, an overflow: it does not hold
 
 
 def compile_condition(source: str, *, variables: tuple[str, ...] = VARIABLES) -> Condition:
@@ -56,7 +56,7 @@ def compile_condition(source: str, *, variables: tuple[str, ...] = VARIABLES) ->
         program = cel.compile(source)
     except (ValueError, RuntimeError) as error:
         raise _syntax_error(source, str(error)) from None
-    bound = set(_MACRO_BINDING.findall(source))
+    bound = set(_MACRO_BINDING.findall(_blank_strings(source)))
     unknown = sorted(set(program.variables()) - set(variables) - bound)
     if unknown:
         name = unknown[0]
@@ -78,13 +78,22 @@ def _syntax_error(source: str, text: str) -> ConditionError:
 
 
 def _column_of(source: str, name: str) -> int:
-    match = re.search(rf"(?<![A-Za-z0-9_.]){re.escape(name)}(?![A-Za-z0-9_])", source)
+    pattern = rf"(?<![A-Za-z0-9_.]){re.escape(name)}(?![A-Za-z0-9_])"
+    match = re.search(pattern, _blank_strings(source))
     return match.start() + 1 if match else 1
+
+
+def _blank_strings(source: str) -> str:
+    """The source with each string literal's text blanked, so names in strings are not read as code.
+
+    Lengths are kept, so a column in the result is a column in the source.
+    """
+    return _STRING.sub(lambda match: '"' + " " * (len(match.group(0)) - 2) + '"', source)
 
 
 def referenced_paths(source: str, roots: tuple[str, ...]) -> dict[str, tuple[tuple[str, ...], ...] | None]:
     """Map each root variable to the dotted field paths the expression reads (None: the whole value)."""
-    tokens = _TOKEN.findall(_STRING.sub('""', source))
+    tokens = _TOKEN.findall(_blank_strings(source))
     paths: dict[str, set[tuple[str, ...]] | None] = {}
     for index, token in enumerate(tokens):
         preceded_by_dot = index > 0 and tokens[index - 1] == "."
