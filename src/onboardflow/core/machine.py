@@ -136,27 +136,28 @@ def _run_from(
     version: JourneyVersion, enrollment: Enrollment, step_id: str | None, scope: dict[str, Any], now: datetime
 ) -> Decision:
     """Run steps from `step_id` until one waits, one exits, or the journey runs out of steps."""
-    context = Context(now=now, scope=scope)
     effects: list[Effect] = []
     visits = list(enrollment.history)
+    seq, current = enrollment.seq, enrollment.step_id
     for _ in range(MAX_STEPS_PER_STIMULUS):
         if step_id is None:
-            return _end(_moved(enrollment, visits), "completed", now, effects)
+            return _end(_moved(enrollment, current, seq, visits), "completed", now, effects)
         step = version.steps[step_id]
         visits.append(Visit(step_id, now))
-        outcome = run_step(version, enrollment, step, context)
-        enrollment = replace(enrollment, step_id=step_id, seq=enrollment.seq + 1)
+        outcome = run_step(version, enrollment, step, Context(now=now, scope=scope, seq=seq))
+        seq, current = seq + 1, step_id
         if isinstance(outcome, End):
-            return _end(_moved(enrollment, visits), outcome.reason, now, effects)
+            return _end(_moved(enrollment, current, seq, visits), outcome.reason, now, effects)
         effects.extend(outcome.effects)
         if isinstance(outcome, Park):
-            return Decision(replace(_moved(enrollment, visits), waiting=outcome.waiting), tuple(effects))
+            moved = _moved(enrollment, current, seq, visits, waiting=outcome.waiting)
+            return Decision(moved, tuple(effects))
         step_id = outcome.step_id
-    return _end(_moved(enrollment, visits), "loop_limit", now, effects)
+    return _end(_moved(enrollment, current, seq, visits), "loop_limit", now, effects)
 
 
-def _moved(enrollment: Enrollment, visits: list[Visit]) -> Enrollment:
-    return replace(enrollment, history=tuple(visits))
+def _moved(enrollment: Enrollment, step_id: str | None, seq: int, visits: list[Visit], waiting=None) -> Enrollment:
+    return replace(enrollment, step_id=step_id, seq=seq, history=tuple(visits), waiting=waiting)
 
 
 def _end(enrollment: Enrollment, reason: str, now: datetime, effects: list[Effect] | tuple = ()) -> Decision:

@@ -42,7 +42,7 @@ class Customer:
     total_spent: float = 0.0
     first_order_at: datetime | None = None
     last_order_at: datetime | None = None
-    events_count: int = 0
+    events_count: int = 0  # events applied so far: an event's position in the customer's stream
     updated_at: datetime | None = None
 
     def scope(self) -> dict[str, Any]:
@@ -65,9 +65,14 @@ class Customer:
 
 
 def apply_event(customer: Customer, event: Event) -> Customer:
-    """The profile after `event`: its inline identify block merged, order aggregates counted."""
-    changes: dict[str, Any] = {"updated_at": event.at, "events_count": customer.events_count + 1}
+    """The profile after `event`: its inline identify block merged, order aggregates counted.
+
+    An event that changes nothing in the profile returns the same object, so callers can skip writes.
+    """
     block = event.customer
+    if not block and event.name != ORDER_COMPLETED:
+        return customer
+    changes: dict[str, Any] = {"updated_at": event.at}
     if block:
         changes.update({name: block[name] for name in PROFILE_FIELDS if block.get(name) is not None})
         if block.get("traits"):

@@ -20,6 +20,7 @@ from onboardflow.core.version import JourneyVersion
 class Context:
     now: datetime
     scope: Mapping[str, Any]
+    seq: int  # the enrollment's step counter: part of every id a step makes, so replays make the same ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +60,7 @@ def run_step(version: JourneyVersion, enrollment: Enrollment, step: Step, contex
 @handles(Send)
 def _send(version: JourneyVersion, enrollment: Enrollment, step: Send, context: Context) -> Outcome:
     message = SendMessage(
-        message_id=stable_id("msg", enrollment.id, enrollment.seq, step.id),
+        message_id=stable_id("msg", enrollment.id, context.seq, step.id),
         enrollment_id=enrollment.id,
         journey_id=enrollment.journey_id,
         version=enrollment.version,
@@ -73,14 +74,14 @@ def _send(version: JourneyVersion, enrollment: Enrollment, step: Send, context: 
     return Next(version.next_after(step), (message,))
 
 
-def _timer(enrollment: Enrollment, step: Step, due_at: datetime) -> ScheduleTimer:
-    timer_id = stable_id("tmr", enrollment.id, enrollment.seq, step.id)
+def _timer(enrollment: Enrollment, step: Step, context: Context, due_at: datetime) -> ScheduleTimer:
+    timer_id = stable_id("tmr", enrollment.id, context.seq, step.id)
     return ScheduleTimer(timer_id, enrollment.id, enrollment.customer_id, due_at)
 
 
 @handles(Wait)
 def _wait(version: JourneyVersion, enrollment: Enrollment, step: Wait, context: Context) -> Outcome:
-    timer = _timer(enrollment, step, context.now + step.wait)
+    timer = _timer(enrollment, step, context, context.now + step.wait)
     return Park(Waiting(step_id=step.id, timer_id=timer.timer_id, until=timer.due_at), (timer,))
 
 
@@ -89,7 +90,7 @@ def _wait_for(version: JourneyVersion, enrollment: Enrollment, step: WaitFor, co
     spec = step.wait_for
     if spec.timeout is None:
         return Park(Waiting(step_id=step.id, event=spec.event))
-    timer = _timer(enrollment, step, context.now + spec.timeout)
+    timer = _timer(enrollment, step, context, context.now + spec.timeout)
     waiting = Waiting(step_id=step.id, timer_id=timer.timer_id, until=timer.due_at, event=spec.event)
     return Park(waiting, (timer,))
 

@@ -6,7 +6,7 @@ One read of everything a batch touches, the pure machine in memory, one write in
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from onboardflow.core.effects import CancelTimer, Decision, ScheduleTimer, SendMessage
@@ -73,6 +73,7 @@ class Batch:
         self.customers = tx.customers(customer_ids)
         self.active: dict[str, list[Enrollment]] = defaultdict(list)
         self.entries = tx.entries(customer_ids)
+        self.positions: dict[str, int] = {}
 
     def customer(self, customer_id: str) -> Customer:
         found = self.customers.get(customer_id)
@@ -106,17 +107,27 @@ class Batch:
 
     def feed(self, event: Event, now: datetime) -> None:
         """Apply one event: update the profile, move running enrollments, start new ones."""
-        customer = apply_event(self.customer(event.customer_id), event)
-        self.customers[customer.id] = customer
-        self.changes.customers[customer.id] = customer
-        self.changes.events.append((event, customer.events_count))
-        for enrollment in list(self.active[customer.id]):
-            version = self.catalog.get(enrollment.journey_id, enrollment.version)
-            if event.name in version.interests:
-                decision = advance(version, enrollment, EventReceived(event), customer=customer, now=now)
-                self.take(decision, enrollment)
+        customer = self.customer(event.customer_id)
+        updated = apply_event(customer, event)
+        if updated is not customer:
+            self.customers[customer.id] = customer = updated
+        position = self.positions[customer.id] = self.positions.get(customer.id, customer.events_count) + 1
+        self.changes.events.append((event, position))
+        running = self.active.get(customer.id)
+        if running:
+            for enrollment in list(running):
+                version = self.catalog.get(enrollment.journey_id, enrollment.version)
+                if event.name in version.interests:
+                    decision = advance(version, enrollment, EventReceived(event), customer=customer, now=now)
+                    self.take(decision, enrollment)
         for version in self.catalog.by_trigger.get(event.name, ()):
             self._maybe_start(version, customer, event, now)
+
+    def finish(self) -> Changes:
+        """The changes to write: profiles changed, each with its count of events applied."""
+        for customer_id, position in self.positions.items():
+            self.changes.customers[customer_id] = replace(self.customers[customer_id], events_count=position)
+        return self.changes
 
     def _maybe_start(self, version: JourneyVersion, customer: Customer, event: Event, now: datetime) -> None:
         entry = self.entries.get((version.id, customer.id))
@@ -145,7 +156,7 @@ def process_events(
         batch.active[enrollment.customer_id].append(enrollment)
     for event in fresh:
         batch.feed(event, event.at if at_event_time else now)
-    tx.apply(batch.changes)
+    tx.apply(batch.finish())
     batch.result.events, batch.result.duplicates = len(fresh), duplicates
     return batch.result
 
