@@ -15,6 +15,11 @@ def stable_id(prefix: str, *parts: object) -> str:
     return f"{prefix}_{digest.hexdigest()}"
 
 
+def child_id(prefix: str, parent_id: str, seq: int) -> str:
+    """The id of the `seq`-th thing an enrollment made: deterministic, and cheaper than a new hash."""
+    return f"{prefix}_{parent_id.partition('_')[2]}.{seq}"
+
+
 @dataclass(frozen=True, slots=True)
 class SendMessage:
     message_id: str

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from onboardflow.core.effects import Effect, ScheduleTimer, SendMessage, stable_id
+from onboardflow.core.effects import Effect, ScheduleTimer, SendMessage, child_id
 from onboardflow.core.journey import Branch, Exit, Send, Step, Wait, WaitFor
 from onboardflow.core.model import Enrollment, Waiting
 from onboardflow.core.version import JourneyVersion
@@ -60,7 +60,7 @@ def run_step(version: JourneyVersion, enrollment: Enrollment, step: Step, contex
 @handles(Send)
 def _send(version: JourneyVersion, enrollment: Enrollment, step: Send, context: Context) -> Outcome:
     message = SendMessage(
-        message_id=stable_id("msg", enrollment.id, context.seq, step.id),
+        message_id=child_id("msg", enrollment.id, context.seq),
         enrollment_id=enrollment.id,
         journey_id=enrollment.journey_id,
         version=enrollment.version,
@@ -75,7 +75,7 @@ def _send(version: JourneyVersion, enrollment: Enrollment, step: Send, context: 
 
 
 def _timer(enrollment: Enrollment, step: Step, context: Context, due_at: datetime) -> ScheduleTimer:
-    timer_id = stable_id("tmr", enrollment.id, context.seq, step.id)
+    timer_id = child_id("tmr", enrollment.id, context.seq)
     return ScheduleTimer(timer_id, enrollment.id, enrollment.customer_id, due_at)
 
 
