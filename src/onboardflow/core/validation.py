@@ -270,7 +270,8 @@ def _loops_without_wait(journey, graph, source, lines, seen) -> Iterator[Problem
     kinds = {step.id: step for step in journey.steps}
     instant = {sid for sid, step in kinds.items() if not isinstance(step, Wait | WaitFor)}
     reported: set[frozenset[str]] = set()
-    for start in instant:
+    # In file order, not set order, so a file gives the same report on every run.
+    for start in (step.id for step in journey.steps if step.id in instant):
         cycle = _cycle_through(start, graph, instant)
         if cycle and frozenset(cycle) not in reported:
             reported.add(frozenset(cycle))
