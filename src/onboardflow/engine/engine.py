@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from onboardflow.core.effects import CancelTimer, Decision, ScheduleTimer, SendMessage
+from onboardflow.core.journey import Wait, WaitFor
 from onboardflow.core.machine import EventReceived, TimerFired, admits, advance, start
 from onboardflow.core.model import Customer, Enrollment, Event, apply_event
 from onboardflow.core.validation import check_document
@@ -54,6 +55,14 @@ class Catalog:
                 raise LookupError(f"journey {journey_id!r} has no version {version}")
             self._compile(stored)
         return self._compiled[key]
+
+    def shortest_delay(self) -> timedelta | None:
+        """The shortest timer any version compiled so far can schedule (a wait, or a wait_for's timeout).
+
+        A timer started by an event is due at least this long after it: events closer together
+        than this can run in one batch without passing a timer they started.
+        """
+        return min((delay for version in self._compiled.values() for delay in _delays(version)), default=None)
 
     def _compile(self, stored: StoredVersion) -> JourneyVersion:
         key = (stored.journey_id, stored.version)
@@ -258,6 +267,7 @@ class Engine:
         """Run a recorded stream on a virtual clock: timers fire at their due time, between events."""
         total = BatchResult()
         ordered = sorted(events, key=lambda event: event.at)
+        delay = self.catalog.shortest_delay()
         position = 0
         while position < len(ordered):
             with self.store.transaction() as tx:
@@ -266,7 +276,7 @@ class Engine:
                 clock.jump_to(due)
                 total.add(self.fire_due_timers(at_due_time=True))
                 continue
-            chunk = _until(ordered, position, batch_size, due)
+            chunk = _until(ordered, position, batch_size, _earliest(due, ordered[position].at, delay))
             clock.jump_to(chunk[-1].at)
             total.add(self.ingest(chunk, at_event_time=True))
             position += len(chunk)
@@ -283,6 +293,22 @@ class Engine:
                 return total
             clock.jump_to(due)
             total.add(self.fire_due_timers(at_due_time=True))
+
+
+def _delays(version: JourneyVersion):
+    for step in version.journey.steps:
+        if isinstance(step, Wait):
+            yield step.wait
+        elif isinstance(step, WaitFor) and step.wait_for.timeout is not None:
+            yield step.wait_for.timeout
+
+
+def _earliest(due: datetime | None, start: datetime, delay: timedelta | None) -> datetime | None:
+    """Where a replay chunk starting at `start` must stop: the next timer due, or the earliest a new one can be."""
+    horizon = None if delay is None else start + delay
+    if due is None or horizon is None:
+        return due if horizon is None else horizon
+    return min(due, horizon)
 
 
 def _until(ordered: list[Event], position: int, size: int, due: datetime | None) -> list[Event]:
