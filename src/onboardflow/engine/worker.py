@@ -40,7 +40,8 @@ def run_worker(
         totals.rounds += 1
         if on_round is not None:
             on_round(totals)
-        busy = done.events or done.timers_fired or sent.total
+        # a failed delivery is not progress: retrying it at once, round after round, would spin
+        busy = done.events or done.timers_fired or sent.delivered or sent.undeliverable
         idle_rounds = 0 if busy else idle_rounds + 1
         if until_idle and idle_rounds >= 2 and engine.store.counts()["queued"] == 0:
             break
