@@ -23,8 +23,9 @@ from onboardflow.engine.worker import run_worker
 from onboardflow.settings import Settings
 
 app = typer.Typer(help="Customer onboarding journeys for ecommerce stores.", no_args_is_help=True)
-console = Console()
-errors = Console(stderr=True)
+# soft_wrap: a long line stays one line, for grep and for editors that jump to file:line
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 Paths = Annotated[list[Path], typer.Argument(help="Journey files or folders of them (.yaml, .yml, .json)")]
 
@@ -198,10 +199,11 @@ def status() -> None:
     """Counts of the store, and enrollments by journey, version and step."""
     store = _open_store()
     counts = store.counts()
-    table = Table(title="store")
-    for name in counts:
-        table.add_column(name.replace("_", " "), justify="right")
-    table.add_row(*(str(value) for value in counts.values()))
+    table = Table(title="store")  # one row per count: eight columns do not fit 80 characters
+    table.add_column("count")
+    table.add_column("value", justify="right")
+    for name, value in counts.items():
+        table.add_row(name.replace("_", " "), str(value))
     console.print(table)
     steps = Table(title="enrollments by step")
     for name in ("journey", "version", "step", "state", "enrollments"):
