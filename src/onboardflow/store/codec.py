@@ -1,0 +1,218 @@
+"""How records become rows and rows records, and the JSON codec that keeps datetimes in documents.
+
+A datetime inside a document (an enrollment's trigger, a visit in its history) is written as
+`{"$datetime": "<ISO 8601>"}` and read back as the same datetime: a record read back equals the one written.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from onboardflow.core.effects import ScheduleTimer, SendMessage
+from onboardflow.core.model import Customer, Enrollment, Event, Visit, Waiting
+from onboardflow.ports import Entry, OutboxMessage, StoredVersion, partition_of
+
+DATETIME_TAG = "$datetime"
+
+Row = Mapping[str, Any]
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, default=_encode, separators=(",", ":"), ensure_ascii=False)
+
+
+def loads(text: str | bytes) -> Any:
+    return json.loads(text, object_hook=_decode)
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {DATETIME_TAG: value.isoformat()}
+    raise TypeError(f"{type(value).__name__} cannot be stored in a JSON column: {value!r}")
+
+
+def _decode(document: dict[str, Any]) -> Any:
+    if len(document) == 1 and DATETIME_TAG in document:
+        return datetime.fromisoformat(document[DATETIME_TAG])
+    return document
+
+
+# events and the queue
+
+
+def event_document(event: Event) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "name": event.name,
+        "customer_id": event.customer_id,
+        "at": event.at,
+        "properties": event.properties,
+        "customer": event.customer,
+    }
+
+
+def event_from_document(document: Row) -> Event:
+    return Event(
+        id=document["id"],
+        name=document["name"],
+        customer_id=document["customer_id"],
+        at=document["at"],
+        properties=document["properties"],
+        customer=document["customer"],
+    )
+
+
+def event_row(event: Event, position: int) -> dict[str, Any]:
+    return {**event_document(event), "position": position}
+
+
+def queue_row(event: Event, now: datetime) -> dict[str, Any]:
+    return {
+        "event_id": event.id,
+        "customer_id": event.customer_id,
+        "partition": partition_of(event.customer_id),
+        "payload": event_document(event),
+        "enqueued_at": now,
+    }
+
+
+# customers, enrollments, entries: the table's columns are the record's fields
+
+
+def customer_row(customer: Customer) -> dict[str, Any]:
+    return {
+        "id": customer.id,
+        "email": customer.email,
+        "phone": customer.phone,
+        "locale": customer.locale,
+        "timezone": customer.timezone,
+        "country": customer.country,
+        "traits": customer.traits,
+        "consent": customer.consent,
+        "orders_count": customer.orders_count,
+        "total_spent": customer.total_spent,
+        "first_order_at": customer.first_order_at,
+        "last_order_at": customer.last_order_at,
+        "events_count": customer.events_count,
+        "updated_at": customer.updated_at,
+    }
+
+
+def customer_from_row(row: Row) -> Customer:
+    return Customer(**row)
+
+
+def enrollment_row(enrollment: Enrollment) -> dict[str, Any]:
+    return {
+        "id": enrollment.id,
+        "journey_id": enrollment.journey_id,
+        "version": enrollment.version,
+        "customer_id": enrollment.customer_id,
+        "trigger": enrollment.trigger,
+        "started_at": enrollment.started_at,
+        "step_id": enrollment.step_id,
+        "waiting": _waiting_document(enrollment.waiting),
+        "status": enrollment.status,
+        "exit_reason": enrollment.exit_reason,
+        "ended_at": enrollment.ended_at,
+        "goal_reached_at": enrollment.goal_reached_at,
+        "seq": enrollment.seq,
+        "history": [{"step_id": visit.step_id, "at": visit.at} for visit in enrollment.history],
+    }
+
+
+def enrollment_from_row(row: Row) -> Enrollment:
+    fields = dict(row)
+    waiting = fields["waiting"]
+    fields["waiting"] = None if waiting is None else Waiting(**waiting)
+    fields["history"] = tuple(Visit(**visit) for visit in fields["history"])
+    return Enrollment(**fields)
+
+
+def _waiting_document(waiting: Waiting | None) -> dict[str, Any] | None:
+    if waiting is None:
+        return None
+    return {
+        "step_id": waiting.step_id,
+        "timer_id": waiting.timer_id,
+        "until": waiting.until,
+        "event": waiting.event,
+    }
+
+
+def entry_row(entry: Entry) -> dict[str, Any]:
+    return {
+        "journey_id": entry.journey_id,
+        "customer_id": entry.customer_id,
+        "enrollment_id": entry.enrollment_id,
+        "started_at": entry.started_at,
+    }
+
+
+def entry_from_row(row: Row) -> Entry:
+    return Entry(row["journey_id"], row["customer_id"], row["enrollment_id"], row["started_at"])
+
+
+# timers and the outbox
+
+
+def timer_row(timer: ScheduleTimer) -> dict[str, Any]:
+    return {
+        "id": timer.timer_id,
+        "enrollment_id": timer.enrollment_id,
+        "customer_id": timer.customer_id,
+        "partition": partition_of(timer.customer_id),
+        "due_at": timer.due_at,
+    }
+
+
+def timer_from_row(row: Row) -> ScheduleTimer:
+    return ScheduleTimer(row["id"], row["enrollment_id"], row["customer_id"], row["due_at"])
+
+
+def message_row(message: SendMessage) -> dict[str, Any]:
+    return {
+        "id": message.message_id,
+        "enrollment_id": message.enrollment_id,
+        "journey_id": message.journey_id,
+        "version": message.version,
+        "customer_id": message.customer_id,
+        "step_id": message.step_id,
+        "channels": list(message.channels),
+        "template": message.template,
+        "purpose": message.purpose,
+        "at": message.at,
+        "partition": partition_of(message.customer_id),
+        "status": "pending",
+        "attempts": 0,
+    }
+
+
+def outbox_from_row(row: Row) -> OutboxMessage:
+    message = SendMessage(
+        message_id=row["id"],
+        enrollment_id=row["enrollment_id"],
+        journey_id=row["journey_id"],
+        version=row["version"],
+        customer_id=row["customer_id"],
+        step_id=row["step_id"],
+        channels=tuple(row["channels"]),
+        template=row["template"],
+        purpose=row["purpose"],
+        at=row["at"],
+    )
+    return OutboxMessage(
+        message,
+        status=row["status"],
+        attempts=row["attempts"],
+        channel=row["channel"],
+        delivered_at=row["delivered_at"],
+        error=row["error"],
+    )
+
+
+def version_from_row(row: Row) -> StoredVersion:
+    return StoredVersion(row["journey_id"], row["version"], row["digest"], row["definition"], row["source"])

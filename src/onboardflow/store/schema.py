@@ -1,0 +1,188 @@
+"""The SQL schema, one MetaData for SQLite and PostgreSQL; Alembic migrations must build exactly this.
+
+Times are stored in UTC and read back as aware UTC datetimes on both databases (`UtcDateTime`).
+JSON columns go through the engine's serializer (`codec.dumps` / `codec.loads`), which keeps datetimes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """An aware datetime in, the same instant as an aware UTC datetime out, on every database."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"{value!r} has no time zone: onboardflow stores aware times (UTC)")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def Document() -> sa.types.TypeEngine[Any]:  # noqa: N802 - reads as a column type
+    """A JSON document: JSON on SQLite, JSONB on PostgreSQL."""
+    return sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+def Seq() -> sa.types.TypeEngine[int]:  # noqa: N802 - reads as a column type
+    """A 64-bit counter; SQLite needs exactly INTEGER for an autoincrementing primary key."""
+    return sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+journey_versions = sa.Table(
+    "journey_versions",
+    metadata,
+    sa.Column("journey_id", sa.String(), primary_key=True),
+    sa.Column("version", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("digest", sa.String(), nullable=False),
+    sa.Column("definition", Document(), nullable=False),
+    sa.Column("source", sa.Text(), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+)
+
+journeys = sa.Table(
+    "journeys",
+    metadata,
+    sa.Column("id", sa.String(), primary_key=True),
+    sa.Column("live_version", sa.Integer(), nullable=False),
+    sa.Column("name", sa.String(), nullable=False),
+    sa.Column("owner", sa.String(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+queue = sa.Table(
+    "queue",
+    metadata,
+    sa.Column("seq", Seq(), primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.String(), nullable=False, unique=True),
+    sa.Column("customer_id", sa.String(), nullable=False),
+    sa.Column("partition", sa.Integer(), nullable=False, index=True),
+    sa.Column("payload", Document(), nullable=False),
+    sa.Column("enqueued_at", UtcDateTime(), nullable=False),
+    sqlite_autoincrement=True,  # a seq is never reused, as in the memory store
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", sa.String(), primary_key=True),
+    sa.Column("name", sa.String(), nullable=False),
+    sa.Column("customer_id", sa.String(), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("properties", Document(), nullable=False),
+    sa.Column("customer", Document(), nullable=True),
+    sa.Column("position", sa.Integer(), nullable=False),
+    # when the row was written, by the database's clock: Changes carry no `now`
+    sa.Column("processed_at", UtcDateTime(), nullable=False, server_default=sa.func.current_timestamp()),
+    sa.Index(None, "customer_id", "position"),
+)
+
+customers = sa.Table(
+    "customers",
+    metadata,
+    sa.Column("id", sa.String(), primary_key=True),
+    sa.Column("email", sa.String(), nullable=True),
+    sa.Column("phone", sa.String(), nullable=True),
+    sa.Column("locale", sa.String(), nullable=True),
+    sa.Column("timezone", sa.String(), nullable=True),
+    sa.Column("country", sa.String(), nullable=True),
+    sa.Column("traits", Document(), nullable=False),
+    sa.Column("consent", Document(), nullable=False),
+    sa.Column("orders_count", sa.Integer(), nullable=False),
+    sa.Column("total_spent", sa.Double(), nullable=False),
+    sa.Column("first_order_at", UtcDateTime(), nullable=True),
+    sa.Column("last_order_at", UtcDateTime(), nullable=True),
+    sa.Column("events_count", sa.Integer(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=True),
+)
+
+enrollments = sa.Table(
+    "enrollments",
+    metadata,
+    sa.Column("id", sa.String(), primary_key=True),
+    sa.Column("journey_id", sa.String(), nullable=False),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("customer_id", sa.String(), nullable=False),
+    sa.Column("trigger", Document(), nullable=False),
+    sa.Column("started_at", UtcDateTime(), nullable=False),
+    sa.Column("step_id", sa.String(), nullable=True),
+    sa.Column("waiting", Document(), nullable=True),
+    sa.Column("status", sa.String(), nullable=False),
+    sa.Column("exit_reason", sa.String(), nullable=True),
+    sa.Column("ended_at", UtcDateTime(), nullable=True),
+    sa.Column("goal_reached_at", UtcDateTime(), nullable=True),
+    sa.Column("seq", sa.Integer(), nullable=False),
+    sa.Column("history", Document(), nullable=False),
+    sa.Index(None, "customer_id", "status"),
+)
+
+entries = sa.Table(
+    "entries",
+    metadata,
+    sa.Column("journey_id", sa.String(), primary_key=True),
+    sa.Column("customer_id", sa.String(), primary_key=True, index=True),
+    sa.Column("enrollment_id", sa.String(), nullable=False),
+    sa.Column("started_at", UtcDateTime(), nullable=False),
+)
+
+timers = sa.Table(
+    "timers",
+    metadata,
+    sa.Column("id", sa.String(), primary_key=True),
+    sa.Column("enrollment_id", sa.String(), nullable=False),
+    sa.Column("customer_id", sa.String(), nullable=False),
+    sa.Column("partition", sa.Integer(), nullable=False, index=True),
+    sa.Column("due_at", UtcDateTime(), nullable=False, index=True),
+)
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("id", sa.String(), primary_key=True),
+    sa.Column("enrollment_id", sa.String(), nullable=False),
+    sa.Column("journey_id", sa.String(), nullable=False),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("customer_id", sa.String(), nullable=False, index=True),
+    sa.Column("step_id", sa.String(), nullable=False),
+    sa.Column("channels", Document(), nullable=False),
+    sa.Column("template", sa.String(), nullable=False),
+    sa.Column("purpose", sa.String(), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("partition", sa.Integer(), nullable=False),
+    sa.Column("status", sa.String(), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("channel", sa.String(), nullable=True),
+    sa.Column("delivered_at", UtcDateTime(), nullable=True),
+    sa.Column("error", sa.Text(), nullable=True),
+    sa.Column("lease_until", UtcDateTime(), nullable=True),
+    sa.Index(None, "status", "at"),
+)
+
+partitions = sa.Table(
+    "partitions",
+    metadata,
+    # one row per work partition (0 .. PARTITIONS-1), written by the migration; workers lock these rows
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
+)
