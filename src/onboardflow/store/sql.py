@@ -1,0 +1,289 @@
+"""The SQL store: the Store protocol on SQLite (embedded default) or PostgreSQL, through SQLAlchemy Core.
+
+`SqlStore.open(url)` brings the schema up to date first; `SqlStore(url)` only checks that it is.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from itertools import chain
+
+import sqlalchemy as sa
+
+from onboardflow.core.journey import Journey
+from onboardflow.core.model import Customer, Enrollment, Event
+from onboardflow.ports import OutboxMessage, StoredVersion, chunked
+from onboardflow.store import codec
+from onboardflow.store.connection import (
+    BEGIN_MODE,
+    DEFAULT_URL,
+    check_connection,
+    create_store_engine,
+    parse_url,
+    safe_url,
+)
+from onboardflow.store.memory import MemoryStore
+from onboardflow.store.migrate import check_schema, upgrade
+from onboardflow.store.schema import (
+    customers,
+    enrollments,
+    events,
+    journey_versions,
+    journeys,
+    messages,
+    queue,
+    timers,
+)
+from onboardflow.store.transaction import IN_CHUNK, SqlTransaction, dialect_insert, rows_where_in
+
+__all__ = ["DEFAULT_URL", "SqlStore", "open_store"]
+
+
+def open_store(url: str | None = DEFAULT_URL) -> SqlStore | MemoryStore:
+    """The store a URL names: `memory` (or None) for the in-memory store, else SQL at the newest schema."""
+    if url is None or url == "memory":
+        return MemoryStore()
+    return SqlStore.open(url)
+
+
+class SqlStore:
+    """Everything in SQL tables; every write is one transaction."""
+
+    def __init__(self, url: str = DEFAULT_URL) -> None:
+        self.url = parse_url(url)
+        self._engine = create_store_engine(self.url)
+        try:
+            check_connection(self._engine)
+            with self._reading() as connection:
+                check_schema(connection)
+        except BaseException:
+            self._engine.dispose()
+            raise
+
+    @classmethod
+    def open(cls, url: str = DEFAULT_URL, *, migrate: bool = True) -> SqlStore:
+        """Open the store at `url`, first upgrading its schema to the newest unless `migrate` is False."""
+        if migrate:
+            upgrade(url)
+        return cls(url)
+
+    def __repr__(self) -> str:
+        return f"SqlStore({safe_url(self.url)!r})"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self._engine.dialect.name == "postgresql"
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqlTransaction]:
+        with self._engine.begin() as connection:
+            yield SqlTransaction(connection)
+
+    @contextmanager
+    def _reading(self) -> Iterator[sa.Connection]:
+        """A read-only transaction: on SQLite it takes no write lock."""
+        with self._engine.connect() as connection:
+            connection.execution_options(**{BEGIN_MODE: "DEFERRED"})
+            with connection.begin():
+                yield connection
+
+    # journeys and their versions
+
+    def save_version(
+        self, journey: Journey, *, digest: str, source: str | None, now: datetime
+    ) -> StoredVersion:
+        """Make this content live: the live version if its digest is the same, else the next version."""
+        with self._engine.begin() as connection:
+            if self.is_postgres:  # two publishers of one journey take turns
+                key = zlib.crc32(journey.id.encode()) - 2**31
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+            live = connection.execute(_live_versions().where(journeys.c.id == journey.id)).mappings().first()
+            if live is not None and live["digest"] == digest:
+                return codec.version_from_row(live)
+            latest = sa.select(sa.func.max(journey_versions.c.version)).where(
+                journey_versions.c.journey_id == journey.id
+            )
+            number = (connection.scalar(latest) or 0) + 1
+            stored = StoredVersion(
+                journey.id,
+                number,
+                digest,
+                journey.model_dump(mode="json", by_alias=True, exclude_none=True),
+                source,
+            )
+            _write_version(connection, journey, stored, now)
+            return stored
+
+    def live_versions(self) -> list[StoredVersion]:
+        with self._reading() as connection:
+            rows = connection.execute(_live_versions().order_by(journeys.c.id)).mappings()
+            return [codec.version_from_row(row) for row in rows]
+
+    def version(self, journey_id: str, version: int) -> StoredVersion | None:
+        query = sa.select(journey_versions).where(
+            journey_versions.c.journey_id == journey_id, journey_versions.c.version == version
+        )
+        with self._reading() as connection:
+            row = connection.execute(query).mappings().first()
+        return None if row is None else codec.version_from_row(row)
+
+    # queue and outbox
+
+    def enqueue(self, new_events: Iterable[Event], *, now: datetime) -> int:
+        """Queue events for workers, skipping ids already queued or processed; returns how many were new."""
+        unique: dict[str, Event] = {}
+        for event in new_events:
+            unique.setdefault(event.id, event)
+        if not unique:
+            return 0
+        with self._engine.begin() as connection:
+            known = _queued_or_processed(connection, unique)
+            rows = [
+                codec.queue_row(event, now) for event_id, event in unique.items() if event_id not in known
+            ]
+            if not rows:
+                return 0
+            statement = dialect_insert(connection.dialect.name, queue).on_conflict_do_nothing()
+            return len(connection.execute(statement.returning(queue.c.seq), rows).all())
+
+    def claim_messages(self, now: datetime, limit: int, *, lease_seconds: int = 60) -> list[OutboxMessage]:
+        """Lease up to `limit` due pending messages for `lease_seconds`; no one else gets them meanwhile."""
+        is_free = sa.or_(messages.c.lease_until.is_(None), messages.c.lease_until <= now)
+        query = (
+            sa.select(messages)
+            .where(messages.c.status == "pending", messages.c.at <= now, is_free)
+            .order_by(messages.c.at, messages.c.id)
+            .limit(limit)
+        )
+        if self.is_postgres:
+            query = query.with_for_update(skip_locked=True)
+        with self._engine.begin() as connection:
+            rows = connection.execute(query).mappings().all()
+            lease = sa.update(messages).values(lease_until=now + timedelta(seconds=lease_seconds))
+            for chunk in chunked([row["id"] for row in rows], IN_CHUNK):
+                connection.execute(lease.where(messages.c.id.in_(chunk)))
+        return [codec.outbox_from_row(row) for row in rows]
+
+    def record_delivery(
+        self, message_id: str, *, status: str, channel: str | None, at: datetime, error: str | None = None
+    ) -> None:
+        """What became of one message; the attempt is counted and its lease given up."""
+        values = {
+            "status": status,
+            "channel": channel,
+            "attempts": messages.c.attempts + 1,
+            "error": error,
+            "lease_until": None,
+        }
+        if status == "delivered":
+            values["delivered_at"] = at
+        with self._engine.begin() as connection:
+            result = connection.execute(sa.update(messages).where(messages.c.id == message_id).values(values))
+        if result.rowcount == 0:
+            raise KeyError(message_id)
+
+    # reading
+
+    def counts(self) -> dict[str, int]:
+        def count(table: sa.Table, *where: sa.ColumnElement[bool]) -> sa.ScalarSelect[int]:
+            return sa.select(sa.func.count()).select_from(table).where(*where).scalar_subquery()
+
+        query = sa.select(
+            count(events).label("events"),
+            count(queue).label("queued"),
+            count(customers).label("customers"),
+            count(enrollments).label("enrollments"),
+            count(enrollments, enrollments.c.status == "active").label("active_enrollments"),
+            count(timers).label("timers"),
+            count(messages).label("messages"),
+            count(messages, messages.c.status == "delivered").label("delivered"),
+        )
+        with self._reading() as connection:
+            return dict(connection.execute(query).mappings().one())
+
+    def step_counts(self) -> list[tuple[str, int, str, str, int]]:
+        """Enrollments by journey, version, step and state (`active`, or `ended:<reason>`)."""
+        columns = [
+            enrollments.c[name] for name in ("journey_id", "version", "step_id", "status", "exit_reason")
+        ]
+        query = sa.select(*columns, sa.func.count()).group_by(*columns)
+        with self._reading() as connection:
+            rows = connection.execute(query).all()
+        tally: Counter[tuple[str, int, str, str]] = Counter()
+        for journey_id, version, step_id, status, exit_reason, number in rows:
+            state = status if status == "active" else f"ended:{exit_reason}"
+            tally[(journey_id, version, step_id or "-", state)] += number
+        return [(*key, number) for key, number in sorted(tally.items())]
+
+    def messages(self, customer_id: str | None = None) -> list[OutboxMessage]:
+        query = sa.select(messages).order_by(messages.c.at, messages.c.id)
+        if customer_id is not None:
+            query = query.where(messages.c.customer_id == customer_id)
+        with self._reading() as connection:
+            return [codec.outbox_from_row(row) for row in connection.execute(query).mappings()]
+
+    def customer(self, customer_id: str) -> Customer | None:
+        with self._reading() as connection:
+            row = (
+                connection.execute(sa.select(customers).where(customers.c.id == customer_id))
+                .mappings()
+                .first()
+            )
+        return None if row is None else codec.customer_from_row(row)
+
+    def enrollments_of(self, customer_id: str) -> list[Enrollment]:
+        query = (
+            sa.select(enrollments)
+            .where(enrollments.c.customer_id == customer_id)
+            .order_by(enrollments.c.started_at, enrollments.c.id)
+        )
+        with self._reading() as connection:
+            return [codec.enrollment_from_row(row) for row in connection.execute(query).mappings()]
+
+    def customer_events(self, customer_id: str) -> list[tuple[str, int]]:
+        query = (
+            sa.select(events.c.id, events.c.position)
+            .where(events.c.customer_id == customer_id)
+            .order_by(events.c.position, events.c.id)
+        )
+        with self._reading() as connection:
+            return [(event_id, position) for event_id, position in connection.execute(query)]
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+
+def _live_versions() -> sa.Select:
+    return sa.select(journey_versions).join(
+        journeys,
+        sa.and_(
+            journeys.c.id == journey_versions.c.journey_id,
+            journeys.c.live_version == journey_versions.c.version,
+        ),
+    )
+
+
+def _queued_or_processed(connection: sa.Connection, ids: Iterable[str]) -> set[str]:
+    queued = rows_where_in(connection, sa.select(queue.c.event_id.label("id")), queue.c.event_id, ids)
+    processed = rows_where_in(connection, sa.select(events.c.id), events.c.id, ids)
+    return {row["id"] for row in chain(queued, processed)}
+
+
+def _write_version(connection: sa.Connection, journey: Journey, stored: StoredVersion, now: datetime) -> None:
+    connection.execute(
+        sa.insert(journey_versions).values(
+            journey_id=stored.journey_id,
+            version=stored.version,
+            digest=stored.digest,
+            definition=stored.definition,
+            source=stored.source,
+            created_at=now,
+        )
+    )
+    live = {"live_version": stored.version, "name": journey.name, "owner": journey.owner, "updated_at": now}
+    upsert = dialect_insert(connection.dialect.name, journeys).values(id=journey.id, **live)
+    connection.execute(upsert.on_conflict_do_update(index_elements=["id"], set_=live))
