@@ -1,0 +1,84 @@
+"""The migrations build exactly the schema the code defines, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from onboardflow.ports import PARTITIONS
+from onboardflow.store.connection import create_store_engine
+from onboardflow.store.migrate import MIGRATIONS, alembic_config, head_revision, upgrade
+from onboardflow.store.schema import metadata
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_url(request: pytest.FixtureRequest, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/empty.db"
+    return request.getfixturevalue("empty_postgres_url")
+
+
+def differences(url: str) -> list:
+    engine = create_store_engine(url)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            return compare_metadata(context, metadata)
+    finally:
+        engine.dispose()
+
+
+def scalar(url: str, query: str):
+    engine = create_store_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.exec_driver_sql(query).scalar()
+    finally:
+        engine.dispose()
+
+
+def test_an_empty_database_upgraded_to_head_matches_the_schema_in_code(empty_url):
+    upgrade(empty_url)
+
+    assert differences(empty_url) == []
+    assert scalar(empty_url, "SELECT version_num FROM alembic_version") == head_revision()
+
+
+def test_upgrading_twice_changes_nothing(empty_url):
+    upgrade(empty_url)
+    upgrade(empty_url)
+
+    assert differences(empty_url) == []
+
+
+def test_the_migration_writes_one_row_per_work_partition(empty_url):
+    upgrade(empty_url)
+
+    assert scalar(empty_url, "SELECT count(*) FROM partitions") == PARTITIONS
+    assert scalar(empty_url, "SELECT max(id) FROM partitions") == PARTITIONS - 1
+
+
+def test_downgrading_to_base_leaves_no_tables(empty_url):
+    upgrade(empty_url)
+    engine = create_store_engine(empty_url)
+    try:
+        with engine.begin() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.downgrade(config, "base")
+        names = set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+    assert names <= {"alembic_version"}
+
+
+def test_migration_files_are_named_by_date_and_revision():
+    names = sorted(path.name for path in (MIGRATIONS / "versions").glob("*.py"))
+
+    assert names and all(re.fullmatch(r"\d{4}-\d{2}-\d{2}_\w+\.py", name) for name in names)
