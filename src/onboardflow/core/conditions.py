@@ -18,6 +18,7 @@ MACROS = ("all", "exists", "exists_one", "map", "filter")
 
 _STRING = re.compile(r"""(?:[rRbB]{0,2})("(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*')""")
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\S")
+_NAME = r"(?<![A-Za-z0-9_.])%s(?![A-Za-z0-9_])"  # a name standing alone, not a field (`x.name`)
 _POSITION = re.compile(r"<input>:(\d+):(\d+):\s*(.*?)(?:\n|$)")
 _MACRO_BINDING = re.compile(r"\.(?:%s)\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*," % "|".join(MACROS))
 
@@ -56,16 +57,40 @@ def compile_condition(source: str, *, variables: tuple[str, ...] = VARIABLES) ->
         program = cel.compile(source)
     except (ValueError, RuntimeError) as error:
         raise _syntax_error(source, str(error)) from None
-    bound = set(_MACRO_BINDING.findall(_blank_strings(source)))
-    unknown = sorted(set(program.variables()) - set(variables) - bound)
+    unknown = _unknown_names(source, set(program.variables()) - set(variables))
     if unknown:
-        name = unknown[0]
+        name, column = min(unknown, key=lambda found: found[1])
         raise ConditionError(
-            f"unknown variable {name!r} at column {_column_of(source, name)}: "
-            f"conditions can read {', '.join(variables)}",
-            column=_column_of(source, name),
+            f"unknown variable {name!r} at column {column}: conditions can read {', '.join(variables)}",
+            column=column,
         )
     return Condition(source=source, program=program, paths=referenced_paths(source, variables))
+
+
+def _unknown_names(source: str, names: set[str]) -> list[tuple[str, int]]:
+    """Each name with the column of its first use outside a macro that binds it (`exists(p, ...)`)."""
+    blanked = _blank_strings(source)
+    spans = [
+        (match.group(1), match.start(), _closing(blanked, blanked.index("(", match.start())))
+        for match in _MACRO_BINDING.finditer(blanked)
+    ]
+    found = []
+    for name in names:
+        uses = [use.start() for use in re.finditer(_NAME % re.escape(name), blanked)]
+        free = [at for at in uses if not any(b == name and start <= at <= end for b, start, end in spans)]
+        if free or not uses:
+            found.append((name, free[0] + 1 if free else 1))
+    return found
+
+
+def _closing(text: str, opening: int) -> int:
+    """The index of the parenthesis that closes the one at `opening` (the end of the text if none does)."""
+    depth = 0
+    for index in range(opening, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[index], 0)
+        if depth == 0:
+            return index
+    return len(text)
 
 
 def _syntax_error(source: str, text: str) -> ConditionError:
@@ -75,12 +100,6 @@ def _syntax_error(source: str, text: str) -> ConditionError:
     column = int(match.group(2))  # CEL counts columns from 1
     detail = match.group(3).replace("Syntax error: ", "")
     return ConditionError(f"CEL syntax error at column {column} of {source!r}: {detail}", column=column)
-
-
-def _column_of(source: str, name: str) -> int:
-    pattern = rf"(?<![A-Za-z0-9_.]){re.escape(name)}(?![A-Za-z0-9_])"
-    match = re.search(pattern, _blank_strings(source))
-    return match.start() + 1 if match else 1
 
 
 def _blank_strings(source: str) -> str:

@@ -124,6 +124,29 @@ def test_macro_bound_variables_are_accepted(source):
     assert compile_condition(source).evaluate(SCOPE) is True
 
 
+@pytest.mark.parametrize(
+    ("source", "name", "column"),
+    [
+        ("event.products.exists(p, p.price > 1.0) && p.price > 10.0", "p", 44),
+        ("p.items.exists(p, p == 1)", "p", 1),  # the receiver is outside the macro
+        ("event.products.exists(p, event.products.exists(q, q.price > p.price) && q.x == 1)", "q", 73),
+    ],
+)
+def test_a_macro_variable_used_outside_its_macro_is_unknown(source, name, column):
+    with pytest.raises(ConditionError) as raised:
+        compile_condition(source)
+    assert (raised.value.column, raised.value.message.split(" at ")[0]) == (
+        column,
+        f"unknown variable {name!r}",
+    )
+
+
+def test_a_field_may_have_the_name_of_a_macro_variable():
+    assert compile_condition(
+        'customer.p == 1 || event.products.exists(p, p.category == "skincare")'
+    ).evaluate(SCOPE)
+
+
 def test_macro_text_inside_a_string_binds_nothing():
     with pytest.raises(ConditionError, match="unknown variable 'q' at column 33"):
         compile_condition('"a.exists(q, " == customer.x && q == 1')
