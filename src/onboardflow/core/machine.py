@@ -101,6 +101,8 @@ def _on_event(version: JourneyVersion, enrollment: Enrollment, event: Event, cus
     waiting = enrollment.waiting
     if waiting is None or waiting.event != event.name:
         return Decision(enrollment)
+    if waiting.until is not None and event.at > waiting.until:
+        return Decision(enrollment)  # it came too late: the timeout, due already, decides the way on
     step = version.steps[waiting.step_id]
     if isinstance(step, WaitFor) and not version.holds(f"steps.{step.id}.wait_for.where", scope):
         return Decision(enrollment)

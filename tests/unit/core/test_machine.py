@@ -733,3 +733,25 @@ def test_the_same_stimulus_twice_gives_the_same_decision_and_leaves_its_input_al
 
     assert once == twice
     assert started.is_active and started.step_id == "await-delivery"
+
+
+def test_wait_for_ignores_an_event_that_happened_after_the_deadline_even_before_the_timer_fired():
+    run = Run(journey(WAIT_FOR_DELIVERY))
+    run.trigger(order_id="o1")
+    run.now = T0 + timedelta(days=11)  # a worker that lagged: the event is processed before the due timer
+
+    run.receive("Order Delivered", order_id="o1")
+    assert run.enrollment.step_id == "await-delivery"
+
+    run.fire(run.enrollment.waiting.timer_id)
+    assert run.sent == ["hello", "sorry"]
+
+
+def test_wait_for_accepts_an_event_at_the_deadline_itself():
+    run = Run(journey(WAIT_FOR_DELIVERY))
+    run.trigger(order_id="o1")
+    run.now = T0 + timedelta(days=10)
+
+    run.receive("Order Delivered", order_id="o1")
+
+    assert run.sent == ["hello", "tips"]
