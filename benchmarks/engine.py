@@ -25,6 +25,7 @@ from onboardflow.core.model import Event
 from onboardflow.core.validation import load_journey
 from onboardflow.engine.clock import VirtualClock
 from onboardflow.engine.engine import Engine
+from onboardflow.engine.worker import tune_garbage_collector
 from onboardflow.store.sql import open_store
 
 JOURNEY = """
@@ -126,6 +127,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=5_000)
     args = parser.parse_args()
+    tune_garbage_collector()  # as the `onboardflow` command does
     console = Console(stderr=True)
     events = make_events(args.customers)
     with tempfile.TemporaryDirectory() as folder, Progress(console=console) as progress:

@@ -19,7 +19,7 @@ from onboardflow.core.journey import Journey
 from onboardflow.engine.clock import SystemClock
 from onboardflow.engine.engine import BatchResult, Engine
 from onboardflow.engine.ingest import LineError, read_events
-from onboardflow.engine.worker import run_worker
+from onboardflow.engine.worker import run_worker, tune_garbage_collector
 from onboardflow.settings import Settings
 
 app = typer.Typer(help="Customer onboarding journeys for ecommerce stores.", no_args_is_help=True)
@@ -241,6 +241,7 @@ def _safe_url(url: str) -> str:
 
 
 def main() -> None:
+    tune_garbage_collector()
     app()
 
 
