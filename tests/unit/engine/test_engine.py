@@ -380,6 +380,17 @@ def test_replay_fires_a_timer_at_its_due_time_between_events(examples):
     assert examples.clock.now() == late.at
 
 
+def test_replay_takes_the_timeout_branch_before_a_later_exit(examples):
+    order = examples.order(at=T0)
+    refund = examples.event("Refund Requested", at=T0 + timedelta(days=11))
+
+    examples.engine.replay([order, refund], clock=examples.clock)
+
+    assert examples.sent() == ["welcome", "late-delivery", "usage-tips"]
+    enrollment = examples.enrollment()
+    assert (enrollment.exit_reason, enrollment.ended_at) == ("exit_rule", refund.at)
+
+
 def test_replay_runs_each_event_at_its_own_time(examples):
     order = examples.order(at=T0)
     delivered = examples.delivered(at=T0 + timedelta(days=2, hours=3))
