@@ -95,8 +95,8 @@ def run_demo(console: Console, *, customers: int, days: int, seed: int, database
     console.print(f"simulated shop: {customers} customers, {len(events)} events over {days} days\n")
     shown = []
     channels = sandbox_channels(printer=lambda line: shown.append(line))
-    result = engine.replay(events, clock=clock)
-    result.add(engine.run_timers_until(START + timedelta(days=days), clock=clock))
+    result = engine.replay(events)
+    result.add(engine.run_timers_until(START + timedelta(days=days)))
     delivered = _dispatch_all(store, channels, clock.now())
     for line in shown[:15]:
         console.print("  " + line, highlight=False, markup=False)

@@ -263,8 +263,9 @@ class Engine:
         with self.store.transaction() as tx:
             return fire_due_timers(tx, self.catalog, now=self.clock.now(), limit=limit, at_due_time=at_due_time)
 
-    def replay(self, events: list[Event], *, clock, batch_size: int = 1000) -> BatchResult:
-        """Run a recorded stream on a virtual clock: timers fire at their due time, between events."""
+    def replay(self, events: list[Event], *, batch_size: int = 1000) -> BatchResult:
+        """Run a recorded stream on the engine's virtual clock: timers fire at their due time, between events."""
+        clock = self.clock
         total = BatchResult()
         ordered = sorted(events, key=lambda event: event.at)
         delay = self.catalog.shortest_delay()
@@ -282,8 +283,9 @@ class Engine:
             position += len(chunk)
         return total
 
-    def run_timers_until(self, moment: datetime, *, clock) -> BatchResult:
-        """Jump a virtual clock timer by timer up to `moment`, firing each at its due time."""
+    def run_timers_until(self, moment: datetime) -> BatchResult:
+        """Jump the engine's virtual clock timer by timer up to `moment`, firing each at its due time."""
+        clock = self.clock
         total = BatchResult()
         while True:
             with self.store.transaction() as tx:

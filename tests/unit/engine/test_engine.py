@@ -368,7 +368,7 @@ def test_replay_fires_a_timer_at_its_due_time_between_events(examples):
     order = examples.order(at=T0)
     late = examples.delivered(at=T0 + timedelta(days=12))
 
-    result = examples.engine.replay([late, order], clock=examples.clock)
+    result = examples.engine.replay([late, order])
 
     assert (result.events, result.timers_fired) == (2, 1)
     rows = examples.store.messages("c1")
@@ -384,7 +384,7 @@ def test_replay_takes_the_timeout_branch_before_a_later_exit(examples):
     order = examples.order(at=T0)
     refund = examples.event("Refund Requested", at=T0 + timedelta(days=11))
 
-    examples.engine.replay([order, refund], clock=examples.clock)
+    examples.engine.replay([order, refund])
 
     assert examples.sent() == ["welcome", "late-delivery", "usage-tips"]
     enrollment = examples.enrollment()
@@ -395,7 +395,7 @@ def test_replay_runs_each_event_at_its_own_time(examples):
     order = examples.order(at=T0)
     delivered = examples.delivered(at=T0 + timedelta(days=2, hours=3))
 
-    examples.engine.replay([order, delivered], clock=examples.clock)
+    examples.engine.replay([order, delivered])
 
     rows = examples.store.messages("c1")
     assert [(row.message.step_id, row.message.at) for row in rows] == [
@@ -416,10 +416,10 @@ def test_replay_of_many_customers_matches_event_by_event_ingest(examples):
     for version in examples.engine.catalog.live:
         reference.publish(version)
     for event in sorted(stream, key=lambda e: e.at):
-        reference.run_timers_until(event.at, clock=reference.clock)
+        reference.run_timers_until(event.at)
         reference.ingest([event], at_event_time=True)
 
-    examples.engine.replay(stream, clock=examples.clock)
+    examples.engine.replay(stream)
 
     def outcome(store):
         return sorted((row.message.customer_id, row.message.step_id, row.message.at)
@@ -433,7 +433,7 @@ def test_run_timers_until_fires_each_timer_at_its_due_time(examples):
     examples.ingest(examples.order(), examples.delivered())
     moment = T0 + timedelta(days=30)
 
-    result = examples.engine.run_timers_until(moment, clock=examples.clock)
+    result = examples.engine.run_timers_until(moment)
 
     assert result.timers_fired == 1
     rows = examples.store.messages("c1")
