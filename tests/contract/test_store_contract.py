@@ -195,6 +195,12 @@ def test_an_event_is_written_once_at_its_first_position(store):
     assert store.counts()["events"] == 3
 
 
+def test_the_same_event_twice_in_one_batch_keeps_the_first(store):
+    apply(store, Changes(events=[(event("e1"), 1), (event("e1"), 2)]))
+
+    assert store.customer_events("c1") == [("e1", 1)]
+
+
 def test_customers_round_trip_and_update(store):
     ana = Customer(
         "c1",

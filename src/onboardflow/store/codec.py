@@ -21,11 +21,11 @@ Row = Mapping[str, Any]
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(value, default=_encode, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(value)
 
 
 def loads(text: str | bytes) -> Any:
-    return json.loads(text, object_hook=_decode)
+    return _DECODER.decode(text if isinstance(text, str) else bytes(text).decode())
 
 
 def _encode(value: Any) -> Any:
@@ -38,6 +38,11 @@ def _decode(document: dict[str, Any]) -> Any:
     if len(document) == 1 and DATETIME_TAG in document:
         return datetime.fromisoformat(document[DATETIME_TAG])
     return document
+
+
+# made once: json.dumps and json.loads with options build a new encoder or decoder on every call
+_ENCODER = json.JSONEncoder(default=_encode, separators=(",", ":"), ensure_ascii=False)
+_DECODER = json.JSONDecoder(object_hook=_decode)
 
 
 # events and the queue

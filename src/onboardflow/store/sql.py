@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from onboardflow.core.journey import Journey
 from onboardflow.core.model import Customer, Enrollment, Event
-from onboardflow.ports import OutboxMessage, StoredVersion, chunked
+from onboardflow.ports import OutboxMessage, StoredVersion
 from onboardflow.store import codec
 from onboardflow.store.connection import (
     BEGIN_MODE,
@@ -38,7 +38,8 @@ from onboardflow.store.schema import (
     queue,
     timers,
 )
-from onboardflow.store.transaction import IN_CHUNK, SqlTransaction, dialect_insert, rows_where_in
+from onboardflow.store.statements import dialect_insert, execute_by_ids, rows_by_ids, statements_for
+from onboardflow.store.transaction import SqlTransaction
 
 __all__ = ["DEFAULT_URL", "SqlStore", "open_store"]
 
@@ -147,8 +148,8 @@ class SqlStore:
             ]
             if not rows:
                 return 0
-            statement = dialect_insert(connection.dialect.name, queue).on_conflict_do_nothing()
-            return len(connection.execute(statement.returning(queue.c.seq), rows).all())
+            inserted = connection.execute(statements_for(connection.dialect.name).insert_queued, rows)
+            return len(inserted.all())  # rows another enqueuer wrote meanwhile are not counted
 
     def claim_messages(self, now: datetime, limit: int, *, lease_seconds: int = 60) -> list[OutboxMessage]:
         """Lease up to `limit` due pending messages for `lease_seconds`; no one else gets them meanwhile."""
@@ -163,9 +164,9 @@ class SqlStore:
             query = query.with_for_update(skip_locked=True)
         with self._engine.begin() as connection:
             rows = connection.execute(query).mappings().all()
-            lease = sa.update(messages).values(lease_until=now + timedelta(seconds=lease_seconds))
-            for chunk in chunked([row["id"] for row in rows], IN_CHUNK):
-                connection.execute(lease.where(messages.c.id.in_(chunk)))
+            lease = statements_for(connection.dialect.name).lease_messages
+            until = now + timedelta(seconds=lease_seconds)
+            execute_by_ids(connection, lease, [row["id"] for row in rows], until=until)
         return [codec.outbox_from_row(row) for row in rows]
 
     def record_delivery(
@@ -268,8 +269,9 @@ def _live_versions() -> sa.Select:
 
 
 def _queued_or_processed(connection: sa.Connection, ids: Iterable[str]) -> set[str]:
-    queued = rows_where_in(connection, sa.select(queue.c.event_id.label("id")), queue.c.event_id, ids)
-    processed = rows_where_in(connection, sa.select(events.c.id), events.c.id, ids)
+    statements = statements_for(connection.dialect.name)
+    queued = rows_by_ids(connection, statements.queued_events, ids)
+    processed = rows_by_ids(connection, statements.known_events, ids)
     return {row["id"] for row in chain(queued, processed)}
 
 

@@ -1,76 +1,18 @@
-"""One SQL transaction of the engine: batched reads of what a batch touches, one statement per table to write.
-
-Reads by id go out as `IN` lists of at most 900 ids (SQLite's old limit on bound parameters);
-writes are executemany batches with the dialect's ON CONFLICT, so a replay writes nothing new.
-"""
+"""One SQL transaction of the engine: one read of what a batch touches, one statement per table to write."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import datetime
-from functools import cache
-from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from onboardflow.core.effects import ScheduleTimer
 from onboardflow.core.model import Customer, Enrollment
-from onboardflow.ports import PARTITIONS, Changes, Entry, QueuedEvent, chunked
+from onboardflow.ports import PARTITIONS, Changes, Entry, QueuedEvent
 from onboardflow.store import codec
-from onboardflow.store.schema import (
-    customers,
-    enrollments,
-    entries,
-    events,
-    messages,
-    partitions,
-    queue,
-    timers,
-)
-
-IN_CHUNK = 900
-
-
-def dialect_insert(dialect: str, table: sa.Table) -> Any:
-    """An INSERT that knows ON CONFLICT: PostgreSQL's or SQLite's."""
-    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
-
-
-@cache
-def write_statements(dialect: str) -> dict[str, Any]:
-    """The INSERT ... ON CONFLICT statements `apply` runs, built once per dialect."""
-    return {
-        "events": dialect_insert(dialect, events).on_conflict_do_nothing(),
-        "customers": _upsert(dialect, customers, ["id"]),
-        "enrollments": _upsert(dialect, enrollments, ["id"]),
-        "entries": _upsert(dialect, entries, ["journey_id", "customer_id"]),
-        "timers": dialect_insert(dialect, timers).on_conflict_do_nothing(),
-        "messages": dialect_insert(dialect, messages).on_conflict_do_nothing(),
-    }
-
-
-def _upsert(dialect: str, table: sa.Table, keys: list[str]) -> Any:
-    statement = dialect_insert(dialect, table)
-    changed = {
-        column.name: statement.excluded[column.name] for column in table.columns if column.name not in keys
-    }
-    return statement.on_conflict_do_update(index_elements=keys, set_=changed)
-
-
-def rows_where_in(
-    connection: sa.Connection, query: sa.Select, column: sa.ColumnElement, ids: Iterable[Any]
-) -> Iterator[sa.RowMapping]:
-    """The rows of `query` whose `column` is one of `ids`, asked for in chunks."""
-    for chunk in chunked(list(dict.fromkeys(ids)), IN_CHUNK):
-        yield from connection.execute(query.where(column.in_(chunk))).mappings()
-
-
-def execute_where_in(
-    connection: sa.Connection, statement: Any, column: sa.ColumnElement, ids: Iterable[Any]
-) -> None:
-    for chunk in chunked(list(dict.fromkeys(ids)), IN_CHUNK):
-        connection.execute(statement.where(column.in_(chunk)))
+from onboardflow.store.schema import partitions, queue, timers
+from onboardflow.store.statements import execute_by_ids, insert_rows, rows_by_ids, statements_for
 
 
 class SqlTransaction:
@@ -78,8 +20,8 @@ class SqlTransaction:
 
     def __init__(self, connection: sa.Connection) -> None:
         self._connection = connection
-        self._dialect = connection.dialect.name
-        self._is_postgres = self._dialect == "postgresql"
+        self._is_postgres = connection.dialect.name == "postgresql"
+        self._statements = statements_for(connection.dialect.name)
 
     def lock_partitions(self, partition_ids: Iterable[int]) -> None:
         """Wait for these partitions, in id order so two workers never deadlock; SQLite's BEGIN IMMEDIATE
@@ -109,28 +51,22 @@ class SqlTransaction:
         return [QueuedEvent(seq, codec.event_from_document(payload)) for seq, payload in rows]
 
     def known_event_ids(self, ids: Iterable[str]) -> set[str]:
-        rows = rows_where_in(self._connection, sa.select(events.c.id), events.c.id, ids)
-        return {row["id"] for row in rows}
+        return {row["id"] for row in rows_by_ids(self._connection, self._statements.known_events, ids)}
 
     def customers(self, ids: Iterable[str]) -> dict[str, Customer]:
-        rows = rows_where_in(self._connection, sa.select(customers), customers.c.id, ids)
+        rows = rows_by_ids(self._connection, self._statements.customers, ids)
         return {row["id"]: codec.customer_from_row(row) for row in rows}
 
     def active_enrollments(self, customer_ids: Iterable[str]) -> list[Enrollment]:
-        query = (
-            sa.select(enrollments)
-            .where(enrollments.c.status == "active")
-            .order_by(enrollments.c.started_at, enrollments.c.id)
-        )
-        rows = rows_where_in(self._connection, query, enrollments.c.customer_id, customer_ids)
+        rows = rows_by_ids(self._connection, self._statements.active_enrollments, customer_ids)
         return [codec.enrollment_from_row(row) for row in rows]
 
     def enrollments(self, ids: Iterable[str]) -> dict[str, Enrollment]:
-        rows = rows_where_in(self._connection, sa.select(enrollments), enrollments.c.id, ids)
+        rows = rows_by_ids(self._connection, self._statements.enrollments, ids)
         return {row["id"]: codec.enrollment_from_row(row) for row in rows}
 
     def entries(self, customer_ids: Iterable[str]) -> dict[tuple[str, str], Entry]:
-        rows = rows_where_in(self._connection, sa.select(entries), entries.c.customer_id, customer_ids)
+        rows = rows_by_ids(self._connection, self._statements.entries, customer_ids)
         return {(row["journey_id"], row["customer_id"]): codec.entry_from_row(row) for row in rows}
 
     def due_timers(
@@ -147,19 +83,22 @@ class SqlTransaction:
 
     def apply(self, changes: Changes) -> None:
         """Write a batch's changes, one statement per table; later reads in this transaction see them."""
-        statements = write_statements(self._dialect)
-        self._insert(statements["events"], [codec.event_row(event, pos) for event, pos in changes.events])
-        self._insert(statements["customers"], [codec.customer_row(c) for c in changes.customers.values()])
-        self._insert(
-            statements["enrollments"], [codec.enrollment_row(e) for e in changes.enrollments.values()]
+        connection, write = self._connection, self._statements
+        insert_rows(connection, write.insert_events, [codec.event_row(e, pos) for e, pos in changes.events])
+        insert_rows(
+            connection, write.upsert_customers, [codec.customer_row(c) for c in changes.customers.values()]
         )
-        self._insert(statements["entries"], [codec.entry_row(entry) for entry in changes.entries.values()])
-        gone = changes.cancelled_timers | changes.fired_timers
-        execute_where_in(self._connection, sa.delete(timers), timers.c.id, sorted(gone))
-        self._insert(statements["timers"], [codec.timer_row(timer) for timer in changes.timers.values()])
-        self._insert(statements["messages"], [codec.message_row(m) for m in changes.messages.values()])
-        execute_where_in(self._connection, sa.delete(queue), queue.c.seq, changes.dequeued)
-
-    def _insert(self, statement: Any, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            self._connection.execute(statement, rows)
+        insert_rows(
+            connection,
+            write.upsert_enrollments,
+            [codec.enrollment_row(e) for e in changes.enrollments.values()],
+        )
+        insert_rows(connection, write.upsert_entries, [codec.entry_row(e) for e in changes.entries.values()])
+        execute_by_ids(
+            connection, write.delete_timers, sorted(changes.cancelled_timers | changes.fired_timers)
+        )
+        insert_rows(connection, write.insert_timers, [codec.timer_row(t) for t in changes.timers.values()])
+        insert_rows(
+            connection, write.insert_messages, [codec.message_row(m) for m in changes.messages.values()]
+        )
+        execute_by_ids(connection, write.delete_queued, changes.dequeued)

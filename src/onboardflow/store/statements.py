@@ -1,0 +1,104 @@
+"""The statements of the hot path, built once per dialect so each batch only binds values.
+
+Reads by id go out in chunks of at most 900 ids (SQLite's old limit on bound parameters); on PostgreSQL
+as `= ANY(:ids)`, one statement text for any number of ids, which psycopg and the server prepare once.
+Writes are executemany batches with the dialect's ON CONFLICT, so a replay writes nothing new (psycopg
+pipelines them: one round trip for the batch, and faster than one many-row INSERT, as measured).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from functools import cache
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from onboardflow.ports import chunked
+from onboardflow.store.schema import (
+    UtcDateTime,
+    customers,
+    enrollments,
+    entries,
+    events,
+    messages,
+    queue,
+    timers,
+)
+
+IN_CHUNK = 900
+
+
+def dialect_insert(dialect: str, table: sa.Table) -> Any:
+    """An INSERT that knows ON CONFLICT: PostgreSQL's or SQLite's."""
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
+
+
+class Statements:
+    """Every statement `SqlTransaction` and the store's queue and outbox run, for one dialect."""
+
+    def __init__(self, dialect: str) -> None:
+        self.dialect = dialect
+        self.insert_events = self._insert(events)
+        self.upsert_customers = self._insert(customers, update=True)
+        self.upsert_enrollments = self._insert(enrollments, update=True)
+        self.upsert_entries = self._insert(entries, update=True)
+        self.insert_timers = self._insert(timers)
+        self.insert_messages = self._insert(messages)
+        # RETURNING, to count what was added: psycopg's pipelined executemany reports no row count
+        self.insert_queued = dialect_insert(dialect, queue).on_conflict_do_nothing().returning(queue.c.seq)
+
+        self.known_events = sa.select(events.c.id).where(self._ids_in(events.c.id))
+        self.queued_events = sa.select(queue.c.event_id.label("id")).where(self._ids_in(queue.c.event_id))
+        self.customers = sa.select(customers).where(self._ids_in(customers.c.id))
+        self.enrollments = sa.select(enrollments).where(self._ids_in(enrollments.c.id))
+        self.active_enrollments = (
+            sa.select(enrollments)
+            .where(enrollments.c.status == "active", self._ids_in(enrollments.c.customer_id))
+            .order_by(enrollments.c.started_at, enrollments.c.id)
+        )
+        self.entries = sa.select(entries).where(self._ids_in(entries.c.customer_id))
+
+        self.delete_timers = sa.delete(timers).where(self._ids_in(timers.c.id))
+        self.delete_queued = sa.delete(queue).where(self._ids_in(queue.c.seq))
+        until = sa.bindparam("until", type_=UtcDateTime())
+        self.lease_messages = sa.update(messages).where(self._ids_in(messages.c.id)).values(lease_until=until)
+
+    def _ids_in(self, column: sa.Column) -> sa.ColumnElement[bool]:
+        if self.dialect == "postgresql":
+            return column == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(column.type)))
+        return column.in_(sa.bindparam("ids", expanding=True))
+
+    def _insert(self, table: sa.Table, *, update: bool = False) -> Any:
+        statement = dialect_insert(self.dialect, table)
+        keys = [column.name for column in table.primary_key.columns]
+        if update:
+            changed = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
+            statement = statement.on_conflict_do_update(index_elements=keys, set_=changed)
+        else:
+            statement = statement.on_conflict_do_nothing()
+        return statement
+
+
+@cache
+def statements_for(dialect: str) -> Statements:
+    return Statements(dialect)
+
+
+def rows_by_ids(
+    connection: sa.Connection, statement: sa.Select, ids: Iterable[Any]
+) -> Iterator[sa.RowMapping]:
+    """The rows `statement` finds for `ids`, asked for in chunks."""
+    for chunk in chunked(list(dict.fromkeys(ids)), IN_CHUNK):
+        yield from connection.execute(statement, {"ids": chunk}).mappings()
+
+
+def execute_by_ids(connection: sa.Connection, statement: Any, ids: Iterable[Any], **values: Any) -> None:
+    for chunk in chunked(list(dict.fromkeys(ids)), IN_CHUNK):
+        connection.execute(statement, {"ids": chunk, **values})
+
+
+def insert_rows(connection: sa.Connection, statement: Any, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        connection.execute(statement, rows).close()
