@@ -12,7 +12,13 @@ import sqlalchemy as sa
 from onboardflow.core.effects import ScheduleTimer
 from onboardflow.core.model import Customer, Event
 from onboardflow.ports import PARTITIONS, Changes
-from onboardflow.store.connection import SchemaNotReady, StoreError, StoreUnavailable, parse_url
+from onboardflow.store.connection import (
+    SchemaNotReady,
+    StoreError,
+    StoreUnavailable,
+    create_store_engine,
+    parse_url,
+)
 from onboardflow.store.memory import MemoryStore
 from onboardflow.store.sql import SqlStore, open_store
 
@@ -27,6 +33,12 @@ def test_postgres_urls_use_psycopg_3(written):
 def test_a_url_that_is_not_a_database_url_says_what_to_write():
     with pytest.raises(StoreError, match="not a database URL: write sqlite:///path/to.db or postgresql://"):
         SqlStore("not a url")
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:"])
+def test_an_in_memory_sqlite_database_is_refused_with_the_alternative(url):
+    with pytest.raises(StoreError, match="use `memory` for the in-memory store"):
+        SqlStore.open(url)
 
 
 def test_a_database_other_than_sqlite_or_postgres_is_refused():
@@ -82,10 +94,14 @@ def test_open_store_gives_memory_or_sql(tmp_path):
 
 
 def test_sqlite_runs_in_wal_mode_and_waits_for_locks(sqlite_store):
-    with sqlite_store._engine.connect() as connection:
-        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
-        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    engine = create_store_engine(sqlite_store.url)
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    finally:
+        engine.dispose()
 
 
 def test_times_come_back_aware_in_utc(sql_store):

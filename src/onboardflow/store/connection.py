@@ -45,6 +45,11 @@ def parse_url(url: str) -> URL:
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
         raise StoreError(f"{safe_url(parsed)}: onboardflow stores data in SQLite or PostgreSQL only")
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        raise StoreError(
+            f"{safe_url(parsed)} is an in-memory SQLite database, gone when its connection closes: "
+            "use `memory` for the in-memory store, or sqlite:///path/to.db for a file"
+        )
     return parsed
 
 
@@ -63,7 +68,7 @@ def create_store_engine(url: str | URL) -> sa.Engine:
 
 
 def _sqlite_engine(url: URL, common: dict[str, Any]) -> sa.Engine:
-    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+    if url.database and not url.database.startswith("file:"):
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine(
         url, connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False}, **common
