@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from onboardflow.catalog import iter_journey_files, load_journey_files, write_examples
+from onboardflow.catalog import load_journey_files, write_examples
 from onboardflow.channels.sandbox import sandbox_channels
 from onboardflow.core.journey import Journey
 from onboardflow.engine.clock import SystemClock

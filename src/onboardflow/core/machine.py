@@ -12,7 +12,7 @@ from typing import Any
 from onboardflow.core.effects import CancelTimer, Decision, Effect, EndEnrollment, stable_id
 from onboardflow.core.journey import WaitFor
 from onboardflow.core.model import Customer, Enrollment, Event, Visit
-from onboardflow.core.steps import Context, End, Next, Park, run_step
+from onboardflow.core.steps import Context, End, Park, run_step
 from onboardflow.core.version import JourneyVersion
 
 MAX_STEPS_PER_STIMULUS = 500

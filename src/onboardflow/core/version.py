@@ -9,10 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from onboardflow.core.conditions import Condition, compile_condition
-from onboardflow.core.journey import Branch, Journey, Send, Step, Wait, WaitFor
-
-ALWAYS = None  # a missing condition holds for everyone
-
+from onboardflow.core.journey import Branch, Journey, Step, WaitFor
 
 @dataclass(frozen=True)
 class JourneyVersion:
@@ -98,11 +95,3 @@ def journey_digest(journey: Journey) -> str:
     """A fingerprint of the journey's content: equal content, equal digest, whatever the file's layout."""
     canonical = json.dumps(journey.model_dump(mode="json", by_alias=True), sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
-
-
-def is_waiting_step(step: Step) -> bool:
-    return isinstance(step, Wait | WaitFor)
-
-
-def is_send_step(step: Step) -> bool:
-    return isinstance(step, Send)
