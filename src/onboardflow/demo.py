@@ -47,7 +47,7 @@ def _customer_story(rng: random.Random, cid: str, begin: datetime) -> list[Event
     story = [Event(f"{cid}-signup", "Signed Up", cid, begin, {}, profile)]
     if rng.random() < 0.7:
         story.append(Event(f"{cid}-login", "First Login", cid, begin + timedelta(hours=rng.uniform(1, 100)), {}))
-    order_at = begin + timedelta(hours=rng.uniform(2, 72))
+    order_at = begin + timedelta(hours=rng.uniform(2, 200))
     story.extend(_order(rng, cid, "o1", order_at))
     if rng.random() < 0.05:
         story.append(Event(f"{cid}-refund", "Refund Requested", cid, order_at + timedelta(days=rng.uniform(1, 6)),
