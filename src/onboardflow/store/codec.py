@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from onboardflow.core.effects import ScheduleTimer, SendMessage
 from onboardflow.core.model import Customer, Enrollment, Event, Visit, Waiting
 from onboardflow.ports import Entry, OutboxMessage, StoredVersion, partition_of
@@ -21,7 +23,14 @@ Row = Mapping[str, Any]
 
 
 def dumps(value: Any) -> str:
-    return _ENCODER.encode(value)
+    try:
+        return orjson.dumps(value, default=_encode, option=_ORJSON_OPTIONS).decode()
+    except TypeError:
+        return _ENCODER.encode(value)  # integers past 64 bits, which orjson refuses; or a true type error
+
+
+# orjson writes datetimes itself unless told to pass them to `_encode`, which tags them
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
 
 
 def loads(text: str | bytes) -> Any:

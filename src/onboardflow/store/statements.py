@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import UTC
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -138,6 +138,7 @@ def sqlite_batch(statement: Any, keys: tuple[str, ...]) -> tuple[str, Any]:
     return compiled.string, encode
 
 
+@lru_cache(maxsize=8192)  # a batch writes one `now` into many rows
 def _sqlite_time(value: Any) -> str:
     if value.tzinfo is None:
         raise ValueError(f"{value!r} has no time zone: onboardflow stores aware times (UTC)")
