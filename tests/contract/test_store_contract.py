@@ -465,3 +465,14 @@ def test_counts_of_an_empty_store_are_zero(store):
         ),
         0,
     )
+
+
+def test_claims_take_the_oldest_due_messages_first_up_to_the_limit(store):
+    apply(store, Changes(messages={m.message_id: m for m in (message("m3", minutes=3), message("m1", minutes=1),
+                                                             message("m2", minutes=2))}))
+
+    first = store.claim_messages(at(10), 2)
+    second = store.claim_messages(at(10), 2)
+
+    assert [row.message.message_id for row in first] == ["m1", "m2"]
+    assert [row.message.message_id for row in second] == ["m3"]

@@ -47,7 +47,7 @@ class MemoryTransaction:
         found = []
         for cid in customer_ids:
             found.extend(e for e in self._store.enrollments_by_customer.get(cid, {}).values() if e.is_active)
-        return found
+        return sorted(found, key=lambda e: (e.started_at, e.id))  # the SQL store's order
 
     def enrollments(self, ids: Iterable[str]) -> dict[str, Enrollment]:
         return {eid: self._store.enrollments[eid] for eid in ids if eid in self._store.enrollments}
@@ -145,13 +145,13 @@ class MemoryStore:
 
     def claim_messages(self, now: datetime, limit: int, *, lease_seconds: int = 60) -> list[OutboxMessage]:
         with self._lock:
-            claimed = []
-            for message_id, row in self.outbox.items():
-                if len(claimed) >= limit:
-                    break
-                if row.status == "pending" and self.leases.get(message_id, now) <= now and row.message.at <= now:
-                    self.leases[message_id] = now + timedelta(seconds=lease_seconds)
-                    claimed.append(row)
+            due = [
+                row for message_id, row in self.outbox.items()
+                if row.status == "pending" and self.leases.get(message_id, now) <= now and row.message.at <= now
+            ]
+            claimed = sorted(due, key=lambda row: (row.message.at, row.message.message_id))[:limit]  # as SQL
+            for row in claimed:
+                self.leases[row.message.message_id] = now + timedelta(seconds=lease_seconds)
             return claimed
 
     def record_delivery(
@@ -194,7 +194,7 @@ class MemoryStore:
         return self.customers.get(customer_id)
 
     def enrollments_of(self, customer_id: str) -> list[Enrollment]:
-        return sorted(self.enrollments_by_customer.get(customer_id, {}).values(), key=lambda e: e.started_at)
+        return sorted(self.enrollments_by_customer.get(customer_id, {}).values(), key=lambda e: (e.started_at, e.id))
 
     def customer_events(self, customer_id: str) -> list[tuple[str, int]]:
         found = [(event.id, pos) for event, pos in self.events.values() if event.customer_id == customer_id]
