@@ -107,7 +107,7 @@ def _on_event(version: JourneyVersion, enrollment: Enrollment, event: Event, cus
     if isinstance(step, WaitFor) and not version.holds(f"steps.{step.id}.wait_for.where", scope):
         return Decision(enrollment)
     cancel = (CancelTimer(waiting.timer_id),) if waiting.timer_id else ()
-    decision = _run_from(version, replace(enrollment, waiting=None), version.next_after(step), scope, now)
+    decision = _run_from(version, enrollment, version.next_after(step), scope, now)  # it sets `waiting` anew
     return Decision(decision.enrollment, cancel + decision.effects)
 
 
@@ -126,12 +126,11 @@ def _on_timer(version: JourneyVersion, enrollment: Enrollment, fired: TimerFired
         return Decision(enrollment)  # a stale timer: the enrollment moved on without it
     step = version.steps[waiting.step_id]
     scope = scope_for(customer, enrollment.trigger, None)
-    resumed = replace(enrollment, waiting=None)
     if isinstance(step, WaitFor):
         if step.on_timeout is None:
-            return _end(resumed, "timeout", now)
-        return _run_from(version, resumed, step.on_timeout, scope, now)
-    return _run_from(version, resumed, version.next_after(step), scope, now)
+            return _end(replace(enrollment, waiting=None), "timeout", now)  # its timer has fired already
+        return _run_from(version, enrollment, step.on_timeout, scope, now)
+    return _run_from(version, enrollment, version.next_after(step), scope, now)
 
 
 def _run_from(
