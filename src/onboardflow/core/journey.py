@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -73,12 +73,9 @@ class Policies(Record):
 
 
 class StepBase(Record):
+    kind: ClassVar[str]  # the step's key in the file: send, wait, wait_for, branch, exit
     id: StepId
     name: str | None = None
-
-    @property
-    def kind(self) -> str:
-        raise NotImplementedError
 
 
 class SendSpec(Record):
@@ -102,14 +99,14 @@ class Send(StepBase):
     send: SendSpec
     goto: StepId | None = None
 
-    kind = property(lambda self: "send")
+    kind: ClassVar[str] = "send"
 
 
 class Wait(StepBase):
     wait: Duration
     goto: StepId | None = None
 
-    kind = property(lambda self: "wait")
+    kind: ClassVar[str] = "wait"
 
 
 class WaitForSpec(Record):
@@ -125,7 +122,7 @@ class WaitFor(StepBase):
     )
     goto: StepId | None = None
 
-    kind = property(lambda self: "wait_for")
+    kind: ClassVar[str] = "wait_for"
 
 
 class BranchArm(Record):
@@ -137,13 +134,13 @@ class Branch(StepBase):
     branch: list[BranchArm] = Field(min_length=1)
     default: StepId | None = None
 
-    kind = property(lambda self: "branch")
+    kind: ClassVar[str] = "branch"
 
 
 class Exit(StepBase):
     exit: Literal["completed", "goal_reached", "exit_rule", "timeout"] = "completed"
 
-    kind = property(lambda self: "exit")
+    kind: ClassVar[str] = "exit"
 
 
 def step_kind(value: Any) -> str | None:

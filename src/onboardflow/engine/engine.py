@@ -75,13 +75,13 @@ class Catalog:
 class Batch:
     """The state one batch reads, changes in memory, and writes back as one set of Changes."""
 
-    def __init__(self, tx: Transaction, catalog: Catalog, customer_ids: set[str]) -> None:
+    def __init__(self, tx: Transaction, catalog: Catalog, customer_ids: set[str], *, starts: bool = True) -> None:
         self.catalog = catalog
         self.changes = Changes()
         self.result = BatchResult()
         self.customers = tx.customers(customer_ids)
         self.active: dict[str, list[Enrollment]] = defaultdict(list)
-        self.entries = tx.entries(customer_ids)
+        self.entries = tx.entries(customer_ids) if starts else {}  # only events start enrollments
         self.positions: dict[str, int] = {}
 
     def customer(self, customer_id: str) -> Customer:
@@ -199,7 +199,7 @@ def fire_due_timers(
     if not timers:
         return BatchResult()
     enrollments = tx.enrollments({timer.enrollment_id for timer in timers})
-    batch = Batch(tx, catalog, {timer.customer_id for timer in timers})
+    batch = Batch(tx, catalog, {timer.customer_id for timer in timers}, starts=False)
     for enrollment in enrollments.values():
         if enrollment.is_active:
             batch.active[enrollment.customer_id].append(enrollment)
