@@ -1,0 +1,1 @@
+"""Messages: templates rendered per channel and locale, and the addressed deliveries channel adapters take."""
