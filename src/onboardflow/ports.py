@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from onboardflow.core.effects import ScheduleTimer, SendMessage
+from onboardflow.core.effects import CallWebhook, OpenTask, ScheduleTimer, SendMessage
 from onboardflow.core.journey import Journey
 from onboardflow.core.model import Customer, Enrollment, Event
 
@@ -59,6 +59,25 @@ class OutboxMessage:
     error: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Task:
+    """A hand-off to people as stored: the `escalate` step's OpenTask with its status and resolution."""
+
+    task: OpenTask
+    status: str = "open"  # open, assigned, resolved, cancelled
+    assignee: str | None = None
+    outcome: str | None = None
+    resolved_at: datetime | None = None
+
+
+class TaskNotFound(LookupError):
+    """No task has this id."""
+
+
+class TaskClosed(ValueError):
+    """The task was resolved or cancelled already."""
+
+
 @dataclass
 class Changes:
     """Everything one batch writes, applied in one transaction."""
@@ -71,12 +90,14 @@ class Changes:
     cancelled_timers: set[str] = field(default_factory=set)
     fired_timers: set[str] = field(default_factory=set)
     messages: dict[str, SendMessage] = field(default_factory=dict)
+    tasks: dict[str, OpenTask] = field(default_factory=dict)
+    calls: dict[str, CallWebhook] = field(default_factory=dict)
     dequeued: list[int] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return any(
             (self.events, self.customers, self.enrollments, self.timers, self.cancelled_timers,
-             self.fired_timers, self.messages, self.dequeued)
+             self.fired_timers, self.messages, self.tasks, self.calls, self.dequeued)
         )
 
 
@@ -116,6 +137,10 @@ class Store(Protocol):
     def counts(self) -> dict[str, int]: ...
     def step_counts(self) -> list[tuple[str, int, str, str, int]]: ...
     def messages(self, customer_id: str | None = None) -> list[OutboxMessage]: ...
+
+    # tasks for people (escalations)
+    def tasks(self, *, status: str | None = None, customer_id: str | None = None) -> list[Task]: ...
+    def resolve_task(self, task_id: str, *, outcome: str, at: datetime, by: str | None = None) -> Task: ...
     def customer(self, customer_id: str) -> Customer | None: ...
     def enrollments_of(self, customer_id: str) -> list[Enrollment]: ...
     def customer_events(self, customer_id: str) -> list[tuple[str, int]]: ...

@@ -55,9 +55,13 @@ def enrollment(enrollment_id: str = "en1", customer_id: str = "c1", **changes) -
         trigger={**event("e1", customer_id).scope(), "nested": {"when": at(-60)}},
         started_at=at(0),
         step_id="await",
-        waiting=Waiting("await", timer_id="t1", until=at(60 * 24), event="Order Delivered"),
+        waiting=Waiting(
+            "await", timer_id="t1", until=at(60 * 24), events=("Order Delivered", "Order Cancelled"), ref="task_1"
+        ),
         seq=2,
         history=(Visit("hello", at(0)), Visit("await", at(0.5))),
+        group="holdout",
+        paths={"ab": "variant-b"},
     )
     return Enrollment(**{**fields, **changes})
 

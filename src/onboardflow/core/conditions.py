@@ -48,6 +48,14 @@ class Condition:
         except (LookupError, ArithmeticError, TypeError, ValueError, RuntimeError):
             return False  # a missing key or index, a division by zero, an overflow: it does not hold
 
+    def compute(self, scope: Mapping[str, Any]) -> Any:
+        """The expression's value (for mappings such as a webhook's `map`); None where it cannot be had."""
+        variables = {name: project(scope.get(name), paths) for name, paths in self.paths.items()}
+        try:
+            return self.program.execute(variables)
+        except (LookupError, ArithmeticError, TypeError, ValueError, RuntimeError):
+            return None
+
 
 def compile_condition(source: str, *, variables: tuple[str, ...] = VARIABLES) -> Condition:
     """Compile `source`, or raise ConditionError saying where and what is wrong."""

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
 from onboardflow.core.model import Enrollment
 
@@ -54,7 +55,59 @@ class EndEnrollment:
     at: datetime
 
 
-Effect = SendMessage | ScheduleTimer | CancelTimer | EndEnrollment
+@dataclass(frozen=True, slots=True)
+class UpdateCustomer:
+    """Set or remove traits and tags on the customer (the `update` step, a webhook's mapped response)."""
+
+    customer_id: str
+    at: datetime
+    set_traits: dict[str, Any] = field(default_factory=dict)
+    unset: tuple[str, ...] = ()
+    add_tags: tuple[str, ...] = ()
+    remove_tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OpenTask:
+    """A hand-off to people: the `escalate` step. Its resolution comes back as a `Task Resolved` event."""
+
+    task_id: str
+    enrollment_id: str
+    journey_id: str
+    version: int
+    customer_id: str
+    step_id: str
+    queue: str
+    reason: str
+    priority: str
+    due_at: datetime
+    at: datetime
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CallWebhook:
+    """An HTTP call for the `webhook` step, carried out by the webhook runner, which reports back with a
+    `Webhook Succeeded` or `Webhook Failed` event. `scope` is what the body's Liquid template sees."""
+
+    call_id: str
+    enrollment_id: str
+    journey_id: str
+    version: int
+    customer_id: str
+    step_id: str
+    url: str
+    method: str
+    headers: dict[str, str]
+    body: str | None
+    secret: str | None
+    timeout: timedelta
+    retries: int
+    scope: dict[str, Any]
+    at: datetime
+
+
+Effect = SendMessage | ScheduleTimer | CancelTimer | EndEnrollment | UpdateCustomer | OpenTask | CallWebhook
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,13 +16,16 @@ from pydantic import (
     Tag,
     WithJsonSchema,
     field_validator,
+    model_validator,
 )
 
 from onboardflow.core.durations import format_duration, parse_duration
 
-STEP_KINDS = ("send", "wait", "wait_for", "branch", "exit")
+STEP_KINDS = ("send", "wait", "wait_for", "wait_until", "branch", "split", "update", "webhook", "escalate", "exit")
 PURPOSES = ("transactional", "education", "engagement", "promotion")
 EXIT_REASONS = ("completed", "goal_reached", "exit_rule", "timeout")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PRIORITIES = ("low", "normal", "high", "urgent")
 
 Duration = Annotated[
     timedelta,
@@ -52,8 +55,47 @@ class EventRule(Record):
     where: Expression | None = None
 
 
+class ExitRule(Record):
+    """Ends an enrollment wherever it is: on an event (with an optional condition), or on a condition
+    alone, re-checked on every stimulus (every event of the customer, every timer)."""
+
+    event: str | None = Field(default=None, min_length=1)
+    where: Expression | None = None
+
+    @model_validator(mode="after")
+    def _event_or_condition(self) -> ExitRule:
+        if self.event is None and self.where is None:
+            raise ValueError("an exit rule needs an event, a where condition, or both")
+        return self
+
+
 class Goal(EventRule):
-    within: Duration | None = None
+    within: Duration | None = Field(default=None, description="The conversion window, measured from entry")
+    exit: bool = Field(default=True, description="false: record the conversion and let the journey go on")
+
+
+class Reentry(Record):
+    """never: once per customer; always: again once the last enrollment ended (or at once, with
+    `concurrent`); after: again once `after` has passed since the last entry."""
+
+    mode: Literal["never", "always", "after"] = "never"
+    after: Duration | None = None
+    concurrent: bool = False
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Reentry:
+        if (self.mode == "after") != (self.after is not None):
+            raise ValueError("write reentry: after 90d (mode after needs a duration, the others take none)")
+        if self.concurrent and self.mode != "always":
+            raise ValueError("concurrent enrollments need reentry mode always")
+        return self
+
+
+class Migration(Record):
+    """Moves customers waiting in an older version to this one, at mapped steps; the rest finish there."""
+
+    from_version: int = Field(ge=1)
+    steps: dict[StepId, StepId] = Field(min_length=1, description="old step id -> new step id")
 
 
 class QuietHours(Record):
@@ -98,6 +140,9 @@ class SendSpec(Record):
 class Send(StepBase):
     send: SendSpec
     goto: StepId | None = None
+    on_undeliverable: StepId | None = Field(
+        default=None, description="Where to go when no channel can deliver (no consent, bounced, invalid number)"
+    )
 
     kind: ClassVar[str] = "send"
 
@@ -109,10 +154,33 @@ class Wait(StepBase):
     kind: ClassVar[str] = "wait"
 
 
-class WaitForSpec(Record):
+class WaitForArm(Record):
     event: str = Field(min_length=1)
     where: Expression | None = None
+    goto: StepId | None = Field(default=None, description="Where this event leads; without it, the next step")
+
+
+class WaitForSpec(Record):
+    """One event (`event`, `where`), or any of several (`events`, each with its own goto)."""
+
+    event: str | None = Field(default=None, min_length=1)
+    where: Expression | None = None
+    events: list[WaitForArm] = Field(default_factory=list)
     timeout: Duration | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> WaitForSpec:
+        if (self.event is None) == (not self.events):
+            raise ValueError("wait_for takes either event (with where) or events: [{event, where, goto}], not both")
+        if self.events and self.where is not None:
+            raise ValueError("with events, put each condition in its own entry: events: [{event, where, goto}]")
+        return self
+
+    @property
+    def arms(self) -> tuple[WaitForArm, ...]:
+        if self.event is not None:
+            return (WaitForArm(event=self.event, where=self.where),)
+        return tuple(self.events)
 
 
 class WaitFor(StepBase):
@@ -123,6 +191,20 @@ class WaitFor(StepBase):
     goto: StepId | None = None
 
     kind: ClassVar[str] = "wait_for"
+
+
+class WaitUntilSpec(Record):
+    time: ClockTime = Field(description="Local time of day in the customer's time zone, e.g. 10:00")
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
+        default_factory=lambda: list(WEEKDAYS), min_length=1
+    )
+
+
+class WaitUntil(StepBase):
+    wait_until: WaitUntilSpec
+    goto: StepId | None = None
+
+    kind: ClassVar[str] = "wait_until"
 
 
 class BranchArm(Record):
@@ -137,6 +219,91 @@ class Branch(StepBase):
     kind: ClassVar[str] = "branch"
 
 
+class SplitArm(Record):
+    weight: float = Field(gt=0, description="A share of customers, relative to the other paths")
+    goto: StepId
+    name: str | None = Field(default=None, description="The path's name in analytics; the goto if absent")
+
+    @property
+    def label(self) -> str:
+        return self.name or self.goto
+
+
+class Split(StepBase):
+    split: list[SplitArm] = Field(min_length=2)
+
+    kind: ClassVar[str] = "split"
+
+
+class UpdateSpec(Record):
+    set: dict[str, Any] = Field(default_factory=dict, description="Traits to set")
+    unset: list[str] = Field(default_factory=list, description="Traits to remove")
+    add_tags: list[str] = Field(default_factory=list)
+    remove_tags: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _does_something(self) -> UpdateSpec:
+        if not (self.set or self.unset or self.add_tags or self.remove_tags):
+            raise ValueError("update needs at least one of set, unset, add_tags, remove_tags")
+        if "tags" in self.set or "tags" in self.unset:
+            raise ValueError("change tags with add_tags and remove_tags, not set")
+        return self
+
+
+class Update(StepBase):
+    update: UpdateSpec
+    goto: StepId | None = None
+
+    kind: ClassVar[str] = "update"
+
+
+class WebhookSpec(Record):
+    url: str = Field(pattern=r"^https?://", description="http(s) URL; Liquid allowed")
+    method: Literal["POST", "PUT", "PATCH"] = "POST"
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: str | None = Field(default=None, description="A Liquid template that renders to JSON")
+    secret: str | None = Field(
+        default=None, description="Environment variable holding the Standard Webhooks signing secret (whsec_...)"
+    )
+    timeout: Duration = Field(default_factory=lambda: parse_duration("10s"))
+    retries: int = Field(default=3, ge=0, le=10)
+    map: dict[str, Expression] = Field(
+        default_factory=dict, description="trait -> CEL over response (and customer, trigger), set on success"
+    )
+
+
+class Webhook(StepBase):
+    webhook: WebhookSpec
+    goto: StepId | None = None
+    on_error: StepId | None = Field(default=None, description="Where to go when the call fails for good")
+
+    kind: ClassVar[str] = "webhook"
+
+
+class EscalateSpec(Record):
+    queue: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+    priority: Literal["low", "normal", "high", "urgent"] = "normal"
+    due: Duration = Field(default_factory=lambda: parse_duration("48h"))
+    context: dict[str, Any] = Field(default_factory=dict, description="Extra context for the person")
+    wait: bool = Field(default=False, description="Wait for the task's resolution before going on")
+    on_outcome: dict[str, StepId] = Field(default_factory=dict, description="resolution outcome -> step")
+    on_overdue: StepId | None = Field(default=None, description="Where to go if the task is not resolved in time")
+
+    @model_validator(mode="after")
+    def _paths_need_wait(self) -> EscalateSpec:
+        if not self.wait and (self.on_outcome or self.on_overdue):
+            raise ValueError("on_outcome and on_overdue need wait: true (without it the journey does not wait)")
+        return self
+
+
+class Escalate(StepBase):
+    escalate: EscalateSpec
+    goto: StepId | None = None
+
+    kind: ClassVar[str] = "escalate"
+
+
 class Exit(StepBase):
     exit: Literal["completed", "goal_reached", "exit_rule", "timeout"] = "completed"
 
@@ -144,7 +311,7 @@ class Exit(StepBase):
 
 
 def step_kind(value: Any) -> str | None:
-    """The kind of a step: the one step key it has (send, wait, wait_for, branch, exit)."""
+    """The kind of a step: the one step key it has (send, wait, wait_for, branch, split, ...)."""
     if isinstance(value, StepBase):
         return value.kind
     if isinstance(value, dict):
@@ -157,14 +324,20 @@ Step = Annotated[
     Annotated[Send, Tag("send")]
     | Annotated[Wait, Tag("wait")]
     | Annotated[WaitFor, Tag("wait_for")]
+    | Annotated[WaitUntil, Tag("wait_until")]
     | Annotated[Branch, Tag("branch")]
+    | Annotated[Split, Tag("split")]
+    | Annotated[Update, Tag("update")]
+    | Annotated[Webhook, Tag("webhook")]
+    | Annotated[Escalate, Tag("escalate")]
     | Annotated[Exit, Tag("exit")],
     Discriminator(
         step_kind,
         custom_error_type="step_kind",
-        custom_error_message="a step needs an id and exactly one of: send, wait, wait_for, branch, exit",
+        custom_error_message=f"a step needs an id and exactly one of: {', '.join(STEP_KINDS)}",
     ),
 ]
+WAITING_KINDS = (Wait, WaitFor, WaitUntil)  # steps that always end a stimulus's run
 
 
 class Journey(Record):
@@ -176,32 +349,65 @@ class Journey(Record):
     description: str | None = None
     trigger: Trigger
     audience: Expression | None = None
-    reentry: str = Field(default="never", description="never | always | after DURATION (e.g. after 90d)")
-    exit_when: list[EventRule] = Field(default_factory=list)
+    reentry: Annotated[
+        Reentry,
+        BeforeValidator(lambda value: read_reentry(value)),
+        WithJsonSchema({"anyOf": [
+            {"type": "string", "pattern": r"^(never|always|always concurrent|after\s+(\d+[smhdw])+)$"},
+            {"type": "object", "properties": {"mode": {"enum": ["never", "always", "after"]},
+                                              "after": {"type": "string"}, "concurrent": {"type": "boolean"}},
+             "additionalProperties": False},
+        ]}),
+    ] = Field(
+        default_factory=Reentry,
+        description="never | always | always concurrent | after DURATION, or {mode, after, concurrent}",
+    )
+    exit_when: list[ExitRule] = Field(default_factory=list)
     goal: Goal | None = None
+    holdout: Annotated[
+        float,
+        BeforeValidator(lambda value: read_percent(value)),
+        WithJsonSchema({"anyOf": [{"type": "string", "pattern": r"^\d+(\.\d+)?\s*%$"},
+                                  {"type": "number", "minimum": 0, "maximum": 100}]}),
+    ] = Field(
+        default=0.0, ge=0, le=100, description="Share of entrants in the control group, e.g. 10%"
+    )
     policies: Policies = Field(default_factory=Policies)
+    migrate: Migration | None = None
     steps: list[Step] = Field(min_length=1)
     acceptance: list[str] = Field(default_factory=list)
 
-    @field_validator("reentry")
-    @classmethod
-    def _reentry_readable(cls, value: str) -> str:
-        reentry_window(value)
-        return value
-
     @property
     def reentry_after(self) -> timedelta | None:
-        return reentry_window(self.reentry)
+        return self.reentry.after
 
 
 _REENTRY = re.compile(r"^after\s+(\S+)$")
 
 
-def reentry_window(value: str) -> timedelta | None:
-    """None for `never` and `always` (see `Journey.reentry`), the wait for `after DURATION`."""
-    if value in ("never", "always"):
-        return None
-    match = _REENTRY.match(value.strip())
+def read_reentry(value: Any) -> Any:
+    """`never`, `always`, `always concurrent` or `after 90d` as a Reentry; mappings pass through."""
+    if not isinstance(value, str):
+        return value
+    text = " ".join(value.split())
+    if text in ("never", "always"):
+        return {"mode": text}
+    if text == "always concurrent":
+        return {"mode": "always", "concurrent": True}
+    match = _REENTRY.match(text)
     if not match:
-        raise ValueError(f"{value!r} is not a re-entry rule: write never, always, or after DURATION (after 90d)")
-    return parse_duration(match.group(1))
+        raise ValueError(
+            f"{value!r} is not a re-entry rule: write never, always, always concurrent, or after DURATION (after 90d)"
+        )
+    return {"mode": "after", "after": parse_duration(match.group(1))}
+
+
+def read_percent(value: Any) -> Any:
+    """`10%` or 10 as 10.0 (a percentage); anything else is left for the schema to reject."""
+    if isinstance(value, str):
+        text = value.strip().removesuffix("%").strip()
+        try:
+            return float(text)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a share: write a percentage like 10%") from None
+    return value

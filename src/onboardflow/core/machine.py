@@ -9,10 +9,19 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from onboardflow.core.effects import CancelTimer, Decision, Effect, EndEnrollment, stable_id
-from onboardflow.core.journey import WaitFor
-from onboardflow.core.model import Customer, Enrollment, Event, Visit
-from onboardflow.core.steps import Context, End, Park, run_step
+from onboardflow.core.effects import CancelTimer, Decision, Effect, EndEnrollment, UpdateCustomer, stable_id
+from onboardflow.core.journey import Send
+from onboardflow.core.model import (
+    HOLDOUT,
+    MESSAGE_UNDELIVERABLE,
+    Customer,
+    Enrollment,
+    Event,
+    Visit,
+    apply_update,
+)
+from onboardflow.core.steps import Context, End, Next, Park, resume_on_event, resume_on_timer, run_step
+from onboardflow.core.steps.routing import share_of
 from onboardflow.core.version import JourneyVersion
 
 MAX_STEPS_PER_STIMULUS = 500
@@ -35,6 +44,36 @@ def scope_for(customer: Customer, trigger: dict[str, Any], event: Event | None) 
     return {"customer": customer.scope(), "trigger": trigger, "event": event.scope() if event else {}}
 
 
+class Run:
+    """What one stimulus's run of steps sees: the customer (as updated by `update` steps so far), the
+    trigger, the event, the time; the condition scope is rebuilt only after the profile changes."""
+
+    __slots__ = ("customer", "trigger", "event", "now", "default_zone", "_scope")
+
+    def __init__(self, customer: Customer, trigger: dict, event: Event | None, now: datetime, default_zone: str):
+        self.customer, self.trigger, self.event, self.now = customer, trigger, event, now
+        self.default_zone = default_zone
+        self._scope: dict[str, Any] | None = None
+
+    @property
+    def scope(self) -> dict[str, Any]:
+        if self._scope is None:
+            self._scope = scope_for(self.customer, self.trigger, self.event)
+        return self._scope
+
+    def context(self, seq: int) -> Context:
+        return Context(now=self.now, scope=self.scope, seq=seq, default_zone=self.default_zone)
+
+    def absorb(self, effects: tuple[Effect, ...]) -> None:
+        for effect in effects:
+            if isinstance(effect, UpdateCustomer):
+                self.customer = apply_update(
+                    self.customer, set_traits=effect.set_traits, unset=effect.unset,
+                    add_tags=effect.add_tags, remove_tags=effect.remove_tags, at=effect.at,
+                )
+                self._scope = None
+
+
 def admits(
     version: JourneyVersion,
     *,
@@ -47,7 +86,7 @@ def admits(
     """Whether `event` starts an enrollment: trigger and audience match, and re-entry allows it.
 
     `last_started_at` is when the customer last entered this journey (None: never), `is_active`
-    whether that enrollment is still running.
+    whether an enrollment of theirs in it is still running.
     """
     journey = version.journey
     if event.name != journey.trigger.event or not may_reenter(version, last_started_at, is_active, now):
@@ -57,16 +96,25 @@ def admits(
 
 
 def may_reenter(version: JourneyVersion, last_started_at: datetime | None, is_active: bool, now: datetime) -> bool:
-    """never: once per customer; always: whenever not already in it; after D: and D after the last entry."""
+    """never: once per customer; always: whenever not already in it (or even then, when concurrent);
+    after D: when not in it, and D after the last entry."""
     if last_started_at is None:
         return True
-    if version.journey.reentry == "never" or is_active:
+    rule = version.journey.reentry
+    if rule.mode == "never" or (is_active and not rule.concurrent):
         return False
-    window = version.journey.reentry_after
-    return window is None or now - last_started_at >= window
+    return rule.after is None or now - last_started_at >= rule.after
 
 
-def start(version: JourneyVersion, *, customer: Customer, event: Event, now: datetime) -> Decision:
+def is_held_out(version: JourneyVersion, customer_id: str) -> bool:
+    """Whether the customer is in the journey's control group: a fixed share of customers, by hash."""
+    share = version.journey.holdout
+    return share > 0 and share_of(version.id, customer_id, HOLDOUT) * 100 < share
+
+
+def start(
+    version: JourneyVersion, *, customer: Customer, event: Event, now: datetime, default_zone: str = "UTC"
+) -> Decision:
     """A new enrollment for the customer whom `event` brought in, advanced until it waits or ends."""
     enrollment = Enrollment(
         id=stable_id("enr", version.id, customer.id, event.id),
@@ -75,86 +123,133 @@ def start(version: JourneyVersion, *, customer: Customer, event: Event, now: dat
         customer_id=customer.id,
         trigger=event.scope(),
         started_at=now,
+        group=HOLDOUT if is_held_out(version, customer.id) else "journey",
     )
-    return _run_from(version, enrollment, version.first_step, scope_for(customer, enrollment.trigger, event), now)
+    run = Run(customer, enrollment.trigger, event, now, default_zone)
+    return _run_from(version, enrollment, version.first_step, run)
 
 
 def advance(
-    version: JourneyVersion, enrollment: Enrollment, stimulus: Stimulus, *, customer: Customer, now: datetime
+    version: JourneyVersion,
+    enrollment: Enrollment,
+    stimulus: Stimulus,
+    *,
+    customer: Customer,
+    now: datetime,
+    default_zone: str = "UTC",
 ) -> Decision:
     """Apply one stimulus to one enrollment; an enrollment it does not concern comes back unchanged."""
     if not enrollment.is_active:
         return Decision(enrollment)
     if isinstance(stimulus, TimerFired):
-        return _on_timer(version, enrollment, stimulus, customer, now)
-    return _on_event(version, enrollment, stimulus.event, customer, now)
+        run = Run(customer, enrollment.trigger, None, now, default_zone)
+        return _on_timer(version, enrollment, stimulus, run)
+    run = Run(customer, enrollment.trigger, stimulus.event, now, default_zone)
+    return _on_event(version, enrollment, stimulus.event, run)
 
 
-def _on_event(version: JourneyVersion, enrollment: Enrollment, event: Event, customer: Customer, now: datetime):
-    journey = version.journey
-    scope = scope_for(customer, enrollment.trigger, event)
-    for index, rule in enumerate(journey.exit_when):
-        if rule.event == event.name and version.holds(f"exit_when.{index}.where", scope):
-            return _end(enrollment, "exit_rule", now)
-    if _reaches_goal(version, enrollment, event, scope):
-        return _end(replace(enrollment, goal_reached_at=event.at), "goal_reached", now)
+def _on_event(version: JourneyVersion, enrollment: Enrollment, event: Event, run: Run) -> Decision:
+    if _exit_rule_holds(version, event, run.scope):
+        return _end(enrollment, "exit_rule", run.now)
+    if _reaches_goal(version, enrollment, event, run.scope):
+        enrollment = replace(enrollment, goal_reached_at=event.at)
+        if version.journey.goal.exit:
+            return _end(enrollment, "goal_reached", run.now)
+    if event.name == MESSAGE_UNDELIVERABLE:
+        rerouted = _undeliverable(version, enrollment, event, run)
+        if rerouted is not None:
+            return rerouted
     waiting = enrollment.waiting
-    if waiting is None or waiting.event != event.name:
+    if waiting is None or event.name not in waiting.events or not _concerns(waiting.ref, event):
         return Decision(enrollment)
     if waiting.until is not None and event.at > waiting.until:
         return Decision(enrollment)  # it came too late: the timeout, due already, decides the way on
     step = version.steps[waiting.step_id]
-    if isinstance(step, WaitFor) and not version.holds(f"steps.{step.id}.wait_for.where", scope):
+    outcome = resume_on_event(version, enrollment, step, event, run.context(enrollment.seq))
+    if outcome is None:
         return Decision(enrollment)
-    cancel = (CancelTimer(waiting.timer_id),) if waiting.timer_id else ()
-    decision = _run_from(version, enrollment, version.next_after(step), scope, now)  # it sets `waiting` anew
-    return Decision(decision.enrollment, cancel + decision.effects)
+    return _go_on(version, enrollment, outcome, run, cancel=waiting.timer_id)
+
+
+def _concerns(ref: str | None, event: Event) -> bool:
+    """A wait on one task or call is ended only by an event about that task or call."""
+    return ref is None or ref in (event.properties.get("task_id"), event.properties.get("call_id"))
+
+
+def _exit_rule_holds(version: JourneyVersion, event: Event | None, scope: dict[str, Any]) -> bool:
+    for index, rule in enumerate(version.journey.exit_when):
+        if rule.event is None or (event is not None and rule.event == event.name):
+            if version.holds(f"exit_when.{index}.where", scope):
+                return True
+    return False
 
 
 def _reaches_goal(version: JourneyVersion, enrollment: Enrollment, event: Event, scope: dict[str, Any]) -> bool:
     goal = version.journey.goal
     if goal is None or goal.event != event.name or event.id == enrollment.trigger.get("id"):
         return False
+    if enrollment.goal_reached_at is not None:
+        return False  # a conversion counts once
     if goal.within is not None and event.at > enrollment.started_at + goal.within:
         return False
     return version.holds("goal.where", scope)
 
 
-def _on_timer(version: JourneyVersion, enrollment: Enrollment, fired: TimerFired, customer: Customer, now):
+def _undeliverable(version: JourneyVersion, enrollment: Enrollment, event: Event, run: Run) -> Decision | None:
+    """A message of this enrollment could not be delivered: its send step's `on_undeliverable` takes over,
+    wherever the enrollment has got to since."""
+    properties = event.properties
+    step = version.steps.get(properties.get("step_id"))
+    if properties.get("enrollment_id") != enrollment.id or not isinstance(step, Send) or not step.on_undeliverable:
+        return None
+    cancel = enrollment.waiting.timer_id if enrollment.waiting else None
+    return _go_on(version, replace(enrollment, waiting=None), Next(step.on_undeliverable), run, cancel=cancel)
+
+
+def _on_timer(version: JourneyVersion, enrollment: Enrollment, fired: TimerFired, run: Run) -> Decision:
     waiting = enrollment.waiting
     if waiting is None or waiting.timer_id != fired.timer_id:
         return Decision(enrollment)  # a stale timer: the enrollment moved on without it
+    enrollment = replace(enrollment, waiting=None)  # its timer has fired: nothing to cancel
+    if _exit_rule_holds(version, None, run.scope):
+        return _end(enrollment, "exit_rule", run.now)
     step = version.steps[waiting.step_id]
-    scope = scope_for(customer, enrollment.trigger, None)
-    if isinstance(step, WaitFor):
-        if step.on_timeout is None:
-            return _end(replace(enrollment, waiting=None), "timeout", now)  # its timer has fired already
-        return _run_from(version, enrollment, step.on_timeout, scope, now)
-    return _run_from(version, enrollment, version.next_after(step), scope, now)
+    return _go_on(version, enrollment, resume_on_timer(version, enrollment, step, run.context(enrollment.seq)), run)
 
 
-def _run_from(
-    version: JourneyVersion, enrollment: Enrollment, step_id: str | None, scope: dict[str, Any], now: datetime
-) -> Decision:
+def _go_on(version: JourneyVersion, enrollment: Enrollment, outcome: Next | End, run: Run, *, cancel=None):
+    """Leave the step the enrollment waits at, as `outcome` says, cancelling its timer if it has one."""
+    cancelled = (CancelTimer(cancel),) if cancel else ()
+    if isinstance(outcome, End):
+        return _end(enrollment, outcome.reason, run.now)
+    run.absorb(outcome.effects)
+    decision = _run_from(version, enrollment, outcome.step_id, run)  # it sets `waiting` anew
+    return Decision(decision.enrollment, cancelled + outcome.effects + decision.effects)
+
+
+def _run_from(version: JourneyVersion, enrollment: Enrollment, step_id: str | None, run: Run) -> Decision:
     """Run steps from `step_id` until one waits, one exits, or the journey runs out of steps."""
     effects: list[Effect] = []
     visits = list(enrollment.history)
     seq, current = enrollment.seq, enrollment.step_id
     for _ in range(MAX_STEPS_PER_STIMULUS):
         if step_id is None:
-            return _end(_moved(enrollment, current, seq, visits), "completed", now, effects)
+            return _end(_moved(enrollment, current, seq, visits), "completed", run.now, effects)
         step = version.steps[step_id]
-        visits.append(Visit(step_id, now))
-        outcome = run_step(version, enrollment, step, Context(now=now, scope=scope, seq=seq))
+        visits.append(Visit(step_id, run.now))
+        outcome = run_step(version, enrollment, step, run.context(seq))
         seq, current = seq + 1, step_id
         if isinstance(outcome, End):
-            return _end(_moved(enrollment, current, seq, visits), outcome.reason, now, effects)
+            return _end(_moved(enrollment, current, seq, visits), outcome.reason, run.now, effects)
         effects.extend(outcome.effects)
+        run.absorb(outcome.effects)
         if isinstance(outcome, Park):
             moved = _moved(enrollment, current, seq, visits, waiting=outcome.waiting)
             return Decision(moved, tuple(effects))
+        if outcome.enrollment is not None:
+            enrollment = outcome.enrollment
         step_id = outcome.step_id
-    return _end(_moved(enrollment, current, seq, visits), "loop_limit", now, effects)
+    return _end(_moved(enrollment, current, seq, visits), "loop_limit", run.now, effects)
 
 
 def _moved(enrollment: Enrollment, step_id: str | None, seq: int, visits: list[Visit], waiting=None) -> Enrollment:

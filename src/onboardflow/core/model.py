@@ -8,6 +8,13 @@ from typing import Any
 
 ORDER_COMPLETED = "Order Completed"
 PROFILE_FIELDS = ("email", "phone", "locale", "timezone", "country")
+HOLDOUT = "holdout"
+
+# Events onboardflow itself emits, so a journey can react to what happened to its own actions.
+MESSAGE_UNDELIVERABLE = "Message Undeliverable"  # message_id, enrollment_id, step_id, channel, reason
+TASK_RESOLVED = "Task Resolved"  # task_id, enrollment_id, outcome
+WEBHOOK_SUCCEEDED = "Webhook Succeeded"  # call_id, enrollment_id, status, response
+WEBHOOK_FAILED = "Webhook Failed"  # call_id, enrollment_id, status, error
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,14 +103,41 @@ def _order_aggregates(customer: Customer, event: Event) -> dict[str, Any]:
     }
 
 
+def apply_update(
+    customer: Customer,
+    *,
+    set_traits: dict[str, Any] | None = None,
+    unset: tuple[str, ...] = (),
+    add_tags: tuple[str, ...] = (),
+    remove_tags: tuple[str, ...] = (),
+    at: datetime | None = None,
+) -> Customer:
+    """The profile with traits set or removed and tags added or removed (tags live in the `tags` trait)."""
+    traits = {**customer.traits, **(set_traits or {})}
+    for name in unset:
+        traits.pop(name, None)
+    if add_tags or remove_tags:
+        tags = [tag for tag in traits.get("tags") or [] if tag not in remove_tags]
+        tags.extend(tag for tag in add_tags if tag not in tags)
+        traits["tags"] = tags
+    if traits == customer.traits:
+        return customer
+    return replace(customer, traits=traits, updated_at=at or customer.updated_at)
+
+
 @dataclass(frozen=True, slots=True)
 class Waiting:
-    """What an enrollment waits for: a timer (`wait`), or an event with an optional timeout (`wait_for`)."""
+    """What an enrollment waits for: a timer (`wait`, `wait_until`), or events with an optional timeout.
+
+    `ref` names the one thing an event must be about to count: the task of an `escalate`, the call of a
+    `webhook` (its `task_id` or `call_id` property).
+    """
 
     step_id: str
     timer_id: str | None = None
     until: datetime | None = None
-    event: str | None = None
+    events: tuple[str, ...] = ()
+    ref: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +166,12 @@ class Enrollment:
     goal_reached_at: datetime | None = None
     seq: int = 0
     history: tuple[Visit, ...] = ()
+    group: str = "journey"  # or "holdout": enrolled and measured, sent nothing
+    paths: dict[str, str] = field(default_factory=dict)  # split step id -> the path taken
+
+    @property
+    def is_holdout(self) -> bool:
+        return self.group == HOLDOUT
 
     @property
     def is_active(self) -> bool:

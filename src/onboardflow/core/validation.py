@@ -10,8 +10,20 @@ import yaml
 from pydantic import ValidationError
 
 from onboardflow.core.conditions import ConditionError, compile_condition
-from onboardflow.core.journey import Branch, Exit, Journey, Step, Wait, WaitFor, step_kind
-from onboardflow.core.version import JourneyVersion, compile_version, condition_sources
+from onboardflow.core.journey import (
+    WAITING_KINDS,
+    Branch,
+    Escalate,
+    Exit,
+    Journey,
+    Send,
+    Split,
+    Step,
+    WaitFor,
+    Webhook,
+    step_kind,
+)
+from onboardflow.core.version import JourneyVersion, compile_version, condition_sources, variables_at
 
 Path = tuple[str | int, ...]
 
@@ -148,7 +160,7 @@ def _field_name(path: Path) -> str | None:
 def _condition_problems(journey: Journey, source: str, lines: dict, document: dict) -> Iterator[Problem]:
     for location, expression in condition_sources(journey).items():
         try:
-            compile_condition(expression)
+            compile_condition(expression, variables=variables_at(location))
         except ConditionError as error:
             parts = location.split(".")
             step_id = parts[1] if parts[0] == "steps" else None
@@ -163,7 +175,7 @@ def _raw_condition_problems(document: dict, source: str, lines: dict) -> Iterato
         if not isinstance(expression, str):
             continue
         try:
-            compile_condition(expression)
+            compile_condition(expression, variables=variables_at(".".join(map(str, path))))
         except ConditionError as error:
             step_id = _step_id_at(document, path)
             yield Problem(source, error.message, _line_of(lines, path), step_id, _field_name(path))
@@ -183,12 +195,22 @@ def _raw_conditions(document: dict) -> Iterator[tuple[Path, Any]]:
             yield ("exit_when", index, "where"), rule["where"]
     steps = document.get("steps")
     for index, step in enumerate(steps if isinstance(steps, list) else []):
-        if get(get(step, "wait_for"), "where") is not None:
-            yield ("steps", index, "wait_for", "where"), step["wait_for"]["where"]
-        branch = get(step, "branch")
-        for arm_index, arm in enumerate(branch if isinstance(branch, list) else []):
+        wait_for = get(step, "wait_for")
+        if get(wait_for, "where") is not None:
+            yield ("steps", index, "wait_for", "where"), wait_for["where"]
+        for arm_index, arm in _items(get(wait_for, "events")):
+            if get(arm, "where") is not None:
+                yield ("steps", index, "wait_for", "events", arm_index, "where"), arm["where"]
+        for arm_index, arm in _items(get(step, "branch")):
             if get(arm, "when") is not None:
                 yield ("steps", index, "branch", arm_index, "when"), arm["when"]
+        mapping = get(get(step, "webhook"), "map")
+        for trait, expression in (mapping.items() if isinstance(mapping, dict) else ()):
+            yield ("steps", index, "webhook", "map", str(trait)), expression
+
+
+def _items(value: Any) -> Iterator[tuple[int, Any]]:
+    return enumerate(value) if isinstance(value, list) else iter(())
 
 
 def _as_path(parts: list[str]) -> list[str | int]:
@@ -213,10 +235,29 @@ def _exits_of(step: Step, following: str | None) -> Iterator[tuple[str, str | No
             yield f"branch.{index}.goto", arm.goto
         yield ("default", step.default) if step.default else ("(next step)", following)
         return
+    if isinstance(step, Split):
+        for index, arm in enumerate(step.split):
+            yield f"split.{index}.goto", arm.goto
+        return
     goto = getattr(step, "goto", None)
     yield ("goto", goto) if goto else ("(next step)", following)
-    if isinstance(step, WaitFor) and step.on_timeout:
+    yield from _side_exits(step)
+
+
+def _side_exits(step: Step) -> Iterator[tuple[str, str | None]]:
+    """The ways out besides the main one: timeouts, errors, outcomes, the wait_for events' own gotos."""
+    if isinstance(step, WaitFor):
         yield "on_timeout", step.on_timeout
+        for index, arm in enumerate(step.wait_for.events):
+            yield f"wait_for.events.{index}.goto", arm.goto
+    elif isinstance(step, Send):
+        yield "on_undeliverable", step.on_undeliverable
+    elif isinstance(step, Webhook):
+        yield "on_error", step.on_error
+    elif isinstance(step, Escalate):
+        for outcome, target in step.escalate.on_outcome.items():
+            yield f"escalate.on_outcome.{outcome}", target
+        yield "escalate.on_overdue", step.escalate.on_overdue
 
 
 def _graph_problems(journey: Journey, source: str, lines: dict) -> Iterator[Problem]:
@@ -268,7 +309,7 @@ def _reachable(first: str, graph: dict[str, list[tuple[str, str]]]) -> set[str]:
 def _loops_without_wait(journey, graph, source, lines, seen) -> Iterator[Problem]:
     """A cycle through steps that never wait would run forever within one stimulus."""
     kinds = {step.id: step for step in journey.steps}
-    instant = {sid for sid, step in kinds.items() if not isinstance(step, Wait | WaitFor)}
+    instant = {sid for sid, step in kinds.items() if not isinstance(step, WAITING_KINDS)}
     reported: set[frozenset[str]] = set()
     # In file order, not set order, so a file gives the same report on every run.
     for start in (step.id for step in journey.steps if step.id in instant):

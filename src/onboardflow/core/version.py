@@ -8,8 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from onboardflow.core.conditions import Condition, compile_condition
-from onboardflow.core.journey import Branch, Journey, Step, WaitFor
+from onboardflow.core.conditions import VARIABLES, Condition, compile_condition
+from onboardflow.core.journey import Branch, Escalate, Journey, Send, Step, WaitFor, Webhook
+from onboardflow.core.model import MESSAGE_UNDELIVERABLE, TASK_RESOLVED, WEBHOOK_FAILED, WEBHOOK_SUCCEEDED
+
+RESPONSE_VARIABLES = (*VARIABLES, "response")  # what a webhook's `map` expressions read
 
 @dataclass(frozen=True)
 class JourneyVersion:
@@ -19,6 +22,11 @@ class JourneyVersion:
     steps: Mapping[str, Step] = field(default_factory=dict, repr=False)
     following: Mapping[str, str | None] = field(default_factory=dict, repr=False)
     interests: frozenset[str] = frozenset()
+    reacts_to_all: bool = False  # an exit rule on a condition alone is re-checked on every event
+
+    def reacts_to(self, event_name: str) -> bool:
+        """Whether an event of this name can move a running enrollment of this version."""
+        return self.reacts_to_all or event_name in self.interests
 
     @property
     def id(self) -> str:
@@ -59,17 +67,45 @@ def condition_sources(journey: Journey) -> dict[str, str]:
         if rule.where:
             found[f"exit_when.{index}.where"] = rule.where
     for step in journey.steps:
-        if isinstance(step, WaitFor) and step.wait_for.where:
-            found[f"steps.{step.id}.wait_for.where"] = step.wait_for.where
-        if isinstance(step, Branch):
-            for index, arm in enumerate(step.branch):
-                found[f"steps.{step.id}.branch.{index}.when"] = arm.when
+        found.update(_step_conditions(step))
     return found
+
+
+def _step_conditions(step: Step) -> dict[str, str]:
+    found: dict[str, str] = {}
+    if isinstance(step, WaitFor):
+        if step.wait_for.where:
+            found[f"steps.{step.id}.wait_for.where"] = step.wait_for.where
+        for index, arm in enumerate(step.wait_for.events):
+            if arm.where:
+                found[f"steps.{step.id}.wait_for.events.{index}.where"] = arm.where
+    elif isinstance(step, Branch):
+        for index, arm in enumerate(step.branch):
+            found[f"steps.{step.id}.branch.{index}.when"] = arm.when
+    elif isinstance(step, Webhook):
+        for trait, expression in step.webhook.map.items():
+            found[f"steps.{step.id}.webhook.map.{trait}"] = expression
+    return found
+
+
+def where_of(step_id: str, arm_index: int, spec_is_single: bool) -> str:
+    """Where the condition of a wait_for's `arm_index`-th event stands."""
+    if spec_is_single:
+        return f"steps.{step_id}.wait_for.where"
+    return f"steps.{step_id}.wait_for.events.{arm_index}.where"
+
+
+def variables_at(location: str) -> tuple[str, ...]:
+    """The variables an expression at `location` may read: a webhook's map reads the response too."""
+    return RESPONSE_VARIABLES if ".webhook.map." in location else VARIABLES
 
 
 def compile_version(journey: Journey, version: int = 1) -> JourneyVersion:
     """Compile every condition once; raises ConditionError on the first that does not compile."""
-    conditions = {location: compile_condition(source) for location, source in condition_sources(journey).items()}
+    conditions = {
+        location: compile_condition(source, variables=variables_at(location))
+        for location, source in condition_sources(journey).items()
+    }
     ids = [step.id for step in journey.steps]
     following = {step_id: (ids[index + 1] if index + 1 < len(ids) else None) for index, step_id in enumerate(ids)}
     return JourneyVersion(
@@ -79,15 +115,25 @@ def compile_version(journey: Journey, version: int = 1) -> JourneyVersion:
         steps={step.id: step for step in journey.steps},
         following=following,
         interests=events_of_interest(journey),
+        reacts_to_all=any(rule.event is None for rule in journey.exit_when),
     )
 
 
 def events_of_interest(journey: Journey) -> frozenset[str]:
-    """Event names that can move a running enrollment: exits, the goal, and what steps wait for."""
-    names = {rule.event for rule in journey.exit_when}
+    """Event names that can move a running enrollment: exits, the goal, what steps wait for, and the
+    events onboardflow emits about a step's own actions (a failed message, a resolved task, a webhook)."""
+    names = {rule.event for rule in journey.exit_when if rule.event}
     if journey.goal:
         names.add(journey.goal.event)
-    names.update(step.wait_for.event for step in journey.steps if isinstance(step, WaitFor))
+    for step in journey.steps:
+        if isinstance(step, WaitFor):
+            names.update(arm.event for arm in step.wait_for.arms)
+        elif isinstance(step, Send) and step.on_undeliverable:
+            names.add(MESSAGE_UNDELIVERABLE)
+        elif isinstance(step, Escalate) and step.escalate.wait:
+            names.add(TASK_RESOLVED)
+        elif isinstance(step, Webhook):
+            names.update((WEBHOOK_SUCCEEDED, WEBHOOK_FAILED))
     return frozenset(names)
 
 

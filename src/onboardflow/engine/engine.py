@@ -9,13 +9,22 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from onboardflow.core.effects import CancelTimer, Decision, ScheduleTimer, SendMessage
-from onboardflow.core.journey import Wait, WaitFor
+from onboardflow.core.effects import (
+    CallWebhook,
+    CancelTimer,
+    Decision,
+    OpenTask,
+    ScheduleTimer,
+    SendMessage,
+    UpdateCustomer,
+    stable_id,
+)
+from onboardflow.core.journey import Wait, WaitFor, WaitUntil
 from onboardflow.core.machine import EventReceived, TimerFired, admits, advance, start
-from onboardflow.core.model import Customer, Enrollment, Event, apply_event
+from onboardflow.core.model import TASK_RESOLVED, Customer, Enrollment, Event, apply_event, apply_update
 from onboardflow.core.validation import check_document
 from onboardflow.core.version import JourneyVersion
-from onboardflow.ports import Changes, Entry, StoredVersion, Transaction, partition_of
+from onboardflow.ports import Changes, Entry, StoredVersion, Task, Transaction, partition_of
 
 
 @dataclass
@@ -34,8 +43,9 @@ class BatchResult:
 class Catalog:
     """The journey versions the engine runs, each compiled once: the live ones, and older ones on demand."""
 
-    def __init__(self, store) -> None:
+    def __init__(self, store, *, default_zone: str = "UTC") -> None:
         self._store = store
+        self.default_zone = default_zone  # the store's time zone, for customers without one
         self._compiled: dict[tuple[str, int], JourneyVersion] = {}
         self.live: list[JourneyVersion] = []
         self.by_trigger: dict[str, list[JourneyVersion]] = {}
@@ -83,6 +93,7 @@ class Batch:
         self.active: dict[str, list[Enrollment]] = defaultdict(list)
         self.entries = tx.entries(customer_ids) if starts else {}  # only events start enrollments
         self.positions: dict[str, int] = {}
+        self.updated: set[str] = set()  # customers whose profile a step changed
 
     def customer(self, customer_id: str) -> Customer:
         found = self.customers.get(customer_id)
@@ -113,6 +124,17 @@ class Batch:
         elif isinstance(effect, CancelTimer):
             if changes.timers.pop(effect.timer_id, None) is None:
                 changes.cancelled_timers.add(effect.timer_id)
+        elif isinstance(effect, UpdateCustomer):
+            customer = self.customer(effect.customer_id)
+            self.customers[customer.id] = apply_update(
+                customer, set_traits=effect.set_traits, unset=effect.unset,
+                add_tags=effect.add_tags, remove_tags=effect.remove_tags, at=effect.at,
+            )
+            self.updated.add(customer.id)
+        elif isinstance(effect, OpenTask):
+            changes.tasks[effect.task_id] = effect
+        elif isinstance(effect, CallWebhook):
+            changes.calls[effect.call_id] = effect
 
     def feed(self, event: Event, now: datetime) -> None:
         """Apply one event: update the profile, move running enrollments, start new ones."""
@@ -123,11 +145,15 @@ class Batch:
         position = self.positions[customer.id] = self.positions.get(customer.id, customer.events_count) + 1
         self.changes.events.append((event, position))
         running = self.active.get(customer.id)
+        zone = self.catalog.default_zone
         if running:
             for enrollment in list(running):
                 version = self.catalog.get(enrollment.journey_id, enrollment.version)
-                if event.name in version.interests:
-                    decision = advance(version, enrollment, EventReceived(event), customer=customer, now=now)
+                if version.reacts_to(event.name):
+                    current = self.customers[customer.id]  # as the steps before may have updated it
+                    decision = advance(
+                        version, enrollment, EventReceived(event), customer=current, now=now, default_zone=zone
+                    )
                     self.take(decision, enrollment)
         for version in self.catalog.by_trigger.get(event.name, ()):
             self._maybe_start(version, customer, event, now)
@@ -136,15 +162,18 @@ class Batch:
         """The changes to write: profiles changed, each with its count of events applied."""
         for customer_id, position in self.positions.items():
             self.changes.customers[customer_id] = replace(self.customers[customer_id], events_count=position)
+        for customer_id in self.updated - self.positions.keys():
+            self.changes.customers[customer_id] = self.customers[customer_id]
         return self.changes
 
     def _maybe_start(self, version: JourneyVersion, customer: Customer, event: Event, now: datetime) -> None:
         entry = self.entries.get((version.id, customer.id))
         is_active = any(e.journey_id == version.id for e in self.active[customer.id])
         last = entry.started_at if entry else None
+        customer = self.customers[customer.id]  # as an enrollment started before may have updated it
         if not admits(version, customer=customer, event=event, last_started_at=last, is_active=is_active, now=now):
             return
-        decision = start(version, customer=customer, event=event, now=now)
+        decision = start(version, customer=customer, event=event, now=now, default_zone=self.catalog.default_zone)
         entry = Entry(version.id, customer.id, decision.enrollment.id, now)
         self.entries[(version.id, customer.id)] = self.changes.entries[(version.id, customer.id)] = entry
         self.result.started += 1
@@ -210,10 +239,13 @@ def fire_due_timers(
             continue
         version = catalog.get(enrollment.journey_id, enrollment.version)
         customer = batch.customer(enrollment.customer_id)
-        decision = advance(version, enrollment, TimerFired(timer.timer_id), customer=customer, now=timer.due_at if at_due_time else now)
+        decision = advance(
+            version, enrollment, TimerFired(timer.timer_id), customer=customer,
+            now=timer.due_at if at_due_time else now, default_zone=catalog.default_zone,
+        )
         batch.take(decision, enrollment)
     batch.result.timers_fired = len(timers)
-    tx.apply(batch.changes)
+    tx.apply(batch.finish())
     return batch.result
 
 
@@ -224,10 +256,10 @@ def partitions_of(events: list[Event]) -> list[int]:
 class Engine:
     """The one engine the CLI, the worker, the demo and the simulator share: store and clock injected."""
 
-    def __init__(self, store, *, clock) -> None:
+    def __init__(self, store, *, clock, default_zone: str = "UTC") -> None:
         self.store = store
         self.clock = clock
-        self.catalog = Catalog(store)
+        self.catalog = Catalog(store, default_zone=default_zone)
 
     def publish(self, version: JourneyVersion, *, source: str | None = None) -> StoredVersion:
         """Make this journey content live; the same content again changes nothing."""
@@ -258,6 +290,17 @@ class Engine:
                 tx.apply(Changes(dequeued=[q.seq for q in queued]))
             result.add(fire_due_timers(tx, self.catalog, now=now, partitions=claimed, limit=batch_size))
             return result
+
+    def resolve_task(self, task_id: str, *, outcome: str, by: str | None = None, queue: bool = False) -> Task:
+        """Resolve a task and tell its journey: a `Task Resolved` event, processed now or queued for workers."""
+        now = self.clock.now()
+        task = self.store.resolve_task(task_id, outcome=outcome, at=now, by=by)
+        event = task_resolved_event(task, now)
+        if queue:
+            self.enqueue([event])
+        else:
+            self.ingest([event])
+        return task
 
     def fire_due_timers(self, *, limit: int = 5000, at_due_time: bool = False) -> BatchResult:
         with self.store.transaction() as tx:
@@ -297,12 +340,21 @@ class Engine:
             total.add(self.fire_due_timers(at_due_time=True))
 
 
+def task_resolved_event(task: Task, at: datetime) -> Event:
+    opened = task.task
+    properties = {"task_id": opened.task_id, "enrollment_id": opened.enrollment_id, "outcome": task.outcome,
+                  "queue": opened.queue, "reason": opened.reason}
+    return Event(stable_id("evt", opened.task_id, "resolved"), TASK_RESOLVED, opened.customer_id, at, properties)
+
+
 def _delays(version: JourneyVersion):
     for step in version.journey.steps:
         if isinstance(step, Wait):
             yield step.wait
         elif isinstance(step, WaitFor) and step.wait_for.timeout is not None:
             yield step.wait_for.timeout
+        elif isinstance(step, WaitUntil):
+            yield timedelta(0)  # the next local 10:00 may be a second away
 
 
 def _earliest(due: datetime | None, start: datetime, delay: timedelta | None) -> datetime | None:

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 
-from onboardflow.core.effects import ScheduleTimer, SendMessage
+from onboardflow.core.effects import CallWebhook, OpenTask, ScheduleTimer, SendMessage
 from onboardflow.core.model import Customer, Enrollment, Event, Visit, Waiting
-from onboardflow.ports import Entry, OutboxMessage, StoredVersion, partition_of
+from onboardflow.ports import Entry, OutboxMessage, StoredVersion, Task, partition_of
 
 DATETIME_TAG = "$datetime"
 
@@ -135,15 +135,30 @@ def enrollment_row(enrollment: Enrollment) -> dict[str, Any]:
         "goal_reached_at": enrollment.goal_reached_at,
         "seq": enrollment.seq,
         "history": [{"step_id": visit.step_id, "at": visit.at} for visit in enrollment.history],
+        "group": enrollment.group,
+        "paths": enrollment.paths,
     }
 
 
 def enrollment_from_row(row: Row) -> Enrollment:
     fields = dict(row)
     waiting = fields["waiting"]
-    fields["waiting"] = None if waiting is None else Waiting(**waiting)
+    fields["waiting"] = None if waiting is None else _waiting_from(waiting)
     fields["history"] = tuple(Visit(**visit) for visit in fields["history"])
     return Enrollment(**fields)
+
+
+def _waiting_from(document: dict[str, Any]) -> Waiting:
+    events = document.get("events")
+    if events is None:  # written before waits could be on several events
+        events = [document["event"]] if document.get("event") else []
+    return Waiting(
+        step_id=document["step_id"],
+        timer_id=document.get("timer_id"),
+        until=document.get("until"),
+        events=tuple(events),
+        ref=document.get("ref"),
+    )
 
 
 def _waiting_document(waiting: Waiting | None) -> dict[str, Any] | None:
@@ -153,7 +168,8 @@ def _waiting_document(waiting: Waiting | None) -> dict[str, Any] | None:
         "step_id": waiting.step_id,
         "timer_id": waiting.timer_id,
         "until": waiting.until,
-        "event": waiting.event,
+        "events": list(waiting.events),
+        "ref": waiting.ref,
     }
 
 
@@ -230,3 +246,88 @@ def outbox_from_row(row: Row) -> OutboxMessage:
 
 def version_from_row(row: Row) -> StoredVersion:
     return StoredVersion(row["journey_id"], row["version"], row["digest"], row["definition"], row["source"])
+
+
+def task_row(task: OpenTask) -> dict[str, Any]:
+    return {
+        "id": task.task_id,
+        "enrollment_id": task.enrollment_id,
+        "journey_id": task.journey_id,
+        "version": task.version,
+        "customer_id": task.customer_id,
+        "step_id": task.step_id,
+        "queue": task.queue,
+        "reason": task.reason,
+        "priority": task.priority,
+        "status": "open",
+        "context": task.context,
+        "due_at": task.due_at,
+        "created_at": task.at,
+        "partition": partition_of(task.customer_id),
+    }
+
+
+def task_from_row(row: Row) -> Task:
+    opened = OpenTask(
+        task_id=row["id"],
+        enrollment_id=row["enrollment_id"],
+        journey_id=row["journey_id"],
+        version=row["version"],
+        customer_id=row["customer_id"],
+        step_id=row["step_id"],
+        queue=row["queue"],
+        reason=row["reason"],
+        priority=row["priority"],
+        due_at=row["due_at"],
+        at=row["created_at"],
+        context=row["context"],
+    )
+    return Task(opened, row["status"], row["assignee"], row["outcome"], row["resolved_at"])
+
+
+def call_row(call: CallWebhook) -> dict[str, Any]:
+    request = {
+        "url": call.url,
+        "method": call.method,
+        "headers": call.headers,
+        "body": call.body,
+        "secret": call.secret,
+        "timeout": call.timeout.total_seconds(),
+        "retries": call.retries,
+    }
+    return {
+        "id": call.call_id,
+        "enrollment_id": call.enrollment_id,
+        "journey_id": call.journey_id,
+        "version": call.version,
+        "customer_id": call.customer_id,
+        "step_id": call.step_id,
+        "request": request,
+        "scope": call.scope,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": call.at,
+        "created_at": call.at,
+        "partition": partition_of(call.customer_id),
+    }
+
+
+def call_from_row(row: Row) -> CallWebhook:
+    request = row["request"]
+    return CallWebhook(
+        call_id=row["id"],
+        enrollment_id=row["enrollment_id"],
+        journey_id=row["journey_id"],
+        version=row["version"],
+        customer_id=row["customer_id"],
+        step_id=row["step_id"],
+        url=request["url"],
+        method=request["method"],
+        headers=request["headers"],
+        body=request["body"],
+        secret=request["secret"],
+        timeout=timedelta(seconds=request["timeout"]),
+        retries=request["retries"],
+        scope=row["scope"],
+        at=row["created_at"],
+    )

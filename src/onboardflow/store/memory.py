@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from onboardflow.core.effects import ScheduleTimer
 from onboardflow.core.journey import Journey
 from onboardflow.core.model import Customer, Enrollment, Event
+from onboardflow.store import codec
 from onboardflow.ports import (
     PARTITIONS,
     Changes,
@@ -18,6 +19,9 @@ from onboardflow.ports import (
     OutboxMessage,
     QueuedEvent,
     StoredVersion,
+    Task,
+    TaskClosed,
+    TaskNotFound,
     partition_of,
 )
 
@@ -88,6 +92,8 @@ class MemoryStore:
         self.timers: dict[str, ScheduleTimer] = {}
         self.outbox: dict[str, OutboxMessage] = {}
         self.leases: dict[str, datetime] = {}
+        self.task_rows: dict[str, Task] = {}
+        self.calls: dict[str, dict] = {}  # call id -> the row the SQL store would hold
 
     @contextmanager
     def transaction(self) -> Iterator[MemoryTransaction]:
@@ -108,6 +114,10 @@ class MemoryStore:
             self.timers.setdefault(timer.timer_id, timer)
         for message in changes.messages.values():
             self.outbox.setdefault(message.message_id, OutboxMessage(message))
+        for task in changes.tasks.values():
+            self.task_rows.setdefault(task.task_id, Task(task))
+        for call in changes.calls.values():
+            self.calls.setdefault(call.call_id, codec.call_row(call))
         dequeued = set(changes.dequeued)
         for event_id in [eid for eid, q in self.queue.items() if q.seq in dequeued]:
             del self.queue[event_id]
@@ -192,6 +202,24 @@ class MemoryStore:
 
     def customer(self, customer_id: str) -> Customer | None:
         return self.customers.get(customer_id)
+
+    def tasks(self, *, status: str | None = None, customer_id: str | None = None) -> list[Task]:
+        found = [
+            row for row in self.task_rows.values()
+            if (status is None or row.status == status) and customer_id in (None, row.task.customer_id)
+        ]
+        return sorted(found, key=lambda row: (row.task.due_at, row.task.task_id))
+
+    def resolve_task(self, task_id: str, *, outcome: str, at: datetime, by: str | None = None) -> Task:
+        with self._lock:
+            row = self.task_rows.get(task_id)
+            if row is None:
+                raise TaskNotFound(f"no task {task_id!r}")
+            if row.status in ("resolved", "cancelled"):
+                raise TaskClosed(f"task {task_id} is {row.status} already (outcome: {row.outcome})")
+            resolved = replace(row, status="resolved", outcome=outcome, resolved_at=at, assignee=by or row.assignee)
+            self.task_rows[task_id] = resolved
+            return resolved
 
     def enrollments_of(self, customer_id: str) -> list[Enrollment]:
         return sorted(self.enrollments_by_customer.get(customer_id, {}).values(), key=lambda e: (e.started_at, e.id))

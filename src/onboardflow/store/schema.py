@@ -135,6 +135,8 @@ enrollments = sa.Table(
     sa.Column("goal_reached_at", UtcDateTime(), nullable=True),
     sa.Column("seq", sa.Integer(), nullable=False),
     sa.Column("history", Document(), nullable=False),
+    sa.Column("group", sa.String(), nullable=False, server_default="journey"),
+    sa.Column("paths", Document(), nullable=False, server_default="{}"),
     sa.Index(None, "customer_id", "status"),
 )
 
@@ -178,6 +180,52 @@ messages = sa.Table(
     sa.Column("error", sa.Text(), nullable=True),
     sa.Column("lease_until", UtcDateTime(), nullable=True),
     sa.Index(None, "status", "at"),
+)
+
+tasks = sa.Table(
+    "tasks",
+    metadata,
+    sa.Column("id", sa.String(), primary_key=True),
+    sa.Column("enrollment_id", sa.String(), nullable=False),
+    sa.Column("journey_id", sa.String(), nullable=False),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("customer_id", sa.String(), nullable=False, index=True),
+    sa.Column("step_id", sa.String(), nullable=False),
+    sa.Column("queue", sa.String(), nullable=False),
+    sa.Column("reason", sa.String(), nullable=False),
+    sa.Column("priority", sa.String(), nullable=False),
+    sa.Column("status", sa.String(), nullable=False),
+    sa.Column("assignee", sa.String(), nullable=True),
+    sa.Column("outcome", sa.String(), nullable=True),
+    sa.Column("context", Document(), nullable=False),
+    sa.Column("due_at", UtcDateTime(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("resolved_at", UtcDateTime(), nullable=True),
+    sa.Column("partition", sa.Integer(), nullable=False),
+    sa.Index(None, "status", "due_at"),
+)
+
+webhook_calls = sa.Table(
+    "webhook_calls",
+    metadata,
+    sa.Column("id", sa.String(), primary_key=True),
+    sa.Column("enrollment_id", sa.String(), nullable=False),
+    sa.Column("journey_id", sa.String(), nullable=False),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("customer_id", sa.String(), nullable=False, index=True),
+    sa.Column("step_id", sa.String(), nullable=False),
+    sa.Column("request", Document(), nullable=False),  # url, method, headers, body, secret, timeout, retries
+    sa.Column("scope", Document(), nullable=False),  # what the body's template sees
+    sa.Column("status", sa.String(), nullable=False),  # pending, succeeded, failed
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("next_attempt_at", UtcDateTime(), nullable=False),
+    sa.Column("lease_until", UtcDateTime(), nullable=True),
+    sa.Column("response", Document(), nullable=True),
+    sa.Column("error", sa.Text(), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("finished_at", UtcDateTime(), nullable=True),
+    sa.Column("partition", sa.Integer(), nullable=False),
+    sa.Index(None, "status", "next_attempt_at"),
 )
 
 partitions = sa.Table(

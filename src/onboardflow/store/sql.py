@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from onboardflow.core.journey import Journey
 from onboardflow.core.model import Customer, Enrollment, Event
-from onboardflow.ports import OutboxMessage, StoredVersion
+from onboardflow.ports import OutboxMessage, StoredVersion, Task, TaskClosed, TaskNotFound
 from onboardflow.store import codec
 from onboardflow.store.connection import (
     BEGIN_MODE,
@@ -36,6 +36,7 @@ from onboardflow.store.schema import (
     journeys,
     messages,
     queue,
+    tasks,
     timers,
 )
 from onboardflow.store.statements import dialect_insert, execute_by_ids, rows_by_ids, statements_for
@@ -235,6 +236,26 @@ class SqlStore:
                 .first()
             )
         return None if row is None else codec.customer_from_row(row)
+
+    def tasks(self, *, status: str | None = None, customer_id: str | None = None) -> list[Task]:
+        query = sa.select(tasks).order_by(tasks.c.due_at, tasks.c.id)
+        if status is not None:
+            query = query.where(tasks.c.status == status)
+        if customer_id is not None:
+            query = query.where(tasks.c.customer_id == customer_id)
+        with self._reading() as connection:
+            return [codec.task_from_row(row) for row in connection.execute(query).mappings()]
+
+    def resolve_task(self, task_id: str, *, outcome: str, at: datetime, by: str | None = None) -> Task:
+        with self._engine.begin() as connection:
+            row = connection.execute(sa.select(tasks).where(tasks.c.id == task_id).with_for_update()).mappings().first()
+            if row is None:
+                raise TaskNotFound(f"no task {task_id!r}")
+            if row["status"] in ("resolved", "cancelled"):
+                raise TaskClosed(f"task {task_id} is {row['status']} already (outcome: {row['outcome']})")
+            values = {"status": "resolved", "outcome": outcome, "resolved_at": at, "assignee": by or row["assignee"]}
+            connection.execute(sa.update(tasks).where(tasks.c.id == task_id).values(values))
+        return codec.task_from_row({**row, **values})
 
     def enrollments_of(self, customer_id: str) -> list[Enrollment]:
         query = (

@@ -26,7 +26,9 @@ from onboardflow.store.schema import (
     events,
     messages,
     queue,
+    tasks,
     timers,
+    webhook_calls,
 )
 
 IN_CHUNK = 900
@@ -48,6 +50,8 @@ class Statements:
         self.upsert_entries = self._insert(entries, update=True)
         self.insert_timers = self._insert(timers)
         self.insert_messages = self._insert(messages)
+        self.insert_tasks = self._insert(tasks)
+        self.insert_calls = self._insert(webhook_calls)
         # RETURNING, to count what was added: psycopg's pipelined executemany reports no row count
         self.insert_queued = dialect_insert(dialect, queue).on_conflict_do_nothing().returning(queue.c.seq)
 

@@ -101,4 +101,6 @@ class SqlTransaction:
         insert_rows(
             connection, write.insert_messages, [codec.message_row(m) for m in changes.messages.values()]
         )
+        insert_rows(connection, write.insert_tasks, [codec.task_row(t) for t in changes.tasks.values()])
+        insert_rows(connection, write.insert_calls, [codec.call_row(c) for c in changes.calls.values()])
         execute_by_ids(connection, write.delete_queued, changes.dequeued)

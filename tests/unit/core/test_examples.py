@@ -76,9 +76,9 @@ def test_the_design_example_fails_only_on_what_the_core_does_not_have_yet():
         load_journey(DESIGN_EXAMPLE, source="DESIGN.md")
     found = sorted((problem.line, problem.step_id, problem.field) for problem in raised.value.problems)
     assert found == [
-        (11, None, "holdout"),
+        (29, "route", "branch.0.goto"),  # account-manager: elided in the design
         (30, "route", "branch.1.when"),  # score.* comes with the propensity models
-        (36, "late-delivery", None),  # escalate: a step kind still to come
+        (31, "route", "branch.1.goto"),  # reassure: elided in the design
     ]
 
 

@@ -2,6 +2,8 @@
 
 from textwrap import dedent
 
+from datetime import timedelta
+
 import pytest
 
 from onboardflow.core.journey import Send, Wait
@@ -80,12 +82,12 @@ def test_unknown_field_inside_a_step_kind_gives_the_dotted_field():
 def test_misspelt_step_kind_says_what_a_step_needs():
     problem = only_problem_in(HEAD + "steps:\n  - id: a\n    sned: {channel: email, template: t}\n")
     assert where(problem) == (SOURCE, 6, "a", None)
-    assert problem.message == "a step needs an id and exactly one of: send, wait, wait_for, branch, exit"
+    assert problem.message == "a step needs an id and exactly one of: send, wait, wait_for, wait_until, branch, split, update, webhook, escalate, exit"
 
 
 def test_step_with_two_kinds_is_refused():
     problem = only_problem_in(HEAD + "steps:\n  - id: a\n    wait: 1d\n    exit: completed\n")
-    assert "exactly one of: send, wait, wait_for, branch, exit" in problem.message
+    assert "exactly one of: send, wait, wait_for, wait_until, branch, split, update, webhook, escalate, exit" in problem.message
 
 
 def test_missing_required_field_is_named():
@@ -149,9 +151,33 @@ def test_bad_reentry_rule_says_how_to_write_one(rule):
     assert where(problem) == (SOURCE, 5, None, "reentry")
 
 
-@pytest.mark.parametrize("rule", ["never", "always", "after 90d", "after 1w2d"])
-def test_reentry_rules_that_read(rule):
-    assert load_journey(HEAD + f"reentry: {rule}\nsteps:\n  - {{id: a, wait: 1d}}\n").journey.reentry == rule
+@pytest.mark.parametrize(
+    ("rule", "mode", "after", "concurrent"),
+    [
+        ("never", "never", None, False),
+        ("always", "always", None, False),
+        ("always concurrent", "always", None, True),
+        ("after 90d", "after", timedelta(days=90), False),
+        ("after 1w2d", "after", timedelta(days=9), False),
+        ("{mode: always, concurrent: true}", "always", None, True),
+        ("{mode: after, after: 30d}", "after", timedelta(days=30), False),
+    ],
+)
+def test_reentry_rules_that_read(rule, mode, after, concurrent):
+    reentry = load_journey(HEAD + f"reentry: {rule}\nsteps:\n  - {{id: a, wait: 1d}}\n").journey.reentry
+    assert (reentry.mode, reentry.after, reentry.concurrent) == (mode, after, concurrent)
+
+
+@pytest.mark.parametrize(
+    ("rule", "says"),
+    [
+        ("{mode: after}", "after needs a duration"),
+        ("{mode: never, concurrent: true}", "concurrent enrollments need reentry mode always"),
+    ],
+)
+def test_inconsistent_reentry_mapping_says_what_is_wrong(rule, says):
+    problem = only_problem_in(HEAD + f"reentry: {rule}\nsteps:\n  - {{id: a, wait: 1d}}\n")
+    assert says in problem.message and problem.field == "reentry"
 
 
 # conditions

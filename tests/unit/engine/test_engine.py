@@ -33,7 +33,7 @@ class TestFirstPurchaseWelcome:
         assert (result.events, result.started, result.messages) == (1, 1, 1)
         enrollment = examples.enrollment()
         assert enrollment.step_id == "await-delivery"
-        assert enrollment.waiting.event == "Order Delivered"
+        assert enrollment.waiting.events == ("Order Delivered",)
         assert enrollment.waiting.until == T0 + timedelta(days=10)
         assert examples.sent() == ["welcome"]
         assert examples.store.counts()["timers"] == 1
