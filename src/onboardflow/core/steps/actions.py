@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from onboardflow.core.effects import CallWebhook, OpenTask, SendMessage, UpdateCustomer, child_id
 from onboardflow.core.journey import Escalate, Send, Update, Webhook
-from onboardflow.core.model import TASK_RESOLVED, WEBHOOK_FAILED, WEBHOOK_SUCCEEDED, Enrollment, Event, Waiting
+from onboardflow.core.model import (
+    TASK_RESOLVED,
+    WEBHOOK_FAILED,
+    WEBHOOK_SUCCEEDED,
+    Enrollment,
+    Event,
+    Waiting,
+)
 from onboardflow.core.steps import Context, Next, Park, handles, resumes_on_event, resumes_on_timer, timer_for
 from onboardflow.core.version import JourneyVersion
 
