@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+from dataclasses import asdict
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -238,6 +239,61 @@ def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+# tasks: the hand-offs that `escalate` steps open
+
+tasks_app = typer.Typer(help="Tasks for people, opened by escalate steps: list and resolve them.")
+app.add_typer(tasks_app, name="tasks")
+
+
+@tasks_app.command("list")
+def tasks_list(
+    status: Annotated[str | None, typer.Option(help="open, assigned, resolved or cancelled")] = "open",
+    customer: Annotated[str | None, typer.Option(help="Only this customer's tasks")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line, for scripts")] = False,
+) -> None:
+    """List tasks, soonest due first."""
+    store = _open_store()
+    try:
+        rows = store.tasks(status=status, customer_id=customer)
+    finally:
+        store.close()
+    if as_json:
+        for row in rows:
+            fields = {**asdict(row.task), "status": row.status, "outcome": row.outcome, "assignee": row.assignee}
+            typer.echo(json.dumps(fields, default=str))
+        return
+    table = Table(title=f"tasks ({status or 'all'})")
+    width = max((len(row.task.task_id) for row in rows), default=4)
+    table.add_column("task", no_wrap=True, min_width=width)  # whole, to copy into `tasks resolve`
+    for name in ("customer", "queue", "reason", "priority", "due", "status"):
+        table.add_column(name)
+    for row in rows:
+        task = row.task
+        table.add_row(task.task_id, task.customer_id, task.queue, task.reason, task.priority,
+                      f"{task.due_at:%Y-%m-%d %H:%M}", row.status if not row.outcome else f"{row.status}: {row.outcome}")
+    console.print(table)
+
+
+@tasks_app.command("resolve")
+def tasks_resolve(
+    task_id: Annotated[str, typer.Argument(help="The task's id, as `tasks list` shows it")],
+    outcome: Annotated[str, typer.Option(help="The outcome the journey goes on by, e.g. resolved, refunded")],
+    by: Annotated[str | None, typer.Option(help="Who resolved it")] = None,
+) -> None:
+    """Resolve a task; a journey waiting on it goes on by the outcome when a worker (`run`) next runs."""
+    from onboardflow.ports import TaskClosed, TaskNotFound
+
+    engine = _engine()
+    try:
+        task = engine.resolve_task(task_id, outcome=outcome, by=by, queue=True)
+    except (TaskNotFound, TaskClosed) as error:
+        errors.print(f"error: {error}", highlight=False)
+        raise typer.Exit(1) from None
+    finally:
+        engine.store.close()
+    console.print(f"resolved {task.task.task_id} ({task.task.reason}): {outcome}", highlight=False)
 
 
 def main() -> None:
