@@ -166,6 +166,79 @@ def _flush(engine: Engine, batch: list, queue: bool, total: BatchResult) -> int:
     return 0
 
 
+@app.command("import")
+def import_history(
+    source: Annotated[Path, typer.Argument(help="A CSV or JSON-lines file; with --olist, the folder of its files")],
+    mapping: Annotated[Path | None, typer.Option(help="The column mapping (YAML) for a CSV or JSONL file")] = None,
+    olist: Annotated[bool, typer.Option(help="SOURCE is the Olist dataset's folder: use the built-in mapping")] = False,
+    out: Annotated[Path | None, typer.Option(help="Write canonical events (JSON lines) here, not to the store")] = None,
+    journeys: Annotated[bool, typer.Option(help="Let the imported events move journeys (off: history only)")] = False,
+    batch_size: Annotated[int, typer.Option(min=1, max=50_000)] = 5000,
+    rejects: Annotated[Path | None, typer.Option(help="Write each rejected row's line and reason here")] = None,
+) -> None:
+    """Backfill history from CSV or JSON lines (a column mapping, or the built-in Olist one); streaming."""
+    from onboardflow.integrations.importer import import_events
+    from onboardflow.integrations.mapping import MappingInvalid, load_mapping, map_rows, read_rows
+    from onboardflow.integrations.olist import olist_events
+
+    if olist == (mapping is not None):
+        errors.print("say how to read the source: --mapping FILE, or --olist for the Olist dataset's folder")
+        raise typer.Exit(2)
+    try:
+        if olist:
+            items = olist_events(source)
+        else:
+            loaded = load_mapping(mapping)
+            if not source.is_file():
+                raise FileNotFoundError(f"no such file: {source}")
+            items = map_rows(read_rows(source, loaded.format), loaded)
+        _run_import(import_events, items, source, out, journeys, batch_size, rejects)
+    except (MappingInvalid, FileNotFoundError) as error:
+        errors.print(f"error: {error}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _run_import(import_events, items, source: Path, out, journeys: bool, batch_size: int, rejects) -> None:
+    engine = None if out else _engine()
+    sink = out.open("w", encoding="utf-8") if out else None
+    rejected = rejects.open("w", encoding="utf-8") if rejects else None
+    try:
+        with _progress() as progress:
+            task = progress.add_task(f"importing {source.name}", total=None)
+            summary = import_events(
+                items, engine=engine, out=sink, journeys=journeys, batch_size=batch_size,
+                on_rejected=(lambda error: rejected.write(f"{error}\n")) if rejected else None,
+                on_progress=lambda rows: progress.update(task, completed=rows) if rows % 500 == 0 else None,
+            )
+    finally:
+        for handle in (sink, rejected):
+            if handle:
+                handle.close()
+        if engine:
+            engine.store.close()
+    _print_import_summary(summary, out)
+    if summary.rejected:
+        raise typer.Exit(1)
+
+
+def _print_import_summary(summary, out: Path | None) -> None:
+    table = Table(title=f"imported {summary.taken} event(s), rejected {summary.rejected} row(s)")
+    table.add_column("event")
+    table.add_column("taken", justify="right")
+    for name, number in sorted(summary.by_event.items()):
+        table.add_row(name, str(number))
+    console.print(table)
+    if out:
+        console.print(f"wrote {out}")
+    else:
+        done = summary.processed
+        console.print(f"{done.events} event(s) stored, {done.duplicates} already there")
+    for reason, number in summary.reasons.most_common(10):
+        errors.print(f"rejected {number}: {reason}", highlight=False, markup=False)
+    for example in summary.examples:
+        errors.print(f"  e.g. {example}", highlight=False, markup=False)
+
+
 @app.command()
 def run(
     until_idle: Annotated[bool, typer.Option(help="Stop when the queue is empty and nothing is due")] = False,

@@ -136,14 +136,19 @@ class Batch:
         elif isinstance(effect, CallWebhook):
             changes.calls[effect.call_id] = effect
 
-    def feed(self, event: Event, now: datetime) -> None:
-        """Apply one event: update the profile, move running enrollments, start new ones."""
+    def feed(self, event: Event, now: datetime, *, journeys: bool = True) -> None:
+        """Apply one event: update the profile, move running enrollments, start new ones.
+
+        Without `journeys` the event is only recorded and counted in the profile (history backfill).
+        """
         customer = self.customer(event.customer_id)
         updated = apply_event(customer, event)
         if updated is not customer:
             self.customers[customer.id] = customer = updated
         position = self.positions[customer.id] = self.positions.get(customer.id, customer.events_count) + 1
         self.changes.events.append((event, position))
+        if not journeys:
+            return
         running = self.active.get(customer.id)
         zone = self.catalog.default_zone
         if running:
@@ -181,19 +186,27 @@ class Batch:
 
 
 def process_events(
-    tx: Transaction, catalog: Catalog, events: list[Event], *, now: datetime, at_event_time: bool = False
+    tx: Transaction,
+    catalog: Catalog,
+    events: list[Event],
+    *,
+    now: datetime,
+    at_event_time: bool = False,
+    journeys: bool = True,
 ) -> BatchResult:
     """Run a batch of events, in order, through the engine; duplicates (by id) are dropped.
 
-    `at_event_time` treats each event's own time as now (replays and simulation on a virtual clock).
+    `at_event_time` treats each event's own time as now (replays and simulation on a virtual clock);
+    without `journeys` events are recorded and profiles updated, but no journey moves (backfill).
     """
     fresh, duplicates = _drop_duplicates(tx, events)
     customer_ids = {event.customer_id for event in fresh}
-    batch = Batch(tx, catalog, customer_ids)
-    for enrollment in tx.active_enrollments(customer_ids):
-        batch.active[enrollment.customer_id].append(enrollment)
+    batch = Batch(tx, catalog, customer_ids, starts=journeys)
+    if journeys:
+        for enrollment in tx.active_enrollments(customer_ids):
+            batch.active[enrollment.customer_id].append(enrollment)
     for event in fresh:
-        batch.feed(event, event.at if at_event_time else now)
+        batch.feed(event, event.at if at_event_time else now, journeys=journeys)
     tx.apply(batch.finish())
     batch.result.events, batch.result.duplicates = len(fresh), duplicates
     return batch.result
@@ -267,11 +280,13 @@ class Engine:
         self.catalog.refresh()
         return stored
 
-    def ingest(self, events: list[Event], *, at_event_time: bool = False) -> BatchResult:
+    def ingest(self, events: list[Event], *, at_event_time: bool = False, journeys: bool = True) -> BatchResult:
         """Process events now, in this process, in one transaction (the single-process path)."""
         with self.store.transaction() as tx:
             tx.lock_partitions(partitions_of(events))
-            return process_events(tx, self.catalog, events, now=self.clock.now(), at_event_time=at_event_time)
+            return process_events(
+                tx, self.catalog, events, now=self.clock.now(), at_event_time=at_event_time, journeys=journeys
+            )
 
     def enqueue(self, events: list[Event]) -> int:
         """Queue events for workers; returns how many were new."""

@@ -1,0 +1,1 @@
+"""Integrations: turning what stores and files say into canonical events (import, store webhooks, Segment)."""
