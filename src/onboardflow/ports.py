@@ -1,4 +1,4 @@
-"""The protocols the engine talks through: Store (and its transactions), Channel, Clock.
+"""The protocols the engine talks through: Store (and its transactions), DeliveryChannel, Clock.
 
 Each has an in-memory twin shipped in the package, so the engine runs the same on dicts as on SQL.
 """
@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from onboardflow.core.effects import CallWebhook, OpenTask, ScheduleTimer, SendMessage
 from onboardflow.core.journey import Journey
 from onboardflow.core.model import Customer, Enrollment, Event
+from onboardflow.messages.content import Delivery
 
 PARTITIONS = 64
 
@@ -78,6 +79,20 @@ class TaskClosed(ValueError):
     """The task was resolved or cancelled already."""
 
 
+@dataclass(frozen=True, slots=True)
+class InboxMessage:
+    """One in-app message in a customer's inbox; `read_at` is None until the customer reads it."""
+
+    message_id: str
+    customer_id: str
+    title: str
+    body: str
+    purpose: str
+    created_at: datetime
+    deep_link: str | None = None
+    read_at: datetime | None = None
+
+
 @dataclass
 class Changes:
     """Everything one batch writes, applied in one transaction."""
@@ -133,6 +148,11 @@ class Store(Protocol):
     def record_delivery(self, message_id: str, *, status: str, channel: str | None, at: datetime,
                         error: str | None = None) -> None: ...
 
+    # the in-app inbox: the same message id twice is one message; reading it twice keeps the first time
+    def add_to_inbox(self, message: InboxMessage) -> bool: ...
+    def inbox(self, customer_id: str, *, unread_only: bool = False) -> list[InboxMessage]: ...
+    def mark_read(self, customer_id: str, message_ids: Iterable[str], *, at: datetime) -> int: ...
+
     # reading, for status, tests and later the API
     def counts(self) -> dict[str, int]: ...
     def step_counts(self) -> list[tuple[str, int, str, str, int]]: ...
@@ -152,12 +172,29 @@ class Clock(Protocol):
 
 
 class Channel(Protocol):
-    """Delivers one message on one channel; returns the provider's id for it."""
+    """Delivers one message on one channel; returns the provider's id for it.
+
+    The dispatcher's current interface; `DeliveryChannel` replaces it once the dispatcher renders messages.
+    """
 
     name: str
 
     def can_reach(self, customer: Customer) -> bool: ...
     def deliver(self, message: SendMessage, customer: Customer) -> str: ...
+
+
+class DeliveryChannel(Protocol):
+    """Sends one rendered, addressed message on one channel (email, sms, whatsapp, webhook, in_app ...).
+
+    `address` says where this channel reaches a customer (None: it cannot), so the dispatcher can pick the
+    first channel of a step's preference that reaches them. `send` returns the provider's message id, or
+    raises `DeliveryError` saying whether a retry can help; never a library's own exception.
+    """
+
+    name: str
+
+    def address(self, customer: Customer) -> str | None: ...
+    def send(self, delivery: Delivery) -> str: ...
 
 
 def chunked(items: list[Any], size: int) -> Iterator[list[Any]]:

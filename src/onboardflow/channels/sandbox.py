@@ -1,40 +1,62 @@
 """The sandbox channel: records each message as delivered and prints it, sending nothing anywhere.
 
-It stands in for every real channel in the demo and in simulation, behind the same protocol.
+It stands in for every real channel in the demo and in simulation, behind the same protocols: the
+dispatcher's `Channel` (can_reach / deliver) and the adapters' `DeliveryChannel` (address / send).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from onboardflow.channels import AdapterSettings, ChannelContext, address_for, check_content_for
 from onboardflow.core.effects import SendMessage
 from onboardflow.core.model import Customer
+from onboardflow.messages.content import Delivery
 
-ADDRESS_FIELD = {"email": "email", "sms": "phone", "whatsapp": "phone"}
+
+class SandboxSettings(AdapterSettings):
+    channel: str = "email"
 
 
 class SandboxChannel:
     """Accepts a message for any customer with an address on this channel; `printer` shows it."""
 
+    settings_model = SandboxSettings
+
     def __init__(self, name: str = "email", *, printer: Callable[[str], None] | None = None) -> None:
         self.name = name
         self._printer = printer
         self.delivered: list[tuple[SendMessage, Customer]] = []
+        self.sent: list[Delivery] = []
+
+    @classmethod
+    def from_settings(cls, settings: SandboxSettings, context: ChannelContext) -> SandboxChannel:
+        return cls(settings.channel)
 
     def can_reach(self, customer: Customer) -> bool:
-        field = ADDRESS_FIELD.get(self.name)
-        return field is None or bool(getattr(customer, field))
+        return self.address(customer) is not None
 
     def deliver(self, message: SendMessage, customer: Customer) -> str:
         self.delivered.append((message, customer))
         if self._printer is not None:
-            address = getattr(customer, ADDRESS_FIELD.get(self.name, "id"), None) or customer.id
             self._printer(
-                f"{message.at:%Y-%m-%d %H:%M} {self.name:<8} → {address}: {message.template} "
-                f"({message.journey_id} / {message.step_id}, {message.purpose})"
+                f"{message.at:%Y-%m-%d %H:%M} {self.name:<8} → {self.address(customer) or customer.id}: "
+                f"{message.template} ({message.journey_id} / {message.step_id}, {message.purpose})"
             )
         return f"sandbox-{message.message_id}"
 
+    def address(self, customer: Customer) -> str | None:
+        return address_for(self.name, customer)
 
-def sandbox_channels(names: tuple[str, ...] = ("email", "sms", "whatsapp", "push", "in_app"), *, printer=None):
+    def send(self, delivery: Delivery) -> str:
+        check_content_for(self.name, delivery, "sandbox")
+        self.sent.append(delivery)
+        if self._printer is not None:
+            self._printer(f"{self.name:<8} → {delivery.to}: {delivery.message_id} ({delivery.purpose})")
+        return f"sandbox-{delivery.message_id}"
+
+
+def sandbox_channels(
+    names: tuple[str, ...] = ("email", "sms", "whatsapp", "push", "in_app"), *, printer=None
+) -> dict[str, SandboxChannel]:
     return {name: SandboxChannel(name, printer=printer) for name in names}

@@ -16,6 +16,7 @@ from onboardflow.ports import (
     PARTITIONS,
     Changes,
     Entry,
+    InboxMessage,
     OutboxMessage,
     QueuedEvent,
     StoredVersion,
@@ -94,6 +95,7 @@ class MemoryStore:
         self.leases: dict[str, datetime] = {}
         self.task_rows: dict[str, Task] = {}
         self.calls: dict[str, dict] = {}  # call id -> the row the SQL store would hold
+        self.inbox_messages: dict[str, InboxMessage] = {}
 
     @contextmanager
     def transaction(self) -> Iterator[MemoryTransaction]:
@@ -174,6 +176,32 @@ class MemoryStore:
                 row, status=status, channel=channel, attempts=row.attempts + 1, delivered_at=delivered_at, error=error
             )
             self.leases.pop(message_id, None)
+
+    # the in-app inbox
+    def add_to_inbox(self, message: InboxMessage) -> bool:
+        with self._lock:
+            if message.message_id in self.inbox_messages:
+                return False
+            self.inbox_messages[message.message_id] = message
+            return True
+
+    def inbox(self, customer_id: str, *, unread_only: bool = False) -> list[InboxMessage]:
+        found = [
+            m for m in self.inbox_messages.values()
+            if m.customer_id == customer_id and not (unread_only and m.read_at is not None)
+        ]
+        found.sort(key=lambda m: m.message_id)
+        return sorted(found, key=lambda m: m.created_at, reverse=True)  # as SQL: newest first, ties by id
+
+    def mark_read(self, customer_id: str, message_ids: Iterable[str], *, at: datetime) -> int:
+        marked = 0
+        with self._lock:
+            for message_id in set(message_ids):
+                found = self.inbox_messages.get(message_id)
+                if found is not None and found.customer_id == customer_id and found.read_at is None:
+                    self.inbox_messages[message_id] = replace(found, read_at=at)
+                    marked += 1
+        return marked
 
     # reading
     def counts(self) -> dict[str, int]:

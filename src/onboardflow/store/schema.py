@@ -234,3 +234,18 @@ partitions = sa.Table(
     # one row per work partition (0 .. PARTITIONS-1), written by the migration; workers lock these rows
     sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),
 )
+
+inbox = sa.Table(
+    "inbox",
+    metadata,
+    # in-app messages, read later through the API; the message id makes a second delivery a no-op
+    sa.Column("message_id", sa.String(), primary_key=True),
+    sa.Column("customer_id", sa.String(), nullable=False),
+    sa.Column("title", sa.Text(), nullable=False),
+    sa.Column("body", sa.Text(), nullable=False),
+    sa.Column("deep_link", sa.Text(), nullable=True),
+    sa.Column("purpose", sa.String(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("read_at", UtcDateTime(), nullable=True),
+    sa.Index(None, "customer_id", "created_at"),
+)

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -16,7 +17,15 @@ import sqlalchemy as sa
 
 from onboardflow.core.journey import Journey
 from onboardflow.core.model import Customer, Enrollment, Event
-from onboardflow.ports import OutboxMessage, StoredVersion, Task, TaskClosed, TaskNotFound
+from onboardflow.ports import (
+    InboxMessage,
+    OutboxMessage,
+    StoredVersion,
+    Task,
+    TaskClosed,
+    TaskNotFound,
+    chunked,
+)
 from onboardflow.store import codec
 from onboardflow.store.connection import (
     BEGIN_MODE,
@@ -32,6 +41,7 @@ from onboardflow.store.schema import (
     customers,
     enrollments,
     events,
+    inbox,
     journey_versions,
     journeys,
     messages,
@@ -39,7 +49,7 @@ from onboardflow.store.schema import (
     tasks,
     timers,
 )
-from onboardflow.store.statements import dialect_insert, execute_by_ids, rows_by_ids, statements_for
+from onboardflow.store.statements import IN_CHUNK, dialect_insert, execute_by_ids, rows_by_ids, statements_for
 from onboardflow.store.transaction import SqlTransaction
 
 __all__ = ["DEFAULT_URL", "SqlStore", "open_store"]
@@ -187,6 +197,41 @@ class SqlStore:
             result = connection.execute(sa.update(messages).where(messages.c.id == message_id).values(values))
         if result.rowcount == 0:
             raise KeyError(message_id)
+
+    # the in-app inbox
+
+    def add_to_inbox(self, message: InboxMessage) -> bool:
+        """Keep one in-app message; False when its id is already there (a retried delivery)."""
+        with self._engine.begin() as connection:
+            insert = dialect_insert(connection.dialect.name, inbox).on_conflict_do_nothing()
+            added = connection.execute(insert.returning(inbox.c.message_id), dataclasses.asdict(message))
+            return added.first() is not None
+
+    def inbox(self, customer_id: str, *, unread_only: bool = False) -> list[InboxMessage]:
+        """A customer's in-app messages, newest first."""
+        query = (
+            sa.select(inbox)
+            .where(inbox.c.customer_id == customer_id)
+            .order_by(inbox.c.created_at.desc(), inbox.c.message_id)
+        )
+        if unread_only:
+            query = query.where(inbox.c.read_at.is_(None))
+        with self._reading() as connection:
+            return [InboxMessage(**row) for row in connection.execute(query).mappings()]
+
+    def mark_read(self, customer_id: str, message_ids: Iterable[str], *, at: datetime) -> int:
+        """Mark a customer's messages read at `at`; read ones keep their time; returns how many changed."""
+        marked = 0
+        with self._engine.begin() as connection:
+            for ids in chunked(sorted(set(message_ids)), IN_CHUNK):
+                update = (
+                    sa.update(inbox)
+                    .where(inbox.c.customer_id == customer_id, inbox.c.message_id.in_(ids))
+                    .where(inbox.c.read_at.is_(None))
+                    .values(read_at=at)
+                )
+                marked += connection.execute(update).rowcount
+        return marked
 
     # reading
 
