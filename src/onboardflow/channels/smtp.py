@@ -142,13 +142,13 @@ class SmtpChannel:
         if isinstance(error, smtplib.SMTPNotSupportedError):
             return DeliveryError(f"{server} does not offer what the settings ask ({error}): "
                                  "check ONBOARDFLOW_SMTP__SECURITY and the port")
+        if isinstance(error, TimeoutError) or isinstance(error.__context__, TimeoutError):
+            return DeliveryError(f"{server} did not answer within {self.settings.timeout:g} s; will retry")
         if isinstance(error, smtplib.SMTPResponseException):
             return DeliveryError(f"{server} answered {error.smtp_code} {_text(error.smtp_error)}; will retry")
         if isinstance(error, ssl.SSLError):
             return DeliveryError(f"TLS with {server} failed ({error.reason or error}): if it uses a private "
                                  "CA, set ONBOARDFLOW_SMTP__CA_FILE; will retry")
-        if isinstance(error, TimeoutError):
-            return DeliveryError(f"{server} did not answer within {self.settings.timeout:g} s; will retry")
         return DeliveryError(f"could not deliver to {server}: {error.strerror or error}; will retry")
 
     def close(self) -> None:
