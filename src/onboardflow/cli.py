@@ -369,6 +369,31 @@ def tasks_resolve(
     console.print(f"resolved {task.task.task_id} ({task.task.reason}): {outcome}", highlight=False)
 
 
+# --- channels: check the channel settings (issue 4, channel adapters) ---
+
+
+@app.command()
+def channels(
+    config: Annotated[
+        Path | None, typer.Option(help="Settings file; default $ONBOARDFLOW_CONFIG, else ./onboardflow.toml")
+    ] = None,
+) -> None:
+    """Check the channel settings (file and ONBOARDFLOW_ variables) and list the channels they make."""
+    from onboardflow.channels.config import ChannelConfigError, describe_channels
+
+    try:
+        rows = describe_channels(config)
+    except ChannelConfigError as error:
+        errors.print(str(error), markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    table = Table(title="channels")
+    for name in ("channel", "adapter", "settings"):
+        table.add_column(name)
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+
+
 def main() -> None:
     tune_garbage_collector()
     app()

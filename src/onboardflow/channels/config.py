@@ -108,20 +108,41 @@ def build_channels(
     """The configured channels by the name journeys use (email, sms ...), adapters found by entry point."""
     context = ChannelContext(store=store) if clock is None else ChannelContext(store=store, clock=clock)
     channels: dict[str, DeliveryChannel] = {}
+    for adapter, adapter_class, adapter_settings in planned_channels(settings, plugins):
+        try:
+            channels[adapter_settings.channel] = adapter_class.from_settings(adapter_settings, context)
+        except ValueError as error:
+            raise ChannelConfigError([f"{adapter}: {error}"]) from None
+    return channels
+
+
+def planned_channels(
+    settings: ChannelSettings, plugins: dict[str, AdapterSettings] | None = None
+) -> list[tuple[str, Any, AdapterSettings]]:
+    """(adapter name, adapter class, settings) of each enabled channel; one adapter per channel name."""
+    planned: list[tuple[str, Any, AdapterSettings]] = []
     served_by: dict[str, str] = {}
     for adapter, adapter_settings in {**settings.adapters(), **(plugins or {})}.items():
-        if adapter_settings.channel in served_by:
-            raise ChannelConfigError([
-                f"{served_by[adapter_settings.channel]} and {adapter} both serve channel "
-                f"{adapter_settings.channel!r}: set `channel` of one to another name"
-            ])
+        name = adapter_settings.channel
+        if name in served_by:
+            clash = f"{served_by[name]} and {adapter} both serve channel {name!r}"
+            raise ChannelConfigError([f"{clash}: set `channel` of one to another name"])
         try:
-            channel = channel_class(adapter).from_settings(adapter_settings, context)
-        except (LookupError, ValueError) as error:
+            planned.append((adapter, channel_class(adapter), adapter_settings))
+        except LookupError as error:
             raise ChannelConfigError([f"{adapter}: {error}"]) from None
-        channels[adapter_settings.channel] = channel
-        served_by[adapter_settings.channel] = adapter
-    return channels
+        served_by[name] = adapter
+    return planned
+
+
+def describe_channels(path: str | Path | None = None) -> list[tuple[str, str, str]]:
+    """(channel, adapter, its settings with secrets masked) for each configured channel, checked first."""
+    settings, plugins = load_channel_settings(path)
+    rows = []
+    for adapter, _, adapter_settings in planned_channels(settings, plugins):
+        shown = adapter_settings.model_dump(mode="json", exclude={"channel", "enabled"}, exclude_none=True)
+        rows.append((adapter_settings.channel, adapter, " ".join(f"{k}={v}" for k, v in shown.items())))
+    return rows
 
 
 def close_channels(channels: dict[str, DeliveryChannel]) -> None:
