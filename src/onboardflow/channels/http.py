@@ -53,11 +53,11 @@ class ProviderClient:
             response = self._client.post(url, **request)
         except httpx.TimeoutException:
             raise DeliveryError(
-                f"{self.provider} did not answer within {self.timeout:g} s ({shown_url(url)}); will retry"
+                f"{self.provider} did not answer within {self.timeout:g} s ({shown_url(url)})"
             ) from None
         except httpx.HTTPError as error:
             raise DeliveryError(
-                f"could not reach {self.provider} at {shown_url(url)}: {_described(error)}; will retry"
+                f"could not reach {self.provider} at {shown_url(url)}: {_described(error)}"
             ) from None
         log.debug("%s answered %s for %s", self.provider, response.status_code, shown_url(url))
         return response

@@ -53,6 +53,6 @@ class InboxChannel:
         except (SQLAlchemyError, OSError) as error:
             cause = getattr(error, "orig", None) or error
             problem = (str(cause).splitlines() or [type(cause).__name__])[0][:200]
-            raise DeliveryError(f"the store could not keep in-app message {delivery.message_id} ({problem}); "
-                                "will retry") from None
+            kept = f"the store could not keep in-app message {delivery.message_id}"
+            raise DeliveryError(f"{kept}: {problem}") from None
         return delivery.message_id

@@ -13,6 +13,7 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, FilePath, SecretStr, field_validator, model_validator
@@ -45,6 +46,16 @@ class SmtpSettings(AdapterSettings):
     def _an_address(cls, value: str | None) -> str | None:
         if value is not None and "@" not in parseaddr(value)[1]:
             raise ValueError("write an email address, e.g. hello@shop.example or Shop <hello@shop.example>")
+        return value
+
+    @field_validator("ca_file")
+    @classmethod
+    def _certificates(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            try:
+                ssl.create_default_context(cafile=str(value))
+            except (ssl.SSLError, ValueError):
+                raise ValueError(f"{value} holds no PEM CA certificate") from None
         return value
 
     @model_validator(mode="after")
@@ -143,13 +154,13 @@ class SmtpChannel:
             return DeliveryError(f"{server} does not offer what the settings ask ({error}): "
                                  "check ONBOARDFLOW_SMTP__SECURITY and the port")
         if isinstance(error, TimeoutError) or isinstance(error.__context__, TimeoutError):
-            return DeliveryError(f"{server} did not answer within {self.settings.timeout:g} s; will retry")
+            return DeliveryError(f"{server} did not answer within {self.settings.timeout:g} s")
         if isinstance(error, smtplib.SMTPResponseException):
-            return DeliveryError(f"{server} answered {error.smtp_code} {_text(error.smtp_error)}; will retry")
+            return DeliveryError(f"{server} answered {error.smtp_code} {_text(error.smtp_error)}")
         if isinstance(error, ssl.SSLError):
             return DeliveryError(f"TLS with {server} failed ({error.reason or error}): if it uses a private "
-                                 "CA, set ONBOARDFLOW_SMTP__CA_FILE; will retry")
-        return DeliveryError(f"could not deliver to {server}: {error.strerror or error}; will retry")
+                                 "CA, set ONBOARDFLOW_SMTP__CA_FILE")
+        return DeliveryError(f"could not deliver to {server}: {error.strerror or error}")
 
     def close(self) -> None:
         return None
@@ -166,7 +177,7 @@ def _refused(to: str, code: int, reply: bytes | str) -> DeliveryError:
     said = f"{code} {_text(reply)}"
     if code >= 500:
         return DeliveryError(f"the mail server refused {to}: {said} (the address bounced)", permanent=True)
-    return DeliveryError(f"the mail server deferred {to}: {said}; will retry")
+    return DeliveryError(f"the mail server deferred {to}: {said}")
 
 
 def _text(reply: bytes | str) -> str:

@@ -92,7 +92,7 @@ class TwilioChannel:
         if response.is_success:
             sid = json_body(response).get("sid")
             if not isinstance(sid, str) or not sid:
-                raise DeliveryError(f"Twilio answered {response.status_code} with no message sid; will retry")
+                raise DeliveryError(f"Twilio answered {response.status_code} with no message sid")
             return sid
         raise self._failure(response, delivery)
 
@@ -116,8 +116,8 @@ class TwilioChannel:
         if response.status_code in (401, 403):
             return DeliveryError(f"{said}: {CREDENTIALS_HINT}")
         if response.status_code == 429:
-            return DeliveryError(f"{said}: too many requests; will retry", retry_after=retry_after)
-        return DeliveryError(f"{said}; will retry", retry_after=retry_after)
+            return DeliveryError(f"{said}: too many requests", retry_after=retry_after)
+        return DeliveryError(said, retry_after=retry_after)
 
     def close(self) -> None:
         self._http.close()

@@ -111,7 +111,7 @@ class WebhookChannel:
             return DeliveryError(f"{said}: it refuses the signature; check ONBOARDFLOW_WEBHOOK__SECRET")
         if response.status_code == 410:
             return DeliveryError(f"{said}: the endpoint is gone; set ONBOARDFLOW_WEBHOOK__URL to a live one")
-        return DeliveryError(f"{said}; will retry", retry_after=self._http.retry_after(response))
+        return DeliveryError(said, retry_after=self._http.retry_after(response))
 
     def close(self) -> None:
         self._http.close()

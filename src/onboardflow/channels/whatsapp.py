@@ -131,10 +131,10 @@ class WhatsAppChannel:
             return DeliveryError(f"{delivery.to} {RECIPIENT_CODES[code]} ({said})", permanent=True)
         if code in RATE_LIMIT_CODES or response.status_code == 429:
             reason = RATE_LIMIT_CODES.get(code, "too many requests")
-            return DeliveryError(f"{reason}; will retry ({said})", retry_after=retry_after)
+            return DeliveryError(f"{reason} ({said})", retry_after=retry_after)
         if code in CREDENTIAL_CODES or response.status_code in (401, 403):
             return DeliveryError(f"{said}: {CREDENTIALS_HINT}")
-        return DeliveryError(f"{said}; will retry", retry_after=retry_after)
+        return DeliveryError(said, retry_after=retry_after)
 
     def close(self) -> None:
         self._http.close()

@@ -217,6 +217,18 @@ def test_unsafe_or_incomplete_settings_are_refused_at_start_up(table, expected):
     assert raised.value.problems == [expected]
 
 
+def test_a_ca_file_that_holds_no_certificate_is_refused_at_start_up():
+    Path("ca.pem").write_text("not a certificate", encoding="utf-8")
+    write("[channels.smtp]\nhost='h'\nfrom_address='a@b.example'\nca_file='ca.pem'")
+
+    with pytest.raises(ChannelConfigError) as raised:
+        load_channel_settings()
+
+    assert raised.value.problems == [
+        "[channels.smtp] ca_file: ca.pem holds no PEM CA certificate (env ONBOARDFLOW_SMTP__CA_FILE)"
+    ]
+
+
 def test_a_file_that_is_not_toml_says_so():
     write("[channels.smtp\nhost = 1")
 
