@@ -9,13 +9,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from shared_data import SHARED_DATA
 from test_cli import Cli, cli  # noqa: F401  (the fixture; tests/integration is on sys.path)
 
 from onboardflow.integrations.mapping import Mapping, RowError, map_rows, read_rows
 from onboardflow.integrations.olist import olist_events
 from onboardflow.store.sql import open_store
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+DATA = SHARED_DATA
 OLIST = DATA / "olist-sample"
 UCI = DATA / "uci-online-retail"
 

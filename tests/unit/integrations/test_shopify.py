@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from onboardflow.integrations.shopify import PayloadError, shopify_events, verify_signature
+from shared_data import SHARED_DATA
 
-FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "shopify-webhooks"
+FIXTURES = SHARED_DATA / "shopify-webhooks"
 
 
 def body(name: str) -> dict:
