@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from onboardflow.core.validation import JourneyInvalid, Problem, load_journey
 from onboardflow.core.version import JourneyVersion
+from onboardflow.messages.checks import check_send_steps
+from onboardflow.messages.loading import TemplateLoad, load_templates
+from onboardflow.messages.sms import DEFAULT_SEGMENT_LIMIT
+from onboardflow.messages.templates import TEMPLATES_FOLDER
 
 SUFFIXES = (".yaml", ".yml", ".json")
 
 
 def iter_journey_files(paths: list[Path]) -> list[Path]:
-    """The journey files named, and those inside the folders named, in a stable order."""
+    """The journey files named, and those in the folders named (not in templates/), in a stable order."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file()))
+            found.extend(sorted(p for p in path.rglob("*") if _is_journey_file(p, path)))
         else:
             found.append(path)
     return found
+
+
+def _is_journey_file(path: Path, folder: Path) -> bool:
+    in_templates = TEMPLATES_FOLDER in path.relative_to(folder).parts[:-1]
+    return path.suffix in SUFFIXES and path.is_file() and not in_templates
 
 
 def load_journey_files(paths: list[Path]) -> tuple[list[tuple[Path, JourneyVersion]], list[Problem]]:
@@ -50,19 +60,55 @@ def _duplicate_ids(loaded: list[tuple[Path, JourneyVersion]]) -> list[Problem]:
     return problems
 
 
-def example_files() -> list[tuple[str, str]]:
-    """The example journeys shipped in the package, as (file name, text)."""
-    folder = resources.files("onboardflow") / "examples"
-    return sorted((item.name, item.read_text(encoding="utf-8")) for item in folder.iterdir() if item.name.endswith(".yaml"))
+@dataclass
+class TemplateCheck:
+    """The templates/ folders beside journey files, checked, and the journeys' send steps against them."""
+
+    folders: list[tuple[Path, int]] = field(default_factory=list)  # each folder, with its clean templates
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def check_templates(
+    loaded: list[tuple[Path, JourneyVersion]], *, segment_limit: int = DEFAULT_SEGMENT_LIMIT
+) -> TemplateCheck:
+    """Check each templates/ folder beside the journey files once, and each journey's send steps against it.
+
+    Journey files with no templates/ folder beside them are left alone: templates may live elsewhere.
+    """
+    check = TemplateCheck()
+    folders: dict[Path, TemplateLoad] = {}
+    for path, version in loaded:
+        folder = path.parent / TEMPLATES_FOLDER
+        if not folder.is_dir():
+            continue
+        if folder not in folders:
+            load = folders[folder] = load_templates(folder, segment_limit=segment_limit)
+            check.folders.append((folder, len(load.templates)))
+            check.problems.extend(str(problem) for problem in load.problems)
+            check.warnings.extend(str(problem) for problem in load.warnings)
+        load = folders[folder]
+        found = check_send_steps(version.journey, load.templates, unreadable=load.unreadable)
+        check.problems.extend(f"{path}: {problem}" for problem in found)
+    return check
+
+
+def example_files(folder: str = "examples") -> list[tuple[str, str]]:
+    """The example journeys shipped in the package (or, with "examples/templates", their templates)."""
+    found = resources.files("onboardflow").joinpath(*folder.split("/"))
+    files = [item for item in found.iterdir() if item.name.endswith(".yaml")]
+    return sorted((item.name, item.read_text(encoding="utf-8")) for item in files)
 
 
 def write_examples(folder: Path) -> list[Path]:
-    """Copy the example journeys into `folder`, leaving files that already exist alone."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """Copy the example journeys and their templates into `folder`, leaving files that already exist alone."""
     written = []
-    for name, text in example_files():
-        target = folder / name
-        if not target.exists():
-            target.write_text(text, encoding="utf-8")
-            written.append(target)
+    for target_folder, files in ((folder, example_files()),
+                                 (folder / TEMPLATES_FOLDER, example_files(f"examples/{TEMPLATES_FOLDER}"))):
+        target_folder.mkdir(parents=True, exist_ok=True)
+        for name, text in files:
+            target = target_folder / name
+            if not target.exists():
+                target.write_text(text, encoding="utf-8")
+                written.append(target)
     return written

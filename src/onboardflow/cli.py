@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from onboardflow.catalog import load_journey_files, write_examples
+from onboardflow.catalog import check_templates, load_journey_files, write_examples
 from onboardflow.channels.sandbox import sandbox_channels
 from onboardflow.core.journey import Journey
 from onboardflow.engine.clock import SystemClock
@@ -57,13 +57,18 @@ def init(
 
 @app.command()
 def validate(paths: Paths) -> None:
-    """Check journey files; print every problem with file, line, step and field. Exit 1 if any."""
+    """Check journey files, and the templates/ folder beside them; print every problem. Exit 1 if any."""
     loaded, problems = load_journey_files(paths)
-    for problem in problems:
+    templates = check_templates(loaded, segment_limit=Settings().sms_segment_limit)
+    for problem in [*problems, *templates.problems]:
         errors.print(f"✗ {problem}", highlight=False, markup=False)
+    for warning in templates.warnings:
+        errors.print(f"! {warning}", highlight=False, markup=False)
     for source, version in loaded:
         console.print(f"✓ {source}: {version.id} ({len(version.journey.steps)} steps)", highlight=False)
-    if problems or not loaded:
+    for folder, count in templates.folders:
+        console.print(f"✓ {folder}: {count} template(s)", highlight=False)
+    if problems or templates.problems or not loaded:
         if not loaded and not problems:
             errors.print("no journey files found: pass .yaml, .yml or .json files or folders holding them")
         raise typer.Exit(1)
@@ -392,6 +397,45 @@ def channels(
     for row in rows:
         table.add_row(*row)
     console.print(table)
+
+
+# render: preview one message of a journey for a customer in the store
+
+
+@app.command()
+def render(
+    journey_file: Annotated[Path, typer.Argument(help="A journey file; its templates/ folder is beside it")],
+    step_id: Annotated[str, typer.Argument(help="The id of a send step")],
+    customer: Annotated[str, typer.Option("--customer", help="The customer's id in the store")],
+    channel: Annotated[str | None, typer.Option(help="One of the step's channels (default: first)")] = None,
+    locale: Annotated[str | None, typer.Option(help="This locale instead of the customer's own")] = None,
+) -> None:
+    """Preview one message: a send step's template rendered for a customer of the store."""
+    from onboardflow.messages.preview import PreviewError, preview_message
+
+    store = _open_store()
+    try:
+        preview = preview_message(
+            store=store, journey_file=journey_file, step_id=step_id, customer_id=customer, channel=channel,
+            locale=locale, segment_limit=Settings().sms_segment_limit,
+        )
+    except PreviewError as error:
+        errors.print(f"✗ {error}", highlight=False, markup=False)
+        raise typer.Exit(1) from None
+    finally:
+        store.close()
+    who = f"customer {preview.customer.id}, locale {preview.customer.locale or 'none'}"
+    console.print(
+        f"[bold]{preview.journey_id} / {preview.step_id}[/]: template {preview.template} "
+        f"on {preview.channel}, variant {preview.variant} ({who})", highlight=False,
+    )
+    for heading, text in preview.sections():
+        console.rule(heading, align="left", characters="─")
+        console.print(text, highlight=False, markup=False)
+    for note in preview.notes:
+        console.print(f"· {note}", style="dim", highlight=False, markup=False)
+    for warning in preview.warnings:
+        errors.print(f"! {warning}", highlight=False, markup=False)
 
 
 def main() -> None:

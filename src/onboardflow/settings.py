@@ -17,3 +17,6 @@ class Settings(BaseSettings):
     )
     journeys_dir: str = Field(default="journeys", description="Where `init` writes the example journeys")
     batch_size: int = Field(default=1000, ge=1, le=50_000)
+    sms_segment_limit: int = Field(
+        default=3, ge=1, le=10, description="Warn when an SMS is sent as more segments than this"
+    )

@@ -166,8 +166,11 @@ def test_init_creates_the_store_and_writes_the_examples(cli):
 
     assert (cli.folder / "onboardflow.db").exists()
     assert "store ready" in result.stdout
-    written = sorted(path.name for path in (cli.folder / "journeys").iterdir())
+    written = sorted(path.name for path in (cli.folder / "journeys").iterdir() if path.is_file())
     assert written == [name for name, _ in example_files()]
+    templates = sorted(path.name for path in (cli.folder / "journeys" / "templates").iterdir())
+    assert templates == [name for name, _ in example_files("examples/templates")]
+    assert "welcome.yaml" in templates
     assert cli.counts()["events"] == 0
 
 
