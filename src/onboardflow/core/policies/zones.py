@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -75,17 +77,32 @@ def parse_phone(phone: str | None, country: str | None = None) -> phonenumbers.P
 def phone_zone(number: phonenumbers.PhoneNumber | None) -> ZoneInfo | None:
     """The zone of the number's prefix.
 
-    When the prefix spans several zones (an Australian mobile, +61 4…, spans all of Australia's), the
-    first one phonenumbers lists is taken: it lists them in alphabetical order, so the choice is stable
-    but only approximate. A profile `timezone` is the way to be exact.
+    When the prefix spans several zones, the first one phonenumbers lists (alphabetically) that lies in
+    the number's own country is taken, else the first listed: a UK mobile (+44 7…, listed as Guernsey,
+    Isle of Man, Jersey, London) gets Europe/London; an Australian mobile (+61 4…, all of Australia's
+    zones) gets Australia/Adelaide. Stable, but only approximate: a profile `timezone` is exact.
     """
     if number is None:
         return None
-    for name in phone_timezones.time_zones_for_number(number):
-        zone = zone_named(name) if name != _UNKNOWN_ZONE else None
+    names = [name for name in phone_timezones.time_zones_for_number(number) if name != _UNKNOWN_ZONE]
+    country = phone_country(number)
+    in_country = [name for name in names if _zone_countries().get(name) == country]
+    for name in in_country + names:
+        zone = zone_named(name)
         if zone is not None:
             return zone
     return None
+
+
+@cache
+def _zone_countries() -> dict[str, str]:
+    """Each zone's country, from the zone.tab the tzdata package ships (static data, read once)."""
+    try:
+        text = resources.files("tzdata.zoneinfo").joinpath("zone.tab").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError):
+        return {}
+    rows = (line.split("\t") for line in text.splitlines() if line and not line.startswith("#"))
+    return {row[2]: row[0] for row in rows if len(row) >= 3}
 
 
 def phone_country(number: phonenumbers.PhoneNumber | None) -> str | None:
