@@ -13,7 +13,7 @@ WEEK = timedelta(days=7)
 MARKETING_3_PER_WEEK = CapRule(3, WEEK)
 
 
-def sent(days_ago: float, channel: str = "email", purpose: str = "promotion", journey: str = "j1") -> SentMessage:
+def sent(days_ago: float, channel="email", purpose="promotion", journey="j1") -> SentMessage:
     return SentMessage(NOW - timedelta(days=days_ago), channel, purpose, journey)
 
 

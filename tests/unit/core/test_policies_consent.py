@@ -6,11 +6,12 @@ import pytest
 
 from onboardflow.core.policies import ConsentRules, PolicyError, consent_decision, consent_status
 
+OPT_IN = ConsentRules()
 OPT_OUT_US = ConsentRules(opt_out_countries=frozenset({"US"}))
 
 
 def decide(purpose="promotion", *, channel="email", has_address=True, consent=None, country="US",
-           existing=True, rules=ConsentRules()):
+           existing=True, rules=OPT_IN):
     return consent_decision(
         channel=channel, purpose=purpose, has_address=has_address, consent=consent or {}, country=country,
         is_existing_customer=existing, rules=rules,
@@ -27,7 +28,8 @@ def test_transactional_needs_only_an_address():
 @pytest.mark.parametrize("purpose", ["education", "engagement", "promotion"])
 def test_marketing_needs_consent_by_default(purpose):
     refused = decide(purpose)
-    assert refused.action == "skip" and refused.reason == f"no consent to {purpose} messages on email (opt-in)"
+    assert refused.action == "skip"
+    assert refused.reason == f"no consent to {purpose} messages on email (opt-in)"
     assert decide(purpose, consent={("email", purpose): "granted"}).allows
 
 

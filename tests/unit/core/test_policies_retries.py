@@ -1,4 +1,4 @@
-"""Delivery retries: exponential back-off with deterministic full jitter, Retry-After honoured, park after N."""
+"""Delivery retries: exponential back-off, deterministic full jitter, Retry-After honoured, park after N."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def test_the_jitter_is_the_same_for_the_same_message_and_attempt():
     assert next_attempt(3, "msg_a", policy=POLICY) == next_attempt(3, "msg_a", policy=POLICY)
     assert jitter_share("msg_a", 3) == jitter_share("msg_a", 3)
     assert jitter_share("msg_a", 3) != jitter_share("msg_a", 4) != jitter_share("msg_b", 4)
-    assert jitter_share("msg_a", 1) == pytest.approx(0.98067, abs=1e-5)  # pinned: the same on every machine, every run
+    assert jitter_share("msg_a", 1) == pytest.approx(0.98067, abs=1e-5)  # pinned: every machine, every run
 
 
 def test_a_longer_retry_after_is_honoured_even_past_the_maximum():
