@@ -97,8 +97,15 @@ class Recipient:
         last_event_at: Mapping[str, datetime] | None = None,
     ) -> Recipient:
         return cls(
-            customer.id, frozenset(reachable), dict(consent or {}), customer.timezone, customer.phone,
-            customer.country, dict(customer.traits), customer.orders_count > 0, dict(last_event_at or {}),
+            customer_id=customer.id,
+            reachable=frozenset(reachable),
+            consent=dict(consent or {}),
+            timezone=customer.timezone,
+            phone=customer.phone,
+            country=customer.country,
+            traits=dict(customer.traits),
+            is_existing_customer=customer.orders_count > 0,
+            last_event_at=dict(last_event_at or {}),
         )
 
 
