@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from onboardflow.core.policies import ConsentRules, PolicyError, consent_decision, consent_status
+from onboardflow.core.policies import (
+    ConsentRules,
+    PolicyError,
+    consent_decision,
+    consent_from_profile,
+    consent_status,
+)
 
 OPT_IN = ConsentRules()
 OPT_OUT_US = ConsentRules(opt_out_countries=frozenset({"US"}))
@@ -84,3 +90,17 @@ def test_no_address_is_undeliverable_before_consent_is_looked_at():
 def test_a_consent_state_that_is_not_one_of_the_three_says_which_to_use():
     with pytest.raises(PolicyError, match="use granted, withdrawn or unknown"):
         decide(consent={("email", "promotion"): "yes"})
+
+
+def test_a_profile_consent_block_reads_as_marketing_consent_per_channel():
+    profile = {
+        "email": {"status": "granted", "source": "shopify"},  # as the Shopify webhooks write it
+        "sms": {"granted": False, "at": "2026-03-01T10:00:00Z"},
+        "whatsapp": True,
+        "push": {"note": "asked at checkout"},
+    }
+    assert consent_from_profile(profile) == {
+        ("email", "marketing"): "granted",
+        ("sms", "marketing"): "withdrawn",
+        ("whatsapp", "marketing"): "granted",
+    }

@@ -192,6 +192,9 @@ def test_records_are_built_from_the_engine_s_own():
     recipient = Recipient.from_customer(customer, reachable=frozenset({"sms"}),
                                         consent={("sms", "marketing"): "granted"})
     assert recipient.is_existing_customer and recipient.phone == "+442071234567"
+    from_profile = Recipient.from_customer(replace(customer, consent={"sms": {"status": "withdrawn"}}),
+                                           reachable=frozenset({"sms"}))
+    assert from_profile.consent == {("sms", "marketing"): "withdrawn"}
     effect = SendMessage("m9", "e9", "welcome", 1, "c9", "tips", ("sms",), "tips", "education", STARTED)
     outgoing = OutgoingMessage.from_effect(effect, enrollment_started_at=STARTED, on_cap="skip")
     assert (outgoing.channels, outgoing.purpose, outgoing.on_cap) == (("sms",), "education", "skip")

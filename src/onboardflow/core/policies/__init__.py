@@ -18,6 +18,7 @@ from onboardflow.core.policies.consent import (
     ConsentRules,
     ConsentStatus,
     consent_decision,
+    consent_from_profile,
     consent_status,
 )
 from onboardflow.core.policies.decide import (
@@ -59,6 +60,7 @@ __all__ = [
     "cap_frees_at",
     "check_frequency_caps",
     "consent_decision",
+    "consent_from_profile",
     "consent_status",
     "decide_send",
     "is_marketing",

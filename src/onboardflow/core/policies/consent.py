@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from onboardflow.core.policies.caps import is_marketing
 from onboardflow.core.policies.errors import PolicyError
@@ -59,6 +59,31 @@ def consent_status(
     if "withdrawn" in found:
         return "withdrawn"
     return "granted" if "granted" in found else "unknown"
+
+
+def consent_from_profile(profile_consent: Mapping[str, Any]) -> dict[tuple[str, str], ConsentStatus]:
+    """A profile's `consent` block (channel -> state) as marketing consent per channel.
+
+    Understands the shapes events and store webhooks write: `{"email": {"status": "granted"}}`,
+    `{"email": {"granted": true}}` and `{"email": true}`. Anything else reads as unknown: a consent
+    ledger with per-purpose entries is passed to the policies directly instead.
+    """
+    found: dict[tuple[str, str], ConsentStatus] = {}
+    for channel, state in profile_consent.items():
+        status = _profile_status(state)
+        if status is not None:
+            found[(channel, MARKETING)] = status
+    return found
+
+
+def _profile_status(state: Any) -> ConsentStatus | None:
+    if isinstance(state, dict):
+        if state.get("status") in CONSENT_STATUSES:
+            return state["status"]
+        state = state.get("granted")
+    if isinstance(state, bool):
+        return "granted" if state else "withdrawn"
+    return None
 
 
 def consent_decision(

@@ -23,7 +23,12 @@ from onboardflow.core.effects import SendMessage
 from onboardflow.core.journey import Policies
 from onboardflow.core.model import Customer
 from onboardflow.core.policies.caps import CapRule, OnCap, SentMessage, check_frequency_caps
-from onboardflow.core.policies.consent import ConsentDecision, ConsentRules, consent_decision
+from onboardflow.core.policies.consent import (
+    ConsentDecision,
+    ConsentRules,
+    consent_decision,
+    consent_from_profile,
+)
 from onboardflow.core.policies.quiet_hours import (
     QuietWindow,
     SmsQuietHours,
@@ -63,6 +68,7 @@ class OutgoingMessage:
     def from_effect(
         cls, effect: SendMessage, *, enrollment_started_at: datetime, on_cap: OnCap = "defer"
     ) -> OutgoingMessage:
+        """The profile's fields; `consent` from the ledger, else read from the profile's consent block."""
         return cls(
             message_id=effect.message_id,
             journey_id=effect.journey_id,
@@ -99,7 +105,7 @@ class Recipient:
         return cls(
             customer_id=customer.id,
             reachable=frozenset(reachable),
-            consent=dict(consent or {}),
+            consent=dict(consent) if consent is not None else consent_from_profile(customer.consent),
             timezone=customer.timezone,
             phone=customer.phone,
             country=customer.country,
