@@ -22,6 +22,9 @@ SHIPMENT_EVENTS = {
     "failure": "Delivery Failed",
     "attempted_delivery": "Delivery Failed",
 }
+# Shopify's consent states: never asked and awaiting confirmation are not a refusal
+CONSENT_STATES = {"subscribed": "granted", "unsubscribed": "withdrawn", "redacted": "withdrawn",
+                  "not_subscribed": "unknown", "pending": "unknown", "invalid": "unknown"}
 TOPICS = ("orders/create", "orders/paid", "fulfillments/create", "fulfillments/update", "refunds/create",
           "customers/create", "checkouts/create", "checkouts/update", "customers/redact")
 
@@ -160,17 +163,16 @@ def marketing_consent(customer: dict, record: dict) -> dict[str, Any]:
     else the older `accepts_marketing` / `buyer_accepts_marketing` flags."""
     found: dict[str, Any] = {}
     detailed = customer.get("email_marketing_consent")
-    if isinstance(detailed, dict) and detailed.get("state"):
-        found["email"] = {"status": "granted" if detailed["state"] == "subscribed" else "withdrawn",
-                          "source": "shopify", "opt_in_level": detailed.get("opt_in_level"),
-                          "at": detailed.get("consent_updated_at")}
+    if isinstance(detailed, dict) and detailed.get("state") in CONSENT_STATES:
+        found["email"] = {"status": CONSENT_STATES[detailed["state"]], "source": "shopify",
+                          "opt_in_level": detailed.get("opt_in_level"), "at": detailed.get("consent_updated_at")}
     else:
         flag = customer.get("accepts_marketing", record.get("buyer_accepts_marketing"))
         if isinstance(flag, bool):
             found["email"] = {"status": "granted" if flag else "withdrawn", "source": "shopify"}
     sms = customer.get("sms_marketing_consent")
-    if isinstance(sms, dict) and sms.get("state"):
-        found["sms"] = {"status": "granted" if sms["state"] == "subscribed" else "withdrawn", "source": "shopify"}
+    if isinstance(sms, dict) and sms.get("state") in CONSENT_STATES:
+        found["sms"] = {"status": CONSENT_STATES[sms["state"]], "source": "shopify"}
     return found
 
 

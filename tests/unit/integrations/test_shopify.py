@@ -114,3 +114,12 @@ def test_checkout_create_and_update_are_one_checkout_started():
 def test_an_unhandled_topic_is_named():
     with pytest.raises(PayloadError, match="topic 'products/create' is not handled"):
         shopify_events("products/create", {})
+
+
+@pytest.mark.parametrize(("state", "status"), [("subscribed", "granted"), ("unsubscribed", "withdrawn"),
+                                               ("not_subscribed", "unknown"), ("pending", "unknown")])
+def test_only_an_unsubscribe_counts_as_withdrawn(state, status):
+    customer = body("customers_create")
+    customer["email_marketing_consent"] = {"state": state, "opt_in_level": "single_opt_in"}
+    [event] = shopify_events("customers/create", customer)
+    assert event.customer["consent"]["email"]["status"] == status
