@@ -53,6 +53,9 @@ class SendSpec(Record):
     channel: str | list[str] = Field(description="A channel, or channels in order of preference")
     template: str = Field(min_length=1)
     purpose: Literal["transactional", "education", "engagement", "promotion"] = "transactional"
+    when_capped: Literal["defer", "skip"] = Field(
+        default="defer", description="When a frequency cap holds the message: send it once the cap frees, or skip it"
+    )
 
     @property
     def channels(self) -> tuple[str, ...]:
