@@ -6,7 +6,7 @@ Each has an in-memory twin shipped in the package, so the engine runs the same o
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -38,6 +38,30 @@ class StoredVersion:
     digest: str
     definition: dict[str, Any]
     source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JourneyState:
+    """A journey as the engine runs it: which version is live, and whether it is paused (since when)."""
+
+    journey_id: str
+    name: str
+    live_version: int
+    paused_at: datetime | None = None
+
+    @property
+    def is_paused(self) -> bool:
+        return self.paused_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class HeldEvent:
+    """An event that would have moved an enrollment of a paused journey, kept for when it resumes."""
+
+    journey_id: str
+    enrollment_id: str
+    customer_id: str
+    event_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,11 +132,12 @@ class Changes:
     tasks: dict[str, OpenTask] = field(default_factory=dict)
     calls: dict[str, CallWebhook] = field(default_factory=dict)
     dequeued: list[int] = field(default_factory=list)
+    held: list[HeldEvent] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return any(
             (self.events, self.customers, self.enrollments, self.timers, self.cancelled_timers,
-             self.fired_timers, self.messages, self.tasks, self.calls, self.dequeued)
+             self.fired_timers, self.messages, self.tasks, self.calls, self.dequeued, self.held)
         )
 
 
@@ -127,9 +152,25 @@ class Transaction(Protocol):
     def active_enrollments(self, customer_ids: Iterable[str]) -> list[Enrollment]: ...
     def enrollments(self, ids: Iterable[str]) -> dict[str, Enrollment]: ...
     def entries(self, customer_ids: Iterable[str]) -> dict[tuple[str, str], Entry]: ...
-    def due_timers(self, partitions: Iterable[int] | None, now: datetime, limit: int) -> list[ScheduleTimer]: ...
-    def next_timer_due(self) -> datetime | None: ...
+    def due_timers(
+        self, partitions: Iterable[int] | None, now: datetime, limit: int, *, excluding: Collection[str] = ()
+    ) -> list[ScheduleTimer]: ...
+    def next_timer_due(self, *, excluding: Collection[str] = ()) -> datetime | None: ...
     def apply(self, changes: Changes) -> None: ...
+
+    # live versions: publishing, migrating, pausing (`excluding` above: the journeys that are paused)
+    def journeys(self) -> dict[str, JourneyState]: ...
+    def version(self, journey_id: str, version: int) -> StoredVersion | None: ...
+    def save_version(
+        self, journey: Journey, *, digest: str, source: str | None, now: datetime
+    ) -> StoredVersion: ...
+    def set_paused(self, journey_id: str, paused_at: datetime | None) -> None: ...
+    def active_enrollments_at(
+        self, journey_id: str, version: int, step_ids: Iterable[str], *, after: str | None, limit: int
+    ) -> list[Enrollment]: ...
+    def held_events(self, journey_id: str) -> list[tuple[str, Event]]: ...
+    def release_held(self, journey_id: str) -> None: ...
+    def journey_timers_due(self, journey_id: str, now: datetime) -> list[ScheduleTimer]: ...
 
 
 class Store(Protocol):
@@ -141,6 +182,8 @@ class Store(Protocol):
     def save_version(self, journey: Journey, *, digest: str, source: str | None, now: datetime) -> StoredVersion: ...
     def live_versions(self) -> list[StoredVersion]: ...
     def version(self, journey_id: str, version: int) -> StoredVersion | None: ...
+    def journeys(self) -> list[JourneyState]: ...
+    def held_counts(self) -> dict[str, int]: ...
 
     # queue and outbox
     def enqueue(self, events: Iterable[Event], *, now: datetime) -> int: ...

@@ -128,7 +128,7 @@ def test_a_transaction_that_fails_writes_nothing(sql_store):
 
 def test_a_big_batch_is_written_in_one_apply(sql_store):
     events = [(Event(f"e{n}", "Signed Up", f"c{n}", T0), 1) for n in range(3000)]
-    timers = {f"t{n}": ScheduleTimer(f"t{n}", f"en{n}", f"c{n}", T0) for n in range(3000)}
+    timers = {f"t{n}": ScheduleTimer(f"t{n}", f"en{n}", f"c{n}", T0, "welcome") for n in range(3000)}
     with sql_store.transaction() as tx:
         tx.apply(
             Changes(events=events, timers=timers, customers={f"c{n}": Customer(f"c{n}") for n in range(3000)})

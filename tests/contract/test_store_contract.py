@@ -66,8 +66,9 @@ def enrollment(enrollment_id: str = "en1", customer_id: str = "c1", **changes) -
     return Enrollment(**{**fields, **changes})
 
 
-def timer(timer_id: str, customer_id: str = "c1", minutes: float = 10) -> ScheduleTimer:
-    return ScheduleTimer(timer_id, f"en_{customer_id}", customer_id, at(minutes))
+def timer(timer_id: str, customer_id: str = "c1", minutes: float = 10, journey_id: str = "welcome"
+          ) -> ScheduleTimer:
+    return ScheduleTimer(timer_id, f"en_{customer_id}", customer_id, at(minutes), journey_id)
 
 
 def message(message_id: str, customer_id: str = "c1", minutes: float = 0) -> SendMessage:

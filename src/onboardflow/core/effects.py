@@ -41,6 +41,7 @@ class ScheduleTimer:
     enrollment_id: str
     customer_id: str
     due_at: datetime
+    journey_id: str  # so the timers of a paused journey can be left out of the due ones
 
 
 @dataclass(frozen=True, slots=True)

@@ -148,6 +148,20 @@ def advance(
     return _on_event(version, enrollment, stimulus.event, run)
 
 
+def run_from(
+    version: JourneyVersion,
+    enrollment: Enrollment,
+    step_id: str,
+    *,
+    customer: Customer,
+    now: datetime,
+    default_zone: str = "UTC",
+) -> Decision:
+    """Run the enrollment's steps from `step_id` until one waits or it ends, with no event at hand (as after
+    a timer): for an enrollment put at a step from outside the journey's own flow (a migration)."""
+    return _run_from(version, enrollment, step_id, Run(customer, enrollment.trigger, None, now, default_zone))
+
+
 def _on_event(version: JourneyVersion, enrollment: Enrollment, event: Event, run: Run) -> Decision:
     if _exit_rule_holds(version, event, run.scope):
         return _end(enrollment, "exit_rule", run.now)

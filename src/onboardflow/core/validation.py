@@ -274,6 +274,7 @@ def _graph_problems(journey: Journey, source: str, lines: dict) -> Iterator[Prob
         return  # with two steps of one id, where a goto leads is unknowable: fix the ids first
     graph = edges(journey)
     yield from _missing_targets(journey, graph, source, lines, seen)
+    yield from _missing_migration_targets(journey, source, lines, seen)
     yield from _unreachable(journey, graph, source, lines, seen)
     yield from _loops_without_wait(journey, graph, source, lines, seen)
 
@@ -286,6 +287,18 @@ def _missing_targets(journey, graph, source, lines, seen) -> Iterator[Problem]:
                 path = ("steps", seen[step.id], *_as_path(field.split(".")))
                 yield Problem(source, f"goes to step {target!r}, which does not exist; steps are: {known}",
                               _line_of(lines, path), step.id, field)
+
+
+def _missing_migration_targets(journey, source, lines, seen) -> Iterator[Problem]:
+    """Where `migrate` moves customers must be a step of this version (the old ids are checked at publish,
+    against the version they come from)."""
+    if journey.migrate is None:
+        return
+    for old_id, new_id in journey.migrate.steps.items():
+        if new_id not in seen:
+            yield Problem(source, f"moves customers to step {new_id!r}, which does not exist; steps are: "
+                          f"{', '.join(seen)}", _line_of(lines, ("migrate", "steps", old_id)), None,
+                          f"migrate.steps.{old_id}")
 
 
 def _unreachable(journey, graph, source, lines, seen) -> Iterator[Problem]:

@@ -24,7 +24,8 @@ from onboardflow.core.machine import EventReceived, TimerFired, admits, advance,
 from onboardflow.core.model import TASK_RESOLVED, Customer, Enrollment, Event, apply_event, apply_update
 from onboardflow.core.validation import check_document
 from onboardflow.core.version import JourneyVersion
-from onboardflow.ports import Changes, Entry, StoredVersion, Task, Transaction, partition_of
+from onboardflow.engine.pausing import hold_for_paused, pause_journey
+from onboardflow.ports import Changes, Entry, JourneyState, StoredVersion, Task, Transaction, partition_of
 
 
 @dataclass
@@ -41,21 +42,39 @@ class BatchResult:
 
 
 class Catalog:
-    """The journey versions the engine runs, each compiled once: the live ones, and older ones on demand."""
+    """The journey versions the engine runs, each compiled once: the live ones, and older ones on demand;
+    and which journeys are paused (they start nobody, and nobody in them moves)."""
 
     def __init__(self, store, *, default_zone: str = "UTC") -> None:
         self._store = store
         self.default_zone = default_zone  # the store's time zone, for customers without one
         self._compiled: dict[tuple[str, int], JourneyVersion] = {}
+        self._states: dict[str, JourneyState] | None = None
         self.live: list[JourneyVersion] = []
         self.by_trigger: dict[str, list[JourneyVersion]] = {}
+        self.paused: frozenset[str] = frozenset()
         self.refresh()
 
     def refresh(self) -> None:
-        self.live = [self._compile(stored) for stored in self._store.live_versions()]
+        self._load({state.journey_id: state for state in self._store.journeys()}, self._store.version)
+
+    def sync(self, tx: Transaction) -> None:
+        """Catch up, in this transaction, with journeys published, paused or resumed by another process."""
+        states = tx.journeys()
+        if states != self._states:
+            self._load(states, tx.version)
+
+    def _load(self, states: dict[str, JourneyState], read) -> None:
+        self.live = [
+            self._compiled.get(key) or self._compile(read(*key))
+            for key in sorted((journey_id, state.live_version) for journey_id, state in states.items())
+        ]
+        self.paused = frozenset(journey_id for journey_id, state in states.items() if state.is_paused)
         self.by_trigger = defaultdict(list)
         for version in self.live:
-            self.by_trigger[version.journey.trigger.event].append(version)
+            if version.id not in self.paused:
+                self.by_trigger[version.journey.trigger.event].append(version)
+        self._states = states
 
     def get(self, journey_id: str, version: int) -> JourneyVersion:
         key = (journey_id, version)
@@ -205,6 +224,8 @@ def process_events(
     if journeys:
         for enrollment in tx.active_enrollments(customer_ids):
             batch.active[enrollment.customer_id].append(enrollment)
+        if catalog.paused:
+            hold_for_paused(batch, fresh)
     for event in fresh:
         batch.feed(event, event.at if at_event_time else now, journeys=journeys)
     tx.apply(batch.finish())
@@ -237,7 +258,8 @@ def fire_due_timers(
 
     `at_due_time` treats each timer's due time as now (replays and simulation on a virtual clock).
     """
-    timers = sorted(tx.due_timers(partitions, now, limit), key=lambda t: (t.customer_id, t.due_at, t.timer_id))
+    due = tx.due_timers(partitions, now, limit, excluding=catalog.paused)
+    timers = sorted(due, key=lambda t: (t.customer_id, t.due_at, t.timer_id))
     if not timers:
         return BatchResult()
     enrollments = tx.enrollments({timer.enrollment_id for timer in timers})
@@ -276,14 +298,38 @@ class Engine:
 
     def publish(self, version: JourneyVersion, *, source: str | None = None) -> StoredVersion:
         """Make this journey content live; the same content again changes nothing."""
-        stored = self.store.save_version(version.journey, digest=version.digest, source=source, now=self.clock.now())
+        return self.publish_version(version, source=source).stored
+
+    def publish_version(self, version: JourneyVersion, *, source: str | None = None):
+        """Publish, moving the customers the version's `migrate` maps, in one transaction: a Publication."""
+        from onboardflow.engine.live import publish_version  # it builds on Batch, defined here
+
+        with self.store.transaction() as tx:
+            publication = publish_version(tx, self.catalog, version, source=source, now=self.clock.now())
         self.catalog.refresh()
-        return stored
+        return publication
+
+    def pause(self, journey_id: str) -> JourneyState:
+        """Stop new entries and hold everyone in the journey where they are; pausing twice changes nothing."""
+        with self.store.transaction() as tx:
+            state = pause_journey(tx, journey_id, now=self.clock.now())
+        self.catalog.refresh()
+        return state
+
+    def resume(self, journey_id: str):
+        """Let a paused journey run again, applying what was held meanwhile: a Resumption."""
+        from onboardflow.engine.live import resume_journey  # it builds on Batch, defined here
+
+        with self.store.transaction() as tx:
+            resumed = resume_journey(tx, self.catalog, journey_id, now=self.clock.now())
+        self.catalog.refresh()
+        return resumed
 
     def ingest(self, events: list[Event], *, at_event_time: bool = False, journeys: bool = True) -> BatchResult:
         """Process events now, in this process, in one transaction (the single-process path)."""
         with self.store.transaction() as tx:
             tx.lock_partitions(partitions_of(events))
+            self.catalog.sync(tx)
             return process_events(
                 tx, self.catalog, events, now=self.clock.now(), at_event_time=at_event_time, journeys=journeys
             )
@@ -298,6 +344,7 @@ class Engine:
             claimed = tx.claim_partitions(partitions)
             if not claimed:
                 return BatchResult()
+            self.catalog.sync(tx)
             queued = tx.queued_events(claimed, batch_size)
             now = self.clock.now()
             result = process_events(tx, self.catalog, [q.event for q in queued], now=now)
@@ -319,6 +366,7 @@ class Engine:
 
     def fire_due_timers(self, *, limit: int = 5000, at_due_time: bool = False) -> BatchResult:
         with self.store.transaction() as tx:
+            self.catalog.sync(tx)
             return fire_due_timers(tx, self.catalog, now=self.clock.now(), limit=limit, at_due_time=at_due_time)
 
     def replay(self, events: list[Event], *, batch_size: int = 1000) -> BatchResult:
@@ -329,8 +377,7 @@ class Engine:
         delay = self.catalog.shortest_delay()
         position = 0
         while position < len(ordered):
-            with self.store.transaction() as tx:
-                due = tx.next_timer_due()
+            due = self._next_timer_due()
             if due is not None and due <= ordered[position].at:
                 clock.jump_to(due)
                 total.add(self.fire_due_timers(at_due_time=True))
@@ -341,13 +388,17 @@ class Engine:
             position += len(chunk)
         return total
 
+    def _next_timer_due(self) -> datetime | None:
+        with self.store.transaction() as tx:
+            self.catalog.sync(tx)
+            return tx.next_timer_due(excluding=self.catalog.paused)
+
     def run_timers_until(self, moment: datetime) -> BatchResult:
         """Jump the engine's virtual clock timer by timer up to `moment`, firing each at its due time."""
         clock = self.clock
         total = BatchResult()
         while True:
-            with self.store.transaction() as tx:
-                due = tx.next_timer_due()
+            due = self._next_timer_due()
             if due is None or due > moment:
                 clock.jump_to(moment)
                 return total

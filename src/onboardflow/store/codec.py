@@ -15,7 +15,7 @@ import orjson
 
 from onboardflow.core.effects import CallWebhook, OpenTask, ScheduleTimer, SendMessage
 from onboardflow.core.model import Customer, Enrollment, Event, Visit, Waiting
-from onboardflow.ports import Entry, OutboxMessage, StoredVersion, Task, partition_of
+from onboardflow.ports import Entry, HeldEvent, OutboxMessage, StoredVersion, Task, partition_of
 
 DATETIME_TAG = "$datetime"
 
@@ -186,6 +186,15 @@ def entry_from_row(row: Row) -> Entry:
     return Entry(row["journey_id"], row["customer_id"], row["enrollment_id"], row["started_at"])
 
 
+def held_row(held: HeldEvent) -> dict[str, Any]:
+    return {
+        "enrollment_id": held.enrollment_id,
+        "event_id": held.event_id,
+        "journey_id": held.journey_id,
+        "customer_id": held.customer_id,
+    }
+
+
 # timers and the outbox
 
 
@@ -196,11 +205,14 @@ def timer_row(timer: ScheduleTimer) -> dict[str, Any]:
         "customer_id": timer.customer_id,
         "partition": partition_of(timer.customer_id),
         "due_at": timer.due_at,
+        "journey_id": timer.journey_id,
     }
 
 
 def timer_from_row(row: Row) -> ScheduleTimer:
-    return ScheduleTimer(row["id"], row["enrollment_id"], row["customer_id"], row["due_at"])
+    return ScheduleTimer(
+        row["id"], row["enrollment_id"], row["customer_id"], row["due_at"], row["journey_id"]
+    )
 
 
 def message_row(message: SendMessage) -> dict[str, Any]:

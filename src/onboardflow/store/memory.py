@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -16,7 +16,9 @@ from onboardflow.ports import (
     PARTITIONS,
     Changes,
     Entry,
+    HeldEvent,
     InboxMessage,
+    JourneyState,
     OutboxMessage,
     QueuedEvent,
     StoredVersion,
@@ -61,19 +63,69 @@ class MemoryTransaction:
         wanted = set(customer_ids)
         return {key: entry for key, entry in self._store.entries.items() if key[1] in wanted}
 
-    def due_timers(self, partitions: Iterable[int] | None, now: datetime, limit: int) -> list[ScheduleTimer]:
+    def due_timers(
+        self, partitions: Iterable[int] | None, now: datetime, limit: int, *, excluding: Collection[str] = ()
+    ) -> list[ScheduleTimer]:
         wanted = None if partitions is None else set(partitions)
         due = [
             t for t in self._store.timers.values()
             if t.due_at <= now and (wanted is None or partition_of(t.customer_id) in wanted)
+            and t.journey_id not in excluding
         ]
         return sorted(due, key=lambda t: (t.due_at, t.timer_id))[:limit]
 
-    def next_timer_due(self) -> datetime | None:
-        return min((t.due_at for t in self._store.timers.values()), default=None)
+    def next_timer_due(self, *, excluding: Collection[str] = ()) -> datetime | None:
+        return min((t.due_at for t in self._store.timers.values() if t.journey_id not in excluding), default=None)
 
     def apply(self, changes: Changes) -> None:
         self._store._apply(changes)  # later reads in this transaction see it, as in SQL
+
+    # live versions
+
+    def journeys(self) -> dict[str, JourneyState]:
+        store = self._store
+        return {
+            jid: JourneyState(jid, store.versions[(jid, number)].definition["name"], number, store.paused.get(jid))
+            for jid, number in sorted(store.live.items())
+        }
+
+    def version(self, journey_id: str, version: int) -> StoredVersion | None:
+        return self._store.version(journey_id, version)
+
+    def save_version(self, journey: Journey, *, digest: str, source: str | None, now: datetime) -> StoredVersion:
+        return self._store.save_version(journey, digest=digest, source=source, now=now)
+
+    def set_paused(self, journey_id: str, paused_at: datetime | None) -> None:
+        if paused_at is None:
+            self._store.paused.pop(journey_id, None)
+        elif journey_id in self._store.live:
+            self._store.paused[journey_id] = paused_at
+
+    def active_enrollments_at(
+        self, journey_id: str, version: int, step_ids: Iterable[str], *, after: str | None, limit: int
+    ) -> list[Enrollment]:
+        steps = set(step_ids)
+        found = [
+            e for e in self._store.enrollments.values()
+            if e.journey_id == journey_id and e.version == version and e.is_active and e.step_id in steps
+            and (after is None or e.id > after)
+        ]
+        return sorted(found, key=lambda e: e.id)[:limit]
+
+    def held_events(self, journey_id: str) -> list[tuple[str, Event]]:
+        events = self._store.events
+        held = [h for h in self._store.held.values() if h.journey_id == journey_id and h.event_id in events]
+        held.sort(key=lambda h: (h.customer_id, events[h.event_id][1], h.enrollment_id))  # as SQL
+        return [(h.enrollment_id, events[h.event_id][0]) for h in held]
+
+    def release_held(self, journey_id: str) -> None:
+        held = self._store.held
+        for key in [key for key, h in held.items() if h.journey_id == journey_id]:
+            del held[key]
+
+    def journey_timers_due(self, journey_id: str, now: datetime) -> list[ScheduleTimer]:
+        due = [t for t in self._store.timers.values() if t.journey_id == journey_id and t.due_at <= now]
+        return sorted(due, key=lambda t: (t.due_at, t.timer_id))
 
 
 class MemoryStore:
@@ -96,6 +148,8 @@ class MemoryStore:
         self.task_rows: dict[str, Task] = {}
         self.calls: dict[str, dict] = {}  # call id -> the row the SQL store would hold
         self.inbox_messages: dict[str, InboxMessage] = {}
+        self.paused: dict[str, datetime] = {}  # journey id -> since when
+        self.held: dict[tuple[str, str], HeldEvent] = {}  # (enrollment id, event id) -> the held event
 
     @contextmanager
     def transaction(self) -> Iterator[MemoryTransaction]:
@@ -120,6 +174,8 @@ class MemoryStore:
             self.task_rows.setdefault(task.task_id, Task(task))
         for call in changes.calls.values():
             self.calls.setdefault(call.call_id, codec.call_row(call))
+        for held in changes.held:
+            self.held.setdefault((held.enrollment_id, held.event_id), held)
         dequeued = set(changes.dequeued)
         for event_id in [eid for eid, q in self.queue.items() if q.seq in dequeued]:
             del self.queue[event_id]
@@ -142,6 +198,16 @@ class MemoryStore:
 
     def version(self, journey_id: str, version: int) -> StoredVersion | None:
         return self.versions.get((journey_id, version))
+
+    def journeys(self) -> list[JourneyState]:
+        with self.transaction() as tx:
+            return list(tx.journeys().values())
+
+    def held_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for held in self.held.values():
+            counts[held.journey_id] = counts.get(held.journey_id, 0) + 1
+        return counts
 
     # queue and outbox
     def enqueue(self, events: Iterable[Event], *, now: datetime) -> int:

@@ -70,6 +70,7 @@ journeys = sa.Table(
     sa.Column("name", sa.String(), nullable=False),
     sa.Column("owner", sa.String(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("paused_at", UtcDateTime(), nullable=True),  # set while paused: no entries, nobody moves
 )
 
 queue = sa.Table(
@@ -157,6 +158,17 @@ timers = sa.Table(
     sa.Column("customer_id", sa.String(), nullable=False),
     sa.Column("partition", sa.Integer(), nullable=False, index=True),
     sa.Column("due_at", UtcDateTime(), nullable=False, index=True),
+    sa.Column("journey_id", sa.String(), nullable=False),  # a paused journey's timers are left out
+)
+
+held_events = sa.Table(
+    "held_events",
+    metadata,
+    # events that would have moved an enrollment of a paused journey, applied when it resumes
+    sa.Column("enrollment_id", sa.String(), primary_key=True),
+    sa.Column("event_id", sa.String(), primary_key=True),
+    sa.Column("journey_id", sa.String(), nullable=False, index=True),
+    sa.Column("customer_id", sa.String(), nullable=False),
 )
 
 messages = sa.Table(

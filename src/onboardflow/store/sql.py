@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import dataclasses
-import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ from onboardflow.core.journey import Journey
 from onboardflow.core.model import Customer, Enrollment, Event
 from onboardflow.ports import (
     InboxMessage,
+    JourneyState,
     OutboxMessage,
     StoredVersion,
     Task,
@@ -41,6 +41,7 @@ from onboardflow.store.schema import (
     customers,
     enrollments,
     events,
+    held_events,
     inbox,
     journey_versions,
     journeys,
@@ -50,7 +51,7 @@ from onboardflow.store.schema import (
     timers,
 )
 from onboardflow.store.statements import IN_CHUNK, dialect_insert, execute_by_ids, rows_by_ids, statements_for
-from onboardflow.store.transaction import SqlTransaction
+from onboardflow.store.transaction import SqlTransaction, live_versions_query
 
 __all__ = ["DEFAULT_URL", "SqlStore", "open_store"]
 
@@ -109,30 +110,12 @@ class SqlStore:
         self, journey: Journey, *, digest: str, source: str | None, now: datetime
     ) -> StoredVersion:
         """Make this content live: the live version if its digest is the same, else the next version."""
-        with self._engine.begin() as connection:
-            if self.is_postgres:  # two publishers of one journey take turns
-                key = zlib.crc32(journey.id.encode()) - 2**31
-                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-            live = connection.execute(_live_versions().where(journeys.c.id == journey.id)).mappings().first()
-            if live is not None and live["digest"] == digest:
-                return codec.version_from_row(live)
-            latest = sa.select(sa.func.max(journey_versions.c.version)).where(
-                journey_versions.c.journey_id == journey.id
-            )
-            number = (connection.scalar(latest) or 0) + 1
-            stored = StoredVersion(
-                journey.id,
-                number,
-                digest,
-                journey.model_dump(mode="json", by_alias=True, exclude_none=True),
-                source,
-            )
-            _write_version(connection, journey, stored, now)
-            return stored
+        with self.transaction() as tx:
+            return tx.save_version(journey, digest=digest, source=source, now=now)
 
     def live_versions(self) -> list[StoredVersion]:
         with self._reading() as connection:
-            rows = connection.execute(_live_versions().order_by(journeys.c.id)).mappings()
+            rows = connection.execute(live_versions_query().order_by(journeys.c.id)).mappings()
             return [codec.version_from_row(row) for row in rows]
 
     def version(self, journey_id: str, version: int) -> StoredVersion | None:
@@ -142,6 +125,15 @@ class SqlStore:
         with self._reading() as connection:
             row = connection.execute(query).mappings().first()
         return None if row is None else codec.version_from_row(row)
+
+    def journeys(self) -> list[JourneyState]:
+        with self._reading() as connection:
+            return list(SqlTransaction(connection).journeys().values())
+
+    def held_counts(self) -> dict[str, int]:
+        query = sa.select(held_events.c.journey_id, sa.func.count()).group_by(held_events.c.journey_id)
+        with self._reading() as connection:
+            return {journey_id: number for journey_id, number in connection.execute(query)}
 
     # queue and outbox
 
@@ -324,34 +316,8 @@ class SqlStore:
         self._engine.dispose()
 
 
-def _live_versions() -> sa.Select:
-    return sa.select(journey_versions).join(
-        journeys,
-        sa.and_(
-            journeys.c.id == journey_versions.c.journey_id,
-            journeys.c.live_version == journey_versions.c.version,
-        ),
-    )
-
-
 def _queued_or_processed(connection: sa.Connection, ids: Iterable[str]) -> set[str]:
     statements = statements_for(connection.dialect.name)
     queued = rows_by_ids(connection, statements.queued_events, ids)
     processed = rows_by_ids(connection, statements.known_events, ids)
     return {row["id"] for row in chain(queued, processed)}
-
-
-def _write_version(connection: sa.Connection, journey: Journey, stored: StoredVersion, now: datetime) -> None:
-    connection.execute(
-        sa.insert(journey_versions).values(
-            journey_id=stored.journey_id,
-            version=stored.version,
-            digest=stored.digest,
-            definition=stored.definition,
-            source=stored.source,
-            created_at=now,
-        )
-    )
-    live = {"live_version": stored.version, "name": journey.name, "owner": journey.owner, "updated_at": now}
-    upsert = dialect_insert(connection.dialect.name, journeys).values(id=journey.id, **live)
-    connection.execute(upsert.on_conflict_do_update(index_elements=["id"], set_=live))

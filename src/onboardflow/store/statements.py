@@ -24,6 +24,7 @@ from onboardflow.store.schema import (
     enrollments,
     entries,
     events,
+    held_events,
     messages,
     queue,
     tasks,
@@ -52,6 +53,7 @@ class Statements:
         self.insert_messages = self._insert(messages)
         self.insert_tasks = self._insert(tasks)
         self.insert_calls = self._insert(webhook_calls)
+        self.insert_held = self._insert(held_events)
         # RETURNING, to count what was added: psycopg's pipelined executemany reports no row count
         self.insert_queued = dialect_insert(dialect, queue).on_conflict_do_nothing().returning(queue.c.seq)
 

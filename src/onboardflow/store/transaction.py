@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import zlib
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
 
 from onboardflow.core.effects import ScheduleTimer
-from onboardflow.core.model import Customer, Enrollment
-from onboardflow.ports import PARTITIONS, Changes, Entry, QueuedEvent
+from onboardflow.core.journey import Journey
+from onboardflow.core.model import Customer, Enrollment, Event
+from onboardflow.ports import PARTITIONS, Changes, Entry, JourneyState, QueuedEvent, StoredVersion
 from onboardflow.store import codec
-from onboardflow.store.schema import partitions, queue, timers
-from onboardflow.store.statements import execute_by_ids, insert_rows, rows_by_ids, statements_for
+from onboardflow.store.schema import (
+    enrollments,
+    events,
+    held_events,
+    journey_versions,
+    journeys,
+    partitions,
+    queue,
+    timers,
+)
+from onboardflow.store.statements import (
+    dialect_insert,
+    execute_by_ids,
+    insert_rows,
+    rows_by_ids,
+    statements_for,
+)
 
 
 class SqlTransaction:
@@ -70,16 +87,21 @@ class SqlTransaction:
         return {(row["journey_id"], row["customer_id"]): codec.entry_from_row(row) for row in rows}
 
     def due_timers(
-        self, partition_ids: Iterable[int] | None, now: datetime, limit: int
+        self, partition_ids: Iterable[int] | None, now: datetime, limit: int, *, excluding: Collection[str] = ()
     ) -> list[ScheduleTimer]:
         query = sa.select(timers).where(timers.c.due_at <= now)
         if partition_ids is not None:
             query = query.where(timers.c.partition.in_(sorted(set(partition_ids))))
+        if excluding:  # only while a journey is paused: otherwise the query is the same as ever
+            query = query.where(timers.c.journey_id.not_in(sorted(excluding)))
         query = query.order_by(timers.c.due_at, timers.c.id).limit(limit)
         return [codec.timer_from_row(row) for row in self._connection.execute(query).mappings()]
 
-    def next_timer_due(self) -> datetime | None:
-        return self._connection.scalar(sa.select(sa.func.min(timers.c.due_at)))
+    def next_timer_due(self, *, excluding: Collection[str] = ()) -> datetime | None:
+        query = sa.select(sa.func.min(timers.c.due_at))
+        if excluding:
+            query = query.where(timers.c.journey_id.not_in(sorted(excluding)))
+        return self._connection.scalar(query)
 
     def apply(self, changes: Changes) -> None:
         """Write a batch's changes, one statement per table; later reads in this transaction see them."""
@@ -104,3 +126,103 @@ class SqlTransaction:
         insert_rows(connection, write.insert_tasks, [codec.task_row(t) for t in changes.tasks.values()])
         insert_rows(connection, write.insert_calls, [codec.call_row(c) for c in changes.calls.values()])
         execute_by_ids(connection, write.delete_queued, changes.dequeued)
+        if changes.held:
+            insert_rows(connection, write.insert_held, [codec.held_row(h) for h in changes.held])
+
+    # live versions: publishing, migrating, pausing
+
+    def journeys(self) -> dict[str, JourneyState]:
+        columns = (journeys.c.id, journeys.c.name, journeys.c.live_version, journeys.c.paused_at)
+        rows = self._connection.execute(sa.select(*columns).order_by(journeys.c.id))
+        return {row[0]: JourneyState(*row) for row in rows}
+
+    def version(self, journey_id: str, version: int) -> StoredVersion | None:
+        query = sa.select(journey_versions).where(
+            journey_versions.c.journey_id == journey_id, journey_versions.c.version == version
+        )
+        row = self._connection.execute(query).mappings().first()
+        return None if row is None else codec.version_from_row(row)
+
+    def save_version(self, journey: Journey, *, digest: str, source: str | None, now: datetime) -> StoredVersion:
+        """Make this content live: the live version if its digest is the same, else the next version."""
+        connection = self._connection
+        if self._is_postgres:  # two publishers of one journey take turns
+            key = zlib.crc32(journey.id.encode()) - 2**31
+            connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        live = connection.execute(live_versions_query().where(journeys.c.id == journey.id)).mappings().first()
+        if live is not None and live["digest"] == digest:
+            return codec.version_from_row(live)
+        latest = sa.select(sa.func.max(journey_versions.c.version)).where(
+            journey_versions.c.journey_id == journey.id
+        )
+        number = (connection.scalar(latest) or 0) + 1
+        definition = journey.model_dump(mode="json", by_alias=True, exclude_none=True)
+        stored = StoredVersion(journey.id, number, digest, definition, source)
+        _write_version(connection, journey, stored, now)
+        return stored
+
+    def set_paused(self, journey_id: str, paused_at: datetime | None) -> None:
+        self._connection.execute(
+            sa.update(journeys).where(journeys.c.id == journey_id).values(paused_at=paused_at)
+        )
+
+    def active_enrollments_at(
+        self, journey_id: str, version: int, step_ids: Iterable[str], *, after: str | None, limit: int
+    ) -> list[Enrollment]:
+        query = sa.select(enrollments).where(
+            enrollments.c.journey_id == journey_id,
+            enrollments.c.version == version,
+            enrollments.c.status == "active",
+            enrollments.c.step_id.in_(sorted(set(step_ids))),
+        )
+        if after is not None:
+            query = query.where(enrollments.c.id > after)
+        rows = self._connection.execute(query.order_by(enrollments.c.id).limit(limit)).mappings()
+        return [codec.enrollment_from_row(row) for row in rows]
+
+    def held_events(self, journey_id: str) -> list[tuple[str, Event]]:
+        query = (
+            sa.select(held_events.c.enrollment_id, events)
+            .join(events, events.c.id == held_events.c.event_id)
+            .where(held_events.c.journey_id == journey_id)
+            .order_by(held_events.c.customer_id, events.c.position, held_events.c.enrollment_id)
+        )
+        rows = self._connection.execute(query).mappings()
+        return [(row["enrollment_id"], codec.event_from_document(row)) for row in rows]
+
+    def release_held(self, journey_id: str) -> None:
+        self._connection.execute(sa.delete(held_events).where(held_events.c.journey_id == journey_id))
+
+    def journey_timers_due(self, journey_id: str, now: datetime) -> list[ScheduleTimer]:
+        query = (
+            sa.select(timers)
+            .where(timers.c.journey_id == journey_id, timers.c.due_at <= now)
+            .order_by(timers.c.due_at, timers.c.id)
+        )
+        return [codec.timer_from_row(row) for row in self._connection.execute(query).mappings()]
+
+
+def live_versions_query() -> sa.Select:
+    return sa.select(journey_versions).join(
+        journeys,
+        sa.and_(
+            journeys.c.id == journey_versions.c.journey_id,
+            journeys.c.live_version == journey_versions.c.version,
+        ),
+    )
+
+
+def _write_version(connection: sa.Connection, journey: Journey, stored: StoredVersion, now: datetime) -> None:
+    connection.execute(
+        sa.insert(journey_versions).values(
+            journey_id=stored.journey_id,
+            version=stored.version,
+            digest=stored.digest,
+            definition=stored.definition,
+            source=stored.source,
+            created_at=now,
+        )
+    )
+    live = {"live_version": stored.version, "name": journey.name, "owner": journey.owner, "updated_at": now}
+    upsert = dialect_insert(connection.dialect.name, journeys).values(id=journey.id, **live)
+    connection.execute(upsert.on_conflict_do_update(index_elements=["id"], set_=live))

@@ -93,7 +93,8 @@ def resume_on_timer(version, enrollment: Enrollment, step: Step, context: Contex
 
 
 def timer_for(enrollment: Enrollment, context: Context, due_at: datetime) -> ScheduleTimer:
-    return ScheduleTimer(child_id("tmr", enrollment.id, context.seq), enrollment.id, enrollment.customer_id, due_at)
+    timer_id = child_id("tmr", enrollment.id, context.seq)
+    return ScheduleTimer(timer_id, enrollment.id, enrollment.customer_id, due_at, enrollment.journey_id)
 
 
 from onboardflow.core.steps import actions, routing, waits  # noqa: E402,F401  (they register themselves)
