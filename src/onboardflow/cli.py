@@ -17,6 +17,7 @@ from rich.table import Table
 from onboardflow.catalog import check_templates, load_journey_files, write_examples
 from onboardflow.channels.sandbox import sandbox_channels
 from onboardflow.core.journey import Journey
+from onboardflow.core.validation import JourneyInvalid
 from onboardflow.engine.clock import SystemClock
 from onboardflow.engine.engine import BatchResult, Engine
 from onboardflow.engine.ingest import LineError, read_events
@@ -97,10 +98,25 @@ def load(paths: Paths) -> None:
     if problems:
         raise typer.Exit(1)
     engine = _engine()
-    for source, version in loaded:
-        stored = engine.publish(version, source=str(source))
-        console.print(f"live: {stored.journey_id} v{stored.version} ({source})", highlight=False)
-    engine.store.close()
+    try:
+        for source, version in loaded:
+            _publish(engine, source, version)
+    finally:
+        engine.store.close()
+
+
+def _publish(engine: Engine, source: Path, version) -> None:
+    try:
+        publication = engine.publish_version(version, source=str(source))
+    except JourneyInvalid as invalid:  # a migrate block the stored versions refute
+        for problem in invalid.problems:
+            errors.print(f"✗ {problem}", highlight=False, markup=False)
+        raise typer.Exit(1) from None
+    stored = publication.stored
+    moved = ""
+    if publication.moved:
+        moved = f", {publication.moved} customer(s) moved from v{version.journey.migrate.from_version}"
+    console.print(f"live: {stored.journey_id} v{stored.version} ({source}){moved}", highlight=False)
 
 
 @app.command()
@@ -290,7 +306,18 @@ def status() -> None:
     for journey_id, version, step_id, state, count in store.step_counts():
         steps.add_row(journey_id, str(version), step_id, state, str(count))
     console.print(steps)
+    console.print(_journeys_table(store.journeys(), store.held_counts()))
     store.close()
+
+
+def _journeys_table(states, held: dict[str, int]) -> Table:
+    table = Table(title="journeys")
+    for name in ("journey", "live version", "state", "held events"):
+        table.add_column(name, justify="right" if name in ("live version", "held events") else "left")
+    for state in states:
+        shown = f"paused since {state.paused_at:%Y-%m-%d %H:%M} UTC" if state.is_paused else "live"
+        table.add_row(state.journey_id, str(state.live_version), shown, str(held.get(state.journey_id, 0)))
+    return table
 
 
 @app.command()
@@ -436,6 +463,44 @@ def render(
         console.print(f"· {note}", style="dim", highlight=False, markup=False)
     for warning in preview.warnings:
         errors.print(f"! {warning}", highlight=False, markup=False)
+
+
+# pause and resume: live versions (issue 3)
+
+
+@app.command()
+def pause(journey_id: Annotated[str, typer.Argument(help="The journey's id, as in its file")]) -> None:
+    """Pause a journey: nobody new enters, and nobody in it moves until `resume`."""
+    from onboardflow.engine.pausing import JourneyNotFound
+
+    engine = _engine()
+    try:
+        state = engine.pause(journey_id)
+    except JourneyNotFound as error:
+        errors.print(f"✗ {error}", highlight=False, markup=False)
+        raise typer.Exit(1) from None
+    finally:
+        engine.store.close()
+    console.print(f"paused: {journey_id} (since {state.paused_at:%Y-%m-%d %H:%M} UTC)", highlight=False)
+
+
+@app.command()
+def resume(journey_id: Annotated[str, typer.Argument(help="The journey's id, as in its file")]) -> None:
+    """Resume a paused journey: what was held (events, timers that fell due) is applied now."""
+    from onboardflow.engine.pausing import JourneyNotFound, JourneyNotPaused
+
+    engine = _engine()
+    try:
+        resumed = engine.resume(journey_id)
+    except (JourneyNotFound, JourneyNotPaused) as error:
+        errors.print(f"✗ {error}", highlight=False, markup=False)
+        raise typer.Exit(1) from None
+    finally:
+        engine.store.close()
+    console.print(
+        f"resumed: {journey_id}; applied {resumed.events} held event(s) and {resumed.timers} due timer(s)",
+        highlight=False,
+    )
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ from textwrap import dedent
 from onboardflow.core.durations import parse_duration
 from onboardflow.core.effects import CancelTimer, Decision, ScheduleTimer, SendMessage, UpdateCustomer
 from onboardflow.core.machine import EventReceived, TimerFired, advance, start
+from onboardflow.core.migration import migrate
 from onboardflow.core.model import Customer, Enrollment, Event, apply_update
 from onboardflow.core.validation import load_journey
 
@@ -64,6 +65,15 @@ class Run:
                 default_zone=self.default_zone,
             )
         )
+
+    def move_to(self, text: str, step_id: str, *, version: int = 2) -> Decision:
+        """Migrate the enrollment to the journey `text` (as version `version`) at `step_id`, as publishing
+        it would, and drive that version from then on."""
+        new = load_journey(text, source="test.yaml", version=version)
+        decision = migrate(self.version, new, self.enrollment, new_step_id=step_id, customer=self.customer,
+                           now=self.now, default_zone=self.default_zone)
+        self.version = new
+        return self._take(decision)
 
     def sleep(self, duration: str) -> None:
         """Jump the clock forward, firing each timer that falls due on the way, at its due time."""
