@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -134,3 +136,17 @@ def test_resume_applies_a_due_timer_and_a_held_event_of_one_customer_in_time_ord
     # (day 1.5), which that wait takes: had the login gone first, nobody would have been waiting for it
     assert live.sent() == ["hi", "bye"]
     assert live.enrollment("c1", "hello").exit_reason == "completed"
+
+
+def test_the_migration_example_of_the_docs_does_what_the_docs_say(examples):
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "journey-language.md").read_text(encoding="utf-8")
+    [text] = [block for block in re.findall(r"```yaml\n(.*?)```", doc, re.DOTALL) if "\nmigrate:" in block]
+    examples.ingest(examples.event("Signed Up"))
+    examples.after(days=2)
+
+    publication = examples.engine.publish_version(load_journey(text, source="docs"))
+
+    assert (publication.stored.version, publication.moved) == (2, 1)
+    enrollment = examples.enrollment("c1", "signup-activation")
+    assert (enrollment.version, enrollment.step_id) == (2, "await-first-login")
+    assert enrollment.waiting.until == T0 + timedelta(days=5)  # three days left of five
