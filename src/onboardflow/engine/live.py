@@ -85,8 +85,8 @@ def move_enrollments(
             batch.active[enrollment.customer_id].append(enrollment)
         for enrollment in chunk:
             customer = batch.customer(enrollment.customer_id)
-            decision = migrate(old, new, enrollment, new_step_id=mapping[enrollment.step_id], customer=customer,
-                               now=now, default_zone=catalog.default_zone)
+            decision = migrate(old, new, enrollment, new_step_id=mapping[enrollment.step_id],
+                               customer=customer, now=now, default_zone=catalog.default_zone)
             batch.take(decision, enrollment)
         tx.apply(batch.finish())
         moved += len(chunk)
@@ -121,7 +121,7 @@ def _held_stimuli(tx: Transaction, journey_id: str, now: datetime) -> list[tuple
         for index, timer in enumerate(tx.journey_timers_due(journey_id, now))
     )
     stimuli.sort(key=lambda item: item[:4])
-    return [(customer_id, enrollment_id, stimulus) for customer_id, _, _, _, enrollment_id, stimulus in stimuli]
+    return [(customer_id, enrollment_id, stimulus) for customer_id, *_, enrollment_id, stimulus in stimuli]
 
 
 def _apply(tx: Transaction, catalog: Catalog, stimuli: list[tuple], *, now: datetime) -> None:

@@ -75,7 +75,8 @@ class MemoryTransaction:
         return sorted(due, key=lambda t: (t.due_at, t.timer_id))[:limit]
 
     def next_timer_due(self, *, excluding: Collection[str] = ()) -> datetime | None:
-        return min((t.due_at for t in self._store.timers.values() if t.journey_id not in excluding), default=None)
+        timers = self._store.timers.values()
+        return min((t.due_at for t in timers if t.journey_id not in excluding), default=None)
 
     def apply(self, changes: Changes) -> None:
         self._store._apply(changes)  # later reads in this transaction see it, as in SQL
@@ -84,15 +85,18 @@ class MemoryTransaction:
 
     def journeys(self) -> dict[str, JourneyState]:
         store = self._store
+        names = {jid: store.versions[(jid, number)].definition["name"] for jid, number in store.live.items()}
         return {
-            jid: JourneyState(jid, store.versions[(jid, number)].definition["name"], number, store.paused.get(jid))
+            jid: JourneyState(jid, names[jid], number, store.paused.get(jid))
             for jid, number in sorted(store.live.items())
         }
 
     def version(self, journey_id: str, version: int) -> StoredVersion | None:
         return self._store.version(journey_id, version)
 
-    def save_version(self, journey: Journey, *, digest: str, source: str | None, now: datetime) -> StoredVersion:
+    def save_version(
+        self, journey: Journey, *, digest: str, source: str | None, now: datetime
+    ) -> StoredVersion:
         return self._store.save_version(journey, digest=digest, source=source, now=now)
 
     def set_paused(self, journey_id: str, paused_at: datetime | None) -> None:

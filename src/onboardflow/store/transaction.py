@@ -87,7 +87,12 @@ class SqlTransaction:
         return {(row["journey_id"], row["customer_id"]): codec.entry_from_row(row) for row in rows}
 
     def due_timers(
-        self, partition_ids: Iterable[int] | None, now: datetime, limit: int, *, excluding: Collection[str] = ()
+        self,
+        partition_ids: Iterable[int] | None,
+        now: datetime,
+        limit: int,
+        *,
+        excluding: Collection[str] = (),
     ) -> list[ScheduleTimer]:
         query = sa.select(timers).where(timers.c.due_at <= now)
         if partition_ids is not None:
@@ -143,7 +148,9 @@ class SqlTransaction:
         row = self._connection.execute(query).mappings().first()
         return None if row is None else codec.version_from_row(row)
 
-    def save_version(self, journey: Journey, *, digest: str, source: str | None, now: datetime) -> StoredVersion:
+    def save_version(
+        self, journey: Journey, *, digest: str, source: str | None, now: datetime
+    ) -> StoredVersion:
         """Make this content live: the live version if its digest is the same, else the next version."""
         connection = self._connection
         if self._is_postgres:  # two publishers of one journey take turns
