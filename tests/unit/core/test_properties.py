@@ -1,23 +1,33 @@
-"""Invariants of the state machine, under random sequences of events and timers against one journey.
+"""Invariants of the state machine, under random journeys and random streams of stimuli.
 
-Whatever customers do and whenever timers fire: a message id is never made twice, an ended
-enrollment never changes, an enrollment has at most one pending timer, and effects happen at `now`.
+Whatever the journey (any valid mix of step kinds, gotos, splits, holdouts, exit rules and goals) and
+whatever comes (events of the names it uses, answers about its own tasks, calls and messages or about
+someone else's, timers at their due time, late, or twice, time jumps): an ended enrollment never acts
+again; an enrollment is in one step and, while active, waits on a pending timer or on the answer to its
+own task or call; every timer ends fired, cancelled or pending for the current wait; a holdout never
+acts; an event the version does not react to, or about another enrollment, moves nothing; and the same
+stream gives the same effects, ids included. The checks themselves live in world.py.
+
+And a local-time wait ends at the first allowed local time at or after now, whatever the clocks do.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from onboardflow.core.effects import CancelTimer, Decision, EndEnrollment, ScheduleTimer, SendMessage
-from onboardflow.core.machine import EventReceived, TimerFired, admits, advance, start
-from onboardflow.core.model import Customer, Enrollment, Event
-from onboardflow.core.validation import load_journey
+from onboardflow.core.journey import WEEKDAYS, Split
+from onboardflow.core.model import Customer
+from onboardflow.core.steps.waits import next_local_time
+from onboardflow.core.validation import check_document, load_journey
+from onboardflow.core.version import JourneyVersion
 
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+from .random_journeys import journey_documents, stimuli
+from .world import T0, World, play
 
 JOURNEY = load_journey(
     """\
@@ -66,141 +76,166 @@ steps:
 
 EVENT_NAMES = ["Order Completed", "Order Delivered", "Refund Requested", "Link Clicked", "Order Shipped"]
 HOURS = st.integers(min_value=0, max_value=400)
-
-events = st.tuples(st.just("event"), st.sampled_from(EVENT_NAMES), st.sampled_from(["o1", "o2", "o3"]), HOURS)
-due_timers = st.tuples(st.just("fire_due"), HOURS)  # the clock passes the next timer, which fires
-stale_timers = st.tuples(st.just("fire_stale"), st.integers(min_value=0, max_value=50))
-profiles = st.tuples(st.just("profile"), st.sampled_from(["retail", "wholesale", "loyal"]))
-sleeps = st.tuples(st.just("sleep"), HOURS)
-stimuli = st.lists(st.one_of(events, due_timers, stale_timers, profiles, sleeps), max_size=40)
-
-
-@dataclass
-class World:
-    """The engine's part, kept minimal: enrollments, pending timers, and every effect checked as it comes."""
-
-    customer: Customer
-    now: datetime = T0
-    enrollments: dict[str, Enrollment] = field(default_factory=dict)
-    pending: dict[str, str] = field(default_factory=dict)  # timer id -> enrollment id
-    seen_timers: list[str] = field(default_factory=list)
-    message_ids: set[str] = field(default_factory=set)
-    ended: dict[str, Enrollment] = field(default_factory=dict)
-    event_number: int = 0
-
-    def take(self, before: Enrollment | None, decision: Decision) -> None:
-        after = decision.enrollment
-        if before is not None and not before.is_active:
-            assert decision == Decision(before), "an ended enrollment changed"
-        for effect in decision.effects:
-            self.check_effect(after, effect)
-        self.enrollments[after.id] = after
-        mine = [timer_id for timer_id, owner in self.pending.items() if owner == after.id]
-        assert len(mine) <= 1, f"{len(mine)} pending timers for one enrollment"
-        waiting_timer = after.waiting.timer_id if after.waiting else None
-        assert mine == ([waiting_timer] if waiting_timer else []), (
-            "pending timers disagree with the enrollment"
-        )
-        if not after.is_active:
-            assert after.ended_at is not None and after.waiting is None
-            self.ended.setdefault(after.id, after)
-
-    def check_effect(self, enrollment: Enrollment, effect) -> None:
-        if isinstance(effect, SendMessage):
-            assert effect.message_id not in self.message_ids, f"message id {effect.message_id} made twice"
-            self.message_ids.add(effect.message_id)
-            assert effect.at == self.now
-            assert effect.enrollment_id == enrollment.id
-        elif isinstance(effect, ScheduleTimer):
-            assert effect.timer_id not in self.seen_timers, f"timer id {effect.timer_id} made twice"
-            assert effect.due_at > self.now
-            self.seen_timers.append(effect.timer_id)
-            self.pending[effect.timer_id] = effect.enrollment_id
-        elif isinstance(effect, CancelTimer):
-            assert self.pending.pop(effect.timer_id) == enrollment.id, "cancelled a timer it did not own"
-        elif isinstance(effect, EndEnrollment):
-            assert (effect.at, effect.reason) == (self.now, enrollment.exit_reason)
-            assert enrollment.ended_at == self.now
-        else:
-            raise AssertionError(f"unexpected effect {effect!r}")
-
-    def receive(self, name: str, order_id: str) -> None:
-        self.event_number += 1
-        event = Event(f"e{self.event_number}", name, self.customer.id, self.now, {"order_id": order_id})
-        for enrollment in list(self.enrollments.values()):
-            decision = advance(
-                JOURNEY, enrollment, EventReceived(event), customer=self.customer, now=self.now
-            )
-            self.take(enrollment, decision)
-        last = max(self.enrollments.values(), key=lambda e: e.started_at, default=None)
-        is_active = any(e.is_active for e in self.enrollments.values())
-        last_started_at = last.started_at if last else None
-        if admits(
-            JOURNEY,
-            customer=self.customer,
-            event=event,
-            last_started_at=last_started_at,
-            is_active=is_active,
-            now=self.now,
-        ):
-            decision = start(JOURNEY, customer=self.customer, event=event, now=self.now)
-            assert decision.enrollment.id not in self.enrollments
-            self.take(None, decision)
-
-    def fire(self, timer_id: str) -> None:
-        """Deliver a timer to every enrollment, as a confused engine might; only its owner may move."""
-        self.pending.pop(timer_id, None)
-        for enrollment in list(self.enrollments.values()):
-            decision = advance(
-                JOURNEY, enrollment, TimerFired(timer_id), customer=self.customer, now=self.now
-            )
-            self.take(enrollment, decision)
-
-    def apply(self, stimulus: tuple) -> None:
-        kind = stimulus[0]
-        if kind == "event":
-            _, name, order_id, hours = stimulus
-            self.now += timedelta(hours=hours)
-            self.receive(name, order_id)
-        elif kind == "fire_due" and self.pending:
-            timer_id = next(iter(self.pending))
-            owner = self.enrollments[self.pending[timer_id]]
-            self.now = max(self.now, owner.waiting.until) + timedelta(hours=stimulus[1] % 3)
-            self.fire(timer_id)
-        elif kind == "fire_stale" and self.seen_timers:
-            stale = [timer_id for timer_id in self.seen_timers if timer_id not in self.pending]
-            self.fire(stale[stimulus[1] % len(stale)] if stale else "tmr_unknown.0")
-        elif kind == "profile":
-            self.customer = replace(self.customer, traits={"type": stimulus[1]})
-        elif kind == "sleep":
-            self.now += timedelta(hours=stimulus[1])
+CUSTOMER_TYPES = st.sampled_from(["retail", "wholesale", "loyal"])
+FIXED_STIMULI = st.lists(
+    st.one_of(
+        st.tuples(st.just("event"), st.sampled_from(EVENT_NAMES), st.sampled_from(["o1", "o2", "o3"]), HOURS),
+        st.tuples(st.just("fire_due"), HOURS),  # the clock passes the next timer, which fires
+        st.tuples(st.just("fire_stale"), st.integers(min_value=0, max_value=50)),
+        st.tuples(st.just("trait"), st.tuples(st.just("type"), CUSTOMER_TYPES)),
+        st.tuples(st.just("sleep"), HOURS),
+    ),
+    max_size=40,
+)
+STARTS = [T0, datetime(2026, 3, 7, 17, 0, tzinfo=UTC), datetime(2026, 10, 24, 12, 0, tzinfo=UTC)]  # near DST
+ZONES = [None, "America/New_York", "Europe/London", "Australia/Sydney", "Mars/Olympus_Mons"]
 
 
-def play(sequence: list[tuple], customer_type: str) -> World:
-    world = World(customer=Customer(id="c1", country="US", traits={"type": customer_type}))
-    world.receive("Order Completed", "o1")
+@st.composite
+def scenarios(draw) -> tuple[JourneyVersion, list[tuple], World]:
+    """A random valid journey, a random stream, and the world it plays in: a customer (some of whom fall
+    in a holdout), a time zone or none, a store zone, a start near a clock change."""
+    version = check_document(draw(journey_documents()), source="random.yaml")
+    customer = Customer(id=f"c{draw(st.integers(min_value=0, max_value=19))}", country="US",
+                        timezone=draw(st.sampled_from(ZONES)), traits={"type": draw(CUSTOMER_TYPES)})
+    store_zone = draw(st.sampled_from(["UTC", "Asia/Tokyo"]))
+    world = World(version, customer, draw(st.sampled_from(STARTS)), store_zone)
+    return version, draw(stimuli), world
+
+
+def played(world: World, sequence: list[tuple]) -> World:
+    world.receive("Order Completed", {"order_id": "o1", "total": 150.0})
     for stimulus in sequence:
         world.apply(stimulus)
     return world
 
 
 @settings(max_examples=200, deadline=None)
-@given(sequence=stimuli, customer_type=st.sampled_from(["retail", "wholesale", "loyal"]))
+@given(sequence=FIXED_STIMULI, customer_type=CUSTOMER_TYPES)
 def test_invariants_hold_for_any_sequence_of_stimuli(sequence, customer_type):
-    world = play(sequence, customer_type)
+    world = play(JOURNEY, sequence, Customer(id="c1", country="US", traits={"type": customer_type}))
 
     assert world.enrollments, "the first order always starts an enrollment"
-    for enrollment_id, ended in world.ended.items():
-        assert world.enrollments[enrollment_id] is ended, "an ended enrollment changed after it ended"
+    world.check_timers()
     active = [e for e in world.enrollments.values() if e.is_active]
     assert len(active) <= 1, "reentry: always never runs two enrollments of one customer at once"
 
 
+@settings(max_examples=250, deadline=None)
+@given(scenario=scenarios())
+def test_random_journeys_keep_every_invariant_under_any_stream(scenario):
+    version, sequence, world = scenario
+    played(world, sequence)
+    world.check_timers()
+    for _ in range(3):  # then tasks get resolved, calls answered, and a year goes by
+        world.answer_everything()
+        world.run_timers_until(world.now + timedelta(days=400), limit=50)
+    world.check_timers()
+
+    enrollments = list(world.enrollments.values())
+    splits = {step_id for step_id, step in version.steps.items() if isinstance(step, Split)}
+    for enrollment in enrollments:
+        visited = {visit.step_id for visit in enrollment.history}
+        assert set(enrollment.paths) == visited & splits, "a split's path is not recorded"
+    assert len({e.group for e in enrollments}) <= 1, "a customer is held out in some enrollments only"
+    for step_id in {step_id for e in enrollments for step_id in e.paths}:
+        paths = {e.paths[step_id] for e in enrollments if step_id in e.paths}
+        assert len(paths) == 1, f"a customer took {sorted(paths)} at split {step_id!r}"
+    if not version.journey.reentry.concurrent:
+        assert sum(e.is_active for e in enrollments) <= 1, "two enrollments at once without concurrent"
+
+
+@settings(max_examples=80, deadline=None)
+@given(scenario=scenarios())
+def test_the_same_stream_gives_the_same_effects_and_ids(scenario):
+    version, sequence, world = scenario
+    again = World(check_document(version.journey.model_dump(mode="json", by_alias=True)), world.customer,
+                  world.now, world.default_zone)
+    first, second = played(world, sequence), played(again, sequence)
+
+    assert first.log == second.log
+    assert first.enrollments == second.enrollments
+    assert first.customer == second.customer
+
+
 @settings(max_examples=100, deadline=None)
-@given(sequence=stimuli, customer_type=st.sampled_from(["retail", "wholesale", "loyal"]))
+@given(sequence=FIXED_STIMULI, customer_type=CUSTOMER_TYPES)
 def test_replaying_the_same_stimuli_gives_the_same_enrollments_and_messages(sequence, customer_type):
-    first, second = play(sequence, customer_type), play(sequence, customer_type)
+    customer = Customer(id="c1", country="US", traits={"type": customer_type})
+    first, second = play(JOURNEY, sequence, customer), play(JOURNEY, sequence, customer)
 
     assert first.enrollments == second.enrollments
-    assert first.message_ids == second.message_ids
+    assert first.log == second.log
     assert first.pending == second.pending
+
+
+# wait_until: the local time of day, whatever the clocks do
+
+# Clocks that change by an hour, by half an hour, at midnight, at 02:45, or never.
+LOCAL_ZONES = ["America/New_York", "Europe/London", "Australia/Sydney", "Australia/Lord_Howe",
+               "America/Santiago", "Pacific/Chatham", "Asia/Kolkata"]
+
+
+@cache
+def clock_changes(name: str) -> tuple[datetime, ...]:
+    """The hours of 2026 in which the zone's offset from UTC changes (none: midsummer, to have a date)."""
+    zone = ZoneInfo(name)
+
+    def offset(at: datetime) -> timedelta:
+        return at.astimezone(zone).utcoffset()
+
+    days = [datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=number) for number in range(365)]
+    found = [
+        hour
+        for day in days if offset(day) != offset(day + timedelta(days=1))
+        for hour in (day + timedelta(hours=number) for number in range(24))
+        if offset(hour) != offset(hour + timedelta(hours=1))
+    ]
+    return tuple(found) or (datetime(2026, 6, 21, tzinfo=UTC),)
+
+
+@st.composite
+def local_waits(draw) -> tuple[str, datetime, time, list[str]]:
+    """A zone, a moment within days of one of its clock changes (or the very moment the wait means),
+    a local time (early hours likelier, as changes happen then), and the days of the week allowed."""
+    name = draw(st.sampled_from(LOCAL_ZONES))
+    minutes = draw(st.integers(min_value=-6 * 1440, max_value=2 * 1440))
+    now = draw(st.sampled_from(clock_changes(name))) + timedelta(minutes=minutes)
+    hour = draw(st.integers(min_value=0, max_value=3) | st.integers(min_value=0, max_value=23))
+    at = time(hour, draw(st.sampled_from([0, 15, 30, 45, 59])))
+    if draw(st.booleans()):  # that very minute
+        now = meant(now.astimezone(ZoneInfo(name)).date(), at, ZoneInfo(name))
+    days = draw(st.integers(min_value=1, max_value=127))  # a bit a day: any non-empty set of days
+    return name, now, at, [day for bit, day in enumerate(WEEKDAYS) if days >> bit & 1]
+
+
+def meant(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """When a wait for `at` means to end on local `day`: the first moment the clock shows `at` (the
+    first of two on the night clocks go back); on a night the clock skips `at`, the moment it shows `at`
+    moved on by the size of the skip (02:30 on a 02:00 -> 03:00 night: 03:30)."""
+    wall = datetime.combine(day, at)
+    instants = [wall.replace(tzinfo=zone, fold=fold).astimezone(UTC) for fold in (0, 1)]
+    shown = [instant for instant in instants if instant.astimezone(zone).replace(tzinfo=None) == wall]
+    if shown:
+        return min(shown)
+    skip = (wall + timedelta(hours=6)).replace(tzinfo=zone).utcoffset() - (
+        wall - timedelta(hours=6)).replace(tzinfo=zone).utcoffset()
+    assert skip > timedelta(0), "a wall time missing without a clock change going forward"
+    return (wall + skip).replace(tzinfo=zone).astimezone(UTC)
+
+
+@settings(max_examples=300, deadline=None)
+@given(wait=local_waits())
+def test_wait_until_ends_at_the_first_allowed_local_time_at_or_after_now(wait):
+    name, now, at, days = wait
+    zone = ZoneInfo(name)
+    due = next_local_time(now, at, days, zone)
+
+    today = now.astimezone(zone).date()
+    candidates = [
+        meant(day, at, zone)
+        for day in (today + timedelta(days=offset) for offset in range(-1, 9))
+        if WEEKDAYS[day.weekday()] in days
+    ]
+    assert due == min(instant for instant in candidates if instant >= now)
+    assert due - now <= timedelta(days=7, hours=1)  # a week ahead at most, give or take a clock change
