@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -36,7 +37,24 @@ Expression = Annotated[
     Field(min_length=1, description="A CEL expression over customer, event and trigger"),
 ]
 StepId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80)]
-ClockTime = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["21:00"])]
+_CLOCK_TIME = r"^([01]\d|2[0-3]):[0-5]\d$"
+
+
+def read_clock_time(value: Any) -> Any:
+    """A time of day as `HH:MM`, 24-hour. YAML reads a bare 10:00 as the number 600, so a number gets a
+    message that says to quote the time rather than one about types."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError('write the time in quotes, e.g. "10:00": without them YAML reads 10:00 as a number')
+    if isinstance(value, str) and not re.match(_CLOCK_TIME, value):
+        raise ValueError(f'{value!r} is not a time of day: write HH:MM, 24-hour, e.g. "09:30" or "21:00"')
+    return value
+
+
+ClockTime = Annotated[
+    str,
+    BeforeValidator(read_clock_time),
+    WithJsonSchema({"type": "string", "pattern": _CLOCK_TIME, "examples": ["10:00", "21:00"]}),
+]
 
 
 class Record(BaseModel):

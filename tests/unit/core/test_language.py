@@ -204,6 +204,19 @@ def test_bad_wait_until_names_the_field(spec, field):
     assert (problem.step_id, problem.field) == ("later", field)
 
 
+@pytest.mark.parametrize(("written", "says"), [
+    ("10:00", 'write the time in quotes, e.g. "10:00": without them YAML reads 10:00 as a number'),
+    ("'9:30'", "'9:30' is not a time of day: write HH:MM, 24-hour"),
+])
+def test_a_time_of_day_written_wrong_says_how_to_write_it(written, says):
+    for text in (journey(f"  - id: later\n    wait_until: {{time: {written}}}\n"),
+                 journey("  - {id: a, wait: 1d}\n", policies=f"{{quiet_hours: {{from: {written}, to: '08:00'}}}}")):
+        with pytest.raises(JourneyInvalid) as raised:
+            load_journey(text)
+        [problem] = raised.value.problems
+        assert problem.message.startswith(says)
+
+
 # wait_for several events
 
 ANY_OF = """\
