@@ -19,7 +19,7 @@ from onboardflow.core.effects import (
     UpdateCustomer,
     stable_id,
 )
-from onboardflow.core.journey import Wait, WaitFor, WaitUntil
+from onboardflow.core.journey import Escalate, Wait, WaitFor, WaitUntil
 from onboardflow.core.machine import EventReceived, TimerFired, admits, advance, start
 from onboardflow.core.model import TASK_RESOLVED, Customer, Enrollment, Event, apply_event, apply_update
 from onboardflow.core.validation import check_document
@@ -86,7 +86,8 @@ class Catalog:
         return self._compiled[key]
 
     def shortest_delay(self) -> timedelta | None:
-        """The shortest timer any version compiled so far can schedule (a wait, or a wait_for's timeout).
+        """The shortest timer any version compiled so far can schedule (a wait, a wait_for's timeout, an
+        escalation's due time).
 
         A timer started by an event is due at least this long after it: events closer together
         than this can run in one batch without passing a timer they started.
@@ -421,6 +422,8 @@ def _delays(version: JourneyVersion):
             yield step.wait_for.timeout
         elif isinstance(step, WaitUntil):
             yield timedelta(0)  # the next local 10:00 may be a second away
+        elif isinstance(step, Escalate) and step.escalate.wait and step.escalate.on_overdue:
+            yield step.escalate.due  # the overdue timer
 
 
 def _earliest(due: datetime | None, start: datetime, delay: timedelta | None) -> datetime | None:

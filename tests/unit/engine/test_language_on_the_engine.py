@@ -3,6 +3,8 @@ resolved, webhook calls queued, exit conditions and concurrent entries, on the m
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from onboardflow.core.model import WEBHOOK_SUCCEEDED
@@ -111,3 +113,21 @@ def test_concurrent_reentry_runs_an_enrollment_per_trigger(shop):
 
     running = [e for e in shop.store.enrollments_of("c1") if e.is_active]
     assert sorted(e.trigger["order_id"] for e in running) == ["o1", "o2"]
+
+
+def test_replay_fires_an_overdue_escalation_before_a_later_event_of_the_same_batch(shop):
+    shop.publish(HEAD + """reentry: never
+exit_when: [{event: Refund Requested}]
+steps:
+  - id: hand-off
+    escalate: {queue: support, reason: check order, due: 1h, wait: true, on_overdue: chase}
+  - {id: settle, wait: 5d}
+  - {id: chase, send: {channel: email, template: chase}}
+  - {id: linger, wait: 5d}
+""")
+    order = shop.order(at=shop.clock.now())
+    refund = shop.event("Refund Requested", at=order.at + timedelta(hours=2))
+
+    shop.engine.replay([order, refund])
+
+    assert shop.sent() == ["chase"]  # at the due time, an hour before the refund ended the enrollment
