@@ -72,11 +72,11 @@ def customer_zone(customer: dict, default_zone: str) -> ZoneInfo:
 
 
 def next_local_time(now: datetime, at: time, days: list[str], zone: ZoneInfo) -> datetime:
-    """The first moment at or after `now` when the clock in `zone` shows `at` on one of `days` (UTC).
+    """When the clock in `zone` next shows `at` on one of `days`, at or after `now` (in UTC).
 
     A wall time that a daylight-saving change skips (02:30 on a spring-forward night) is read with the
     offset before the change, which lands just after the gap (03:30); a time that happens twice in the
-    autumn is the first of the two.
+    autumn is the first of the two, so one reached between the two has passed for that day.
     """
     allowed = {WEEKDAYS.index(day) for day in days}
     local_today = now.astimezone(zone).date()
