@@ -13,9 +13,10 @@ from typing import Any
 
 import orjson
 
+from onboardflow.core.consent import ConsentRecord
 from onboardflow.core.effects import CallWebhook, OpenTask, ScheduleTimer, SendMessage
 from onboardflow.core.model import Customer, Enrollment, Event, Visit, Waiting
-from onboardflow.ports import Entry, HeldEvent, OutboxMessage, StoredVersion, Task, partition_of
+from onboardflow.ports import Entry, Erasure, HeldEvent, OutboxMessage, StoredVersion, Task, partition_of
 
 DATETIME_TAG = "$datetime"
 
@@ -343,3 +344,47 @@ def call_from_row(row: Row) -> CallWebhook:
         scope=row["scope"],
         at=row["created_at"],
     )
+
+
+# the consent ledger and erasures
+
+
+def consent_row(record: ConsentRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "customer_id": record.customer_id,
+        "channel": record.channel,
+        "purpose": record.purpose,
+        "status": record.status,
+        "source": record.source,
+        "text_version": record.text_version,
+        "at": record.at,
+        "evidence": record.evidence,
+    }
+
+
+def consent_from_row(row: Row) -> ConsentRecord:
+    return ConsentRecord(
+        id=row["id"],
+        customer_id=row["customer_id"],
+        channel=row["channel"],
+        purpose=row["purpose"],
+        status=row["status"],
+        source=row["source"],
+        at=row["at"],
+        text_version=row["text_version"],
+        evidence=row["evidence"],
+    )
+
+
+def erasure_row(erasure: Erasure) -> dict[str, Any]:
+    return {
+        "id": erasure.id,
+        "pseudonym": erasure.pseudonym,
+        "erased_at": erasure.erased_at,
+        "counts": erasure.counts,
+    }
+
+
+def erasure_from_row(row: Row) -> Erasure:
+    return Erasure(row["id"], row["pseudonym"], row["erased_at"], row["counts"])

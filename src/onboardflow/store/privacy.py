@@ -1,0 +1,166 @@
+"""The SQL side of consent and privacy: the consent ledger, one customer's data in one read, erasure in one
+transaction. What erasure keeps and removes is decided in `core.privacy`, the same for the memory store.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from onboardflow.core.consent import ConsentRecord
+from onboardflow.core.effects import stable_id
+from onboardflow.core.privacy import (
+    CANCELLED,
+    erased_enrollment,
+    erased_event,
+    erased_profile,
+    running_timer_ids,
+)
+from onboardflow.ports import CustomerData, Erasure, partition_of
+from onboardflow.store import codec
+from onboardflow.store.schema import (
+    consents,
+    customers,
+    enrollments,
+    entries,
+    erasures,
+    events,
+    messages,
+    queue,
+)
+from onboardflow.store.statements import dialect_insert, execute_by_ids, insert_rows, statements_for
+from onboardflow.store.transaction import SqlTransaction
+
+
+def record_consent(connection: sa.Connection, record: ConsentRecord) -> bool:
+    """Add one line to the ledger; False when a line with its id is there already."""
+    insert = dialect_insert(connection.dialect.name, consents).on_conflict_do_nothing()
+    return connection.execute(insert.returning(consents.c.seq), codec.consent_row(record)).first() is not None
+
+
+def ledger(connection: sa.Connection, customer_id: str) -> list[ConsentRecord]:
+    """A customer's ledger in the order it happened: by time, then by the order it was written."""
+    own = consents.c.customer_id == customer_id
+    query = sa.select(consents).where(own).order_by(consents.c.at, consents.c.seq)
+    return [codec.consent_from_row(row) for row in connection.execute(query).mappings()]
+
+
+def customer_data(connection: sa.Connection, customer_id: str) -> CustomerData:
+    def rows(query: sa.Select) -> list[sa.RowMapping]:
+        return list(connection.execute(query).mappings())
+
+    profile = rows(sa.select(customers).where(customers.c.id == customer_id))
+    own_events = rows(
+        sa.select(events).where(events.c.customer_id == customer_id).order_by(events.c.position, events.c.id)
+    )
+    queued = rows(sa.select(queue.c.payload).where(queue.c.customer_id == customer_id).order_by(queue.c.seq))
+    own_enrollments = rows(
+        sa.select(enrollments)
+        .where(enrollments.c.customer_id == customer_id)
+        .order_by(enrollments.c.started_at, enrollments.c.id)
+    )
+    own_messages = rows(
+        sa.select(messages)
+        .where(messages.c.customer_id == customer_id)
+        .order_by(messages.c.at, messages.c.id)
+    )
+    return CustomerData(
+        customer_id=customer_id,
+        profile=codec.customer_from_row(profile[0]) if profile else None,
+        events=[(codec.event_from_document(row), row["position"]) for row in own_events],
+        queued=[codec.event_from_document(row["payload"]) for row in queued],
+        enrollments=[codec.enrollment_from_row(row) for row in own_enrollments],
+        messages=[codec.outbox_from_row(row) for row in own_messages],
+        consents=ledger(connection, customer_id),
+    )
+
+
+def erase(connection: sa.Connection, customer_id: str, *, pseudonym: str, now: datetime) -> Erasure | None:
+    """Erase one customer in this transaction; None when the store holds nothing on them."""
+    SqlTransaction(connection).lock_partitions([partition_of(customer_id), partition_of(pseudonym)])
+    data = customer_data(connection, customer_id)
+    if data.is_empty:
+        return None
+    if not customer_data(connection, pseudonym).is_empty:
+        raise ValueError(f"the pseudonym {pseudonym!r} is in use already: choose another")
+    counts = {
+        "customers": _erase_profile(connection, data, pseudonym),
+        "events": _erase_events(connection, data, pseudonym),
+        "enrollments": _erase_enrollments(connection, data, pseudonym, now),
+        "timers": _delete_timers(connection, data),
+        **_move_rows(connection, customer_id, pseudonym),
+    }
+    erasure = Erasure(stable_id("era", pseudonym), pseudonym, now, counts)
+    connection.execute(sa.insert(erasures).values(codec.erasure_row(erasure)))
+    return erasure
+
+
+def erasure_log(connection: sa.Connection) -> list[Erasure]:
+    query = sa.select(erasures).order_by(erasures.c.erased_at, erasures.c.id)
+    return [codec.erasure_from_row(row) for row in connection.execute(query).mappings()]
+
+
+def _erase_profile(connection: sa.Connection, data: CustomerData, pseudonym: str) -> int:
+    if data.profile is None:
+        return 0
+    connection.execute(sa.delete(customers).where(customers.c.id == data.customer_id))
+    erased = erased_profile(data.profile, pseudonym)
+    connection.execute(sa.insert(customers).values(codec.customer_row(erased)))
+    return 1
+
+
+def _erase_events(connection: sa.Connection, data: CustomerData, pseudonym: str) -> int:
+    update = (
+        sa.update(events)
+        .where(events.c.id == sa.bindparam("b_id"))
+        .values(customer_id=pseudonym, properties=sa.bindparam("b_properties"), customer=None)
+    )
+    rows = [
+        {"b_id": event.id, "b_properties": erased_event(event, pseudonym).properties}
+        for event, _ in data.events
+    ]
+    if rows:
+        connection.execute(update, rows)
+    return len(rows)
+
+
+def _erase_enrollments(connection: sa.Connection, data: CustomerData, pseudonym: str, now: datetime) -> int:
+    erased = [erased_enrollment(e, pseudonym, now=now) for e in data.enrollments]
+    upsert = statements_for(connection.dialect.name).upsert_enrollments
+    insert_rows(connection, upsert, [codec.enrollment_row(enrollment) for enrollment in erased])
+    # entries (the re-entry rule's memory) follow their enrollments, and are counted with them
+    connection.execute(
+        sa.update(entries).where(entries.c.customer_id == data.customer_id).values(customer_id=pseudonym)
+    )
+    return len(erased)
+
+
+def _delete_timers(connection: sa.Connection, data: CustomerData) -> int:
+    """The timers of the enrollments that were running: each waits on one (wait, or wait_for's timeout)."""
+    ids = running_timer_ids(data.enrollments)
+    execute_by_ids(connection, statements_for(connection.dialect.name).delete_timers, ids)
+    return len(ids)
+
+
+def _move_rows(connection: sa.Connection, customer_id: str, pseudonym: str) -> dict[str, int]:
+    """Messages and consent lines under the pseudonym (pending messages cancelled, free text and evidence
+    gone); queued events, not yet processed and so in no aggregate, deleted."""
+    own = messages.c.customer_id == customer_id
+    moved = {"customer_id": pseudonym, "partition": partition_of(pseudonym), "lease_until": None}
+    pending = connection.execute(
+        sa.update(messages).where(own, messages.c.status == "pending")
+        .values(**moved, status=CANCELLED, error="customer erased")
+    )
+    others = connection.execute(sa.update(messages).where(own).values(**moved, error=None))
+    ledger_lines = connection.execute(
+        sa.update(consents)
+        .where(consents.c.customer_id == customer_id)
+        .values(customer_id=pseudonym, evidence={})
+    )
+    dropped = connection.execute(sa.delete(queue).where(queue.c.customer_id == customer_id))
+    return {
+        "messages": pending.rowcount + others.rowcount,
+        "consents": ledger_lines.rowcount,
+        "queued_events_deleted": dropped.rowcount,
+    }

@@ -1,0 +1,121 @@
+"""Consent records, the events that carry them, and who may be sent what."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from onboardflow.core.consent import (
+    GRANTED,
+    WITHDRAWN,
+    consent_event_problems,
+    consent_record,
+    consents_from_event,
+    current_state,
+    may_receive,
+)
+from onboardflow.core.model import Event
+
+T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
+
+
+def line(status: str, minutes: float = 0, *, channel: str = "email", purpose: str = "marketing"):
+    return consent_record(customer_id="c1", channel=channel, purpose=purpose, status=status, source="api",
+                          at=T0 + timedelta(minutes=minutes))
+
+
+# records
+
+
+def test_a_record_id_depends_on_its_content_so_the_same_statement_is_one_line():
+    assert line(GRANTED).id == line(GRANTED).id
+    assert line(GRANTED).id != line(WITHDRAWN).id
+    assert line(GRANTED, 0).id != line(GRANTED, 1).id
+
+
+def test_a_record_with_bad_fields_names_each_one():
+    with pytest.raises(ValueError) as error:
+        consent_record(customer_id="c1", channel="", purpose="newsletter", status="maybe", source="api",
+                       at=T0)
+
+    message = str(error.value)
+    assert "channel must name a channel" in message
+    assert "purpose must be one of transactional, marketing, education, engagement, promotion" in message
+    assert "status must be granted or withdrawn; got 'maybe'" in message
+
+
+def test_a_record_needs_an_aware_time():
+    with pytest.raises(ValueError, match="no time zone"):
+        consent_record(customer_id="c1", channel="email", purpose="marketing", status=GRANTED, source="api",
+                       at=datetime(2026, 3, 1, 10, 0))
+
+
+# events
+
+
+def test_a_consent_event_carries_one_record_per_channel():
+    event = Event("e1", "Consent Granted", "c1", T0, {"channel": ["email", "sms"], "purpose": "promotion",
+                                                      "text_version": 3, "evidence": {"ip": "203.0.113.7"}})
+
+    records = consents_from_event(event)
+
+    assert [(r.channel, r.purpose, r.status, r.source, r.text_version) for r in records] == [
+        ("email", "promotion", GRANTED, "event", "3"),
+        ("sms", "promotion", GRANTED, "event", "3"),
+    ]
+    assert records[0].evidence == {"ip": "203.0.113.7", "event_id": "e1"}
+    assert records[0].id != records[1].id
+
+
+def test_an_unsubscribed_event_without_a_channel_withdraws_email_marketing():
+    [record] = consents_from_event(Event("e1", "Unsubscribed", "c1", T0, {}))
+
+    assert (record.channel, record.purpose, record.status) == ("email", "marketing", WITHDRAWN)
+
+
+def test_other_events_and_malformed_consent_events_carry_no_record():
+    assert consents_from_event(Event("e1", "Order Completed", "c1", T0, {"channel": "email"})) == []
+    assert consents_from_event(Event("e2", "Consent Granted", "c1", T0, {})) == []
+
+
+def test_consent_event_problems_ignore_other_events():
+    assert consent_event_problems("Order Completed", {"purpose": "nonsense"}) == []
+
+
+# state and the sending rule
+
+
+def test_the_state_keeps_the_latest_record_per_channel_and_purpose():
+    records = [line(GRANTED, 0), line(WITHDRAWN, 10), line(GRANTED, 5, channel="sms")]
+
+    state = current_state(records)
+
+    assert state[("email", "marketing")] == records[1]
+    assert state[("sms", "marketing")] == records[2]
+
+
+def test_transactional_messages_need_no_consent():
+    assert may_receive({}, "email", "transactional") is True
+
+
+def test_marketing_needs_a_grant_where_opt_in_is_required():
+    assert may_receive({}, "email", "promotion") is False
+    assert may_receive({}, "email", "promotion", opt_in_required=False) is True
+    assert may_receive(current_state([line(GRANTED)]), "email", "promotion") is True
+    assert may_receive(current_state([line(GRANTED)]), "sms", "promotion") is False
+
+
+def test_a_withdrawal_stops_marketing_even_where_opt_in_is_not_required():
+    state = current_state([line(GRANTED, 0), line(WITHDRAWN, 10)])
+
+    assert may_receive(state, "email", "education", opt_in_required=False) is False
+
+
+def test_the_later_of_the_all_marketing_record_and_the_topics_record_decides():
+    unsubscribed_after_topic = current_state([line(GRANTED, 0, purpose="promotion"), line(WITHDRAWN, 10)])
+    topic_after_unsubscribe = current_state([line(WITHDRAWN, 0), line(GRANTED, 10, purpose="promotion")])
+
+    assert may_receive(unsubscribed_after_topic, "email", "promotion") is False
+    assert may_receive(topic_after_unsubscribe, "email", "promotion") is True
+    assert may_receive(topic_after_unsubscribe, "email", "education") is False
