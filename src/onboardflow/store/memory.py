@@ -8,23 +8,13 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from onboardflow.core.consent import ConsentRecord, ConsentState, current_state
-from onboardflow.core.effects import ScheduleTimer, stable_id
+from onboardflow.core.consent import ConsentRecord
+from onboardflow.core.effects import ScheduleTimer
 from onboardflow.core.journey import Journey
 from onboardflow.core.model import Customer, Enrollment, Event
-from onboardflow.core.privacy import (
-    CANCELLED,
-    erased_consent,
-    erased_enrollment,
-    erased_event,
-    erased_message,
-    erased_profile,
-    running_timer_ids,
-)
 from onboardflow.ports import (
     PARTITIONS,
     Changes,
-    CustomerData,
     Entry,
     Erasure,
     HeldEvent,
@@ -39,6 +29,7 @@ from onboardflow.ports import (
     partition_of,
 )
 from onboardflow.store import codec
+from onboardflow.store.memory_privacy import MemoryPrivacy
 
 
 class MemoryTransaction:
@@ -144,7 +135,7 @@ class MemoryTransaction:
         return sorted(due, key=lambda t: (t.due_at, t.timer_id))
 
 
-class MemoryStore:
+class MemoryStore(MemoryPrivacy):
     """Everything in dicts; one lock stands in for the database's transactions."""
 
     def __init__(self) -> None:
@@ -200,13 +191,6 @@ class MemoryStore:
             del self.queue[event_id]
         for record in changes.consents:
             self._append_consent(record)
-
-    def _append_consent(self, record: ConsentRecord) -> bool:
-        if record.id in self.ledger_ids:
-            return False
-        self.ledger_ids.add(record.id)
-        self.ledger.append(record)
-        return True
 
     # journeys
     def save_version(self, journey: Journey, *, digest: str, source: str | None, now: datetime) -> StoredVersion:
@@ -349,108 +333,6 @@ class MemoryStore:
     def customer_events(self, customer_id: str) -> list[tuple[str, int]]:
         found = [(event.id, pos) for event, pos in self.events.values() if event.customer_id == customer_id]
         return sorted(found, key=lambda item: item[1])
-
-    # consent and privacy
-    def record_consent(self, record: ConsentRecord) -> bool:
-        with self._lock:
-            return self._append_consent(record)
-
-    def consents(self, customer_id: str) -> list[ConsentRecord]:
-        with self._lock:
-            own = [(r.at, seq, r) for seq, r in enumerate(self.ledger) if r.customer_id == customer_id]
-        return [record for _, _, record in sorted(own, key=lambda item: item[:2])]
-
-    def consent_state(self, customer_id: str) -> ConsentState:
-        return current_state(self.consents(customer_id))
-
-    def customer_data(self, customer_id: str) -> CustomerData:
-        with self._lock:
-            events = [(e, pos) for e, pos in self.events.values() if e.customer_id == customer_id]
-            queued = sorted(
-                (q for q in self.queue.values() if q.event.customer_id == customer_id), key=lambda q: q.seq
-            )
-            return CustomerData(
-                customer_id=customer_id,
-                profile=self.customers.get(customer_id),
-                events=sorted(events, key=lambda item: (item[1], item[0].id)),
-                queued=[q.event for q in queued],
-                enrollments=self.enrollments_of(customer_id),
-                messages=self.messages(customer_id),
-                consents=self.consents(customer_id),
-            )
-
-    def erase_customer(self, customer_id: str, *, pseudonym: str, now: datetime) -> Erasure | None:
-        """As the SQL store: see `core.privacy` for what is kept, `store.privacy` for the steps."""
-        with self._lock:
-            data = self.customer_data(customer_id)
-            if data.is_empty:
-                return None
-            if not self.customer_data(pseudonym).is_empty:
-                raise ValueError(f"the pseudonym {pseudonym!r} is in use already: choose another")
-            counts = {
-                "customers": self._erase_profile(data, pseudonym),
-                "events": self._erase_events(data, pseudonym),
-                "enrollments": self._erase_enrollments(data, pseudonym, now),
-                "timers": self._delete_timers(data),
-                **self._move_rows(customer_id, pseudonym),
-            }
-            erasure = Erasure(stable_id("era", pseudonym), pseudonym, now, counts)
-            self.erasure_log.append(erasure)
-            return erasure
-
-    def erasures(self) -> list[Erasure]:
-        return sorted(self.erasure_log, key=lambda erasure: (erasure.erased_at, erasure.id))
-
-    def _erase_profile(self, data: CustomerData, pseudonym: str) -> int:
-        if data.profile is None:
-            return 0
-        del self.customers[data.customer_id]
-        self.customers[pseudonym] = erased_profile(data.profile, pseudonym)
-        return 1
-
-    def _erase_events(self, data: CustomerData, pseudonym: str) -> int:
-        for event, position in data.events:
-            self.events[event.id] = (erased_event(event, pseudonym), position)
-        return len(data.events)
-
-    def _erase_enrollments(self, data: CustomerData, pseudonym: str, now: datetime) -> int:
-        self.enrollments_by_customer.pop(data.customer_id, None)
-        for enrollment in data.enrollments:
-            erased = erased_enrollment(enrollment, pseudonym, now=now)
-            self.enrollments[erased.id] = erased
-            self.enrollments_by_customer.setdefault(pseudonym, {})[erased.id] = erased
-        for journey_id, customer_id in [key for key in self.entries if key[1] == data.customer_id]:
-            entry = self.entries.pop((journey_id, customer_id))
-            self.entries[(journey_id, pseudonym)] = replace(entry, customer_id=pseudonym)
-        return len(data.enrollments)
-
-    def _delete_timers(self, data: CustomerData) -> int:
-        ids = running_timer_ids(data.enrollments)
-        for timer_id in ids:
-            self.timers.pop(timer_id, None)
-        return len(ids)
-
-    def _move_rows(self, customer_id: str, pseudonym: str) -> dict[str, int]:
-        moved = 0
-        for message_id, row in list(self.outbox.items()):
-            if row.message.customer_id != customer_id:
-                continue
-            pending = row.status == "pending"
-            self.outbox[message_id] = replace(
-                row,
-                message=erased_message(row.message, pseudonym),
-                status=CANCELLED if pending else row.status,
-                error="customer erased" if pending else None,
-            )
-            self.leases.pop(message_id, None)
-            moved += 1
-        own = [seq for seq, record in enumerate(self.ledger) if record.customer_id == customer_id]
-        for seq in own:
-            self.ledger[seq] = erased_consent(self.ledger[seq], pseudonym)
-        queued = [event_id for event_id, q in self.queue.items() if q.event.customer_id == customer_id]
-        for event_id in queued:
-            del self.queue[event_id]
-        return {"messages": moved, "consents": len(own), "queued_events_deleted": len(queued)}
 
     def close(self) -> None:
         return None

@@ -12,9 +12,12 @@ from onboardflow.core.consent import ConsentRecord
 from onboardflow.core.effects import stable_id
 from onboardflow.core.privacy import (
     CANCELLED,
+    OPEN_TASK_STATUSES,
+    erased_call_request,
     erased_enrollment,
     erased_event,
     erased_profile,
+    erased_task,
     running_timer_ids,
 )
 from onboardflow.ports import CustomerData, Erasure, partition_of
@@ -28,6 +31,8 @@ from onboardflow.store.schema import (
     events,
     messages,
     queue,
+    tasks,
+    webhook_calls,
 )
 from onboardflow.store.statements import dialect_insert, execute_by_ids, insert_rows, statements_for
 from onboardflow.store.transaction import SqlTransaction
@@ -47,32 +52,24 @@ def ledger(connection: sa.Connection, customer_id: str) -> list[ConsentRecord]:
 
 
 def customer_data(connection: sa.Connection, customer_id: str) -> CustomerData:
-    def rows(query: sa.Select) -> list[sa.RowMapping]:
+    def own(table: sa.Table, *order: sa.Column) -> list[sa.RowMapping]:
+        query = sa.select(table).where(table.c.customer_id == customer_id).order_by(*order)
         return list(connection.execute(query).mappings())
 
-    profile = rows(sa.select(customers).where(customers.c.id == customer_id))
-    own_events = rows(
-        sa.select(events).where(events.c.customer_id == customer_id).order_by(events.c.position, events.c.id)
-    )
-    queued = rows(sa.select(queue.c.payload).where(queue.c.customer_id == customer_id).order_by(queue.c.seq))
-    own_enrollments = rows(
-        sa.select(enrollments)
-        .where(enrollments.c.customer_id == customer_id)
-        .order_by(enrollments.c.started_at, enrollments.c.id)
-    )
-    own_messages = rows(
-        sa.select(messages)
-        .where(messages.c.customer_id == customer_id)
-        .order_by(messages.c.at, messages.c.id)
-    )
+    profile = connection.execute(sa.select(customers).where(customers.c.id == customer_id)).mappings().first()
     return CustomerData(
         customer_id=customer_id,
-        profile=codec.customer_from_row(profile[0]) if profile else None,
-        events=[(codec.event_from_document(row), row["position"]) for row in own_events],
-        queued=[codec.event_from_document(row["payload"]) for row in queued],
-        enrollments=[codec.enrollment_from_row(row) for row in own_enrollments],
-        messages=[codec.outbox_from_row(row) for row in own_messages],
+        profile=None if profile is None else codec.customer_from_row(profile),
+        events=[(codec.event_from_document(row), row["position"])
+                for row in own(events, events.c.position, events.c.id)],
+        queued=[codec.event_from_document(row["payload"]) for row in own(queue, queue.c.seq)],
+        enrollments=[codec.enrollment_from_row(row)
+                     for row in own(enrollments, enrollments.c.started_at, enrollments.c.id)],
+        messages=[codec.outbox_from_row(row) for row in own(messages, messages.c.at, messages.c.id)],
         consents=ledger(connection, customer_id),
+        tasks=[codec.task_from_row(row) for row in own(tasks, tasks.c.due_at, tasks.c.id)],
+        webhook_calls=[codec.call_document(row)
+                       for row in own(webhook_calls, webhook_calls.c.created_at, webhook_calls.c.id)],
     )
 
 
@@ -89,16 +86,22 @@ def erase(connection: sa.Connection, customer_id: str, *, pseudonym: str, now: d
         "events": _erase_events(connection, data, pseudonym),
         "enrollments": _erase_enrollments(connection, data, pseudonym, now),
         "timers": _delete_timers(connection, data),
+        "tasks": _erase_tasks(connection, data, pseudonym),
+        "webhook_calls": _erase_calls(connection, customer_id, pseudonym),
         **_move_rows(connection, customer_id, pseudonym),
     }
     erasure = Erasure(stable_id("era", pseudonym), pseudonym, now, counts)
-    connection.execute(sa.insert(erasures).values(codec.erasure_row(erasure)))
+    row = {"id": erasure.id, "pseudonym": pseudonym, "erased_at": now, "counts": counts}
+    connection.execute(sa.insert(erasures).values(row))
     return erasure
 
 
 def erasure_log(connection: sa.Connection) -> list[Erasure]:
     query = sa.select(erasures).order_by(erasures.c.erased_at, erasures.c.id)
-    return [codec.erasure_from_row(row) for row in connection.execute(query).mappings()]
+    return [
+        Erasure(row["id"], row["pseudonym"], row["erased_at"], row["counts"])
+        for row in connection.execute(query).mappings()
+    ]
 
 
 def _erase_profile(connection: sa.Connection, data: CustomerData, pseudonym: str) -> int:
@@ -141,6 +144,42 @@ def _delete_timers(connection: sa.Connection, data: CustomerData) -> int:
     ids = running_timer_ids(data.enrollments)
     execute_by_ids(connection, statements_for(connection.dialect.name).delete_timers, ids)
     return len(ids)
+
+
+def _erase_tasks(connection: sa.Connection, data: CustomerData, pseudonym: str) -> int:
+    """Tasks under the pseudonym, their context scrubbed and outcome (free text) gone; open ones cancelled."""
+    update = sa.update(tasks).where(tasks.c.id == sa.bindparam("b_id")).values(
+        customer_id=pseudonym, partition=partition_of(pseudonym), context=sa.bindparam("b_context"),
+        status=sa.bindparam("b_status"), outcome=None,
+    )
+    rows = [
+        {"b_id": row.task.task_id, "b_context": erased_task(row.task, pseudonym).context,
+         "b_status": CANCELLED if row.status in OPEN_TASK_STATUSES else row.status}
+        for row in data.tasks
+    ]
+    if rows:
+        connection.execute(update, rows)
+    return len(rows)
+
+
+def _erase_calls(connection: sa.Connection, customer_id: str, pseudonym: str) -> int:
+    """Webhook calls under the pseudonym, without body, headers, scope or response; pending ones cancelled."""
+    own = connection.execute(
+        sa.select(webhook_calls.c.id, webhook_calls.c.request, webhook_calls.c.status)
+        .where(webhook_calls.c.customer_id == customer_id)
+    ).mappings().all()
+    update = sa.update(webhook_calls).where(webhook_calls.c.id == sa.bindparam("b_id")).values(
+        customer_id=pseudonym, partition=partition_of(pseudonym), request=sa.bindparam("b_request"), scope={},
+        status=sa.bindparam("b_status"), response=None, error=None, lease_until=None,
+    )
+    rows = [
+        {"b_id": row["id"], "b_request": erased_call_request(row["request"]),
+         "b_status": CANCELLED if row["status"] == "pending" else row["status"]}
+        for row in own
+    ]
+    if rows:
+        connection.execute(update, rows)
+    return len(rows)
 
 
 def _move_rows(connection: sa.Connection, customer_id: str, pseudonym: str) -> dict[str, int]:

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from onboardflow.core.model import Event
+from onboardflow.core.validation import load_journey
 
 from .conftest import ADMIN, PROFILE, make_api
 
@@ -77,6 +78,33 @@ def test_export_holds_profile_ledger_events_enrollments_and_messages(api):
                                              "at": "2026-03-02T09:00:00Z", "source": "event"}]
     assert [e["journey_id"] for e in document["enrollments"]] == ["first-purchase-welcome"]
     assert [(m["step_id"], m["status"]) for m in document["messages"]] == [("welcome", "pending")]
+
+
+VIP_DESK = """\
+id: vip-desk
+name: VIP desk
+owner: cs@shop.example
+trigger: {event: Order Completed}
+steps:
+  - {id: hand-off, escalate: {queue: vip, reason: first order, priority: high}}
+"""
+
+
+def test_export_and_erasure_cover_the_customers_tasks(api):
+    api.engine.publish(load_journey(VIP_DESK, source="vip-desk.yaml"))
+    first_order(api)
+
+    exported = api.client.get("/v1/customers/c1/export", headers=AUTH).json()
+
+    [task] = exported["tasks"]
+    assert (task["queue"], task["status"], task["context"]["trigger"]["note"]) == (
+        "vip", "open", "leave at the door"
+    )
+    pseudonym = api.client.delete("/v1/customers/c1", headers=AUTH).json()["pseudonym"]
+    [erased] = api.client.get(f"/v1/customers/{pseudonym}/export", headers=AUTH).json()["tasks"]
+    assert (erased["queue"], erased["status"]) == ("vip", "cancelled")
+    assert "note" not in erased["context"]["trigger"]
+    assert api.store.tasks(status="open") == []
 
 
 def test_export_of_an_unknown_customer_is_404_saying_what_to_check(memory_api):
