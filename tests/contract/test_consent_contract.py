@@ -176,3 +176,15 @@ def test_a_rolled_back_batch_leaves_neither_the_event_nor_its_ledger_line(sql_st
 
     assert sql_store.consents("c1") == []
     assert sql_store.counts()["events"] == 0
+
+
+def test_statements_in_an_events_customer_block_reach_the_ledger(store):
+    block = {"email": "ana@example.com",
+             "consent": {"email": {"status": "granted", "source": "shopify", "opt_in_level": "single_opt_in"},
+                         "sms": "not a statement"}}
+
+    engine_on(store).ingest([Event("e1", "Signed Up", "c1", at(0), {}, block)])
+
+    [line] = store.consents("c1")
+    assert (line.channel, line.status, line.source, line.at) == ("email", GRANTED, "shopify", T0)
+    assert store.customer("c1").consent["sms"] == "not a statement"  # the profile keeps the block as given

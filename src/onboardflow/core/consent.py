@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from onboardflow.core.effects import stable_id
@@ -137,6 +137,61 @@ def consents_from_event(event: Event) -> list[ConsentRecord]:
         )
         for channel in _event_channels(event.name, properties)
     ]
+
+
+def consents_carried_by(event: Event) -> list[ConsentRecord]:
+    """Every ledger line an event carries: a consent event's, and its customer block's statements."""
+    return consents_from_event(event) + consents_from_customer_block(event)
+
+
+def carries_consent(event: Event) -> bool:
+    """Cheap enough for every event of a batch: whether `consents_carried_by` can find anything."""
+    return event.name in CONSENT_EVENTS or (event.customer is not None and "consent" in event.customer)
+
+
+def consents_from_customer_block(event: Event) -> list[ConsentRecord]:
+    """The statements of an event's `customer.consent` block, one ledger line per channel.
+
+    A statement is `{"email": {"status": "granted", "source": "shopify", "at": "…", ...}}`: `status`
+    required; `purpose` (default marketing), `source` (default event), `at` (ISO-8601; default the
+    event's time), `text_version` and `evidence` optional; other keys (`opt_in_level`…) join the
+    evidence. Entries of another shape (`{"email": "yes"}`) stay in the profile only.
+    """
+    block = (event.customer or {}).get("consent")
+    if not isinstance(block, Mapping):
+        return []
+    lines = []
+    for channel, said in block.items():
+        if not isinstance(said, Mapping) or said.get("status") not in STATUSES:
+            continue
+        purpose, source = said.get("purpose", MARKETING), str(said.get("source") or "event")
+        if record_problems(channel=channel, purpose=purpose, status=said["status"], source=source):
+            continue
+        extra = {k: v for k, v in said.items() if k not in _STATEMENT_FIELDS and v is not None}
+        evidence = said.get("evidence") if isinstance(said.get("evidence"), Mapping) else {}
+        version = said.get("text_version")
+        lines.append(ConsentRecord(
+            stable_id("cns", event.id, "customer", channel), event.customer_id, channel, purpose,
+            said["status"], source, _statement_time(said.get("at"), event.at),
+            None if version is None else str(version), {**extra, **evidence, "event_id": event.id},
+        ))
+    return lines
+
+
+_STATEMENT_FIELDS = {"status", "purpose", "source", "at", "text_version", "evidence"}
+
+
+def _statement_time(value: Any, default: datetime) -> datetime:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return default
+        if moment.tzinfo is not None:
+            return moment.astimezone(UTC)
+    return default
 
 
 def _event_channels(name: str, properties: Mapping[str, Any]) -> list[Any]:

@@ -19,6 +19,7 @@ SOURCE = "shopify"
 # not_subscribed (never asked), pending (double opt-in not confirmed yet) and invalid (the address bounced)
 # say nothing about consent: they give no line, so they cannot undo a grant recorded elsewhere
 STATES = {"subscribed": GRANTED, "unsubscribed": WITHDRAWN, "redacted": WITHDRAWN}
+NO_STATEMENT = {"not_subscribed", "pending", "invalid"}
 CONSENT_FIELDS = {"email_marketing_consent": "email", "sms_marketing_consent": "sms"}
 BUYER_FLAGS = {"buyer_accepts_marketing": "email", "buyer_accepts_sms_marketing": "sms"}
 
@@ -41,6 +42,34 @@ def consents_from_shopify(
             lines += _from_customer(customer, customer_id, received_at)
         return lines
     return _from_customer(payload, customer_id, received_at)
+
+
+def consent_block(payload: Body) -> dict[str, dict[str, Any]]:
+    """The same statements as a canonical event's `customer.consent` block, the latest per channel:
+    `{"email": {"status": "granted", "source": "shopify", "at": "…", "opt_in_level": …}}`. The engine
+    writes a ledger line for each (`core.consent.consents_carried_by`); without a time from Shopify, the
+    line takes the event's. A consent object in a state that is no statement shows as `unknown` (the
+    profile's word for it), which writes no line."""
+    lines = sorted(consents_from_shopify(payload, customer_id="", received_at=_UNDATED), key=lambda r: r.at)
+    block: dict[str, dict[str, Any]] = {channel: {"status": "unknown", "source": SOURCE}
+                                        for channel in _unknown_channels(payload)}
+    for line in lines:
+        dated = {} if line.at == _UNDATED else {"at": line.at.isoformat().replace("+00:00", "Z")}
+        block[line.channel] = {"status": line.status, "source": SOURCE, **dated, **line.evidence}
+    return block
+
+
+def _unknown_channels(payload: Body) -> list[str]:
+    bodies = [payload, payload.get("customer")] if isinstance(payload.get("customer"), Mapping) else [payload]
+    return [
+        channel
+        for body in bodies
+        for field, channel in CONSENT_FIELDS.items()
+        if isinstance(body.get(field), Mapping) and str(body[field].get("state", "")).lower() in NO_STATEMENT
+    ]
+
+
+_UNDATED = datetime.min.replace(tzinfo=UTC)  # stands for "Shopify gave no time" inside consent_block
 
 
 def _from_checkout(payload: Body, customer_id: str, received_at: datetime) -> list[ConsentRecord]:

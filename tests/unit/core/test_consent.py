@@ -9,8 +9,10 @@ import pytest
 from onboardflow.core.consent import (
     GRANTED,
     WITHDRAWN,
+    carries_consent,
     consent_event_problems,
     consent_record,
+    consents_carried_by,
     consents_from_event,
     current_state,
     may_receive,
@@ -119,3 +121,42 @@ def test_the_later_of_the_all_marketing_record_and_the_topics_record_decides():
     assert may_receive(unsubscribed_after_topic, "email", "promotion") is False
     assert may_receive(topic_after_unsubscribe, "email", "promotion") is True
     assert may_receive(topic_after_unsubscribe, "email", "education") is False
+
+
+# statements in an event's customer block
+
+
+def with_block(consent) -> Event:
+    return Event("e9", "Signed Up", "c1", T0, {}, {"email": "ana@example.com", "consent": consent})
+
+
+def test_a_customer_block_statement_is_a_ledger_line_with_its_extra_fields_as_evidence():
+    event = with_block({"email": {"status": "granted", "source": "shopify", "at": "2026-02-01T09:00:00+01:00",
+                                  "opt_in_level": "confirmed_opt_in", "evidence": {"ip": "203.0.113.7"}},
+                        "sms": {"status": "withdrawn", "purpose": "promotion"}})
+
+    email, sms = consents_carried_by(event)
+
+    assert (email.channel, email.status, email.source) == ("email", GRANTED, "shopify")
+    assert email.purpose == "marketing"
+    assert email.at == datetime(2026, 2, 1, 8, 0, tzinfo=UTC)
+    assert email.evidence == {"opt_in_level": "confirmed_opt_in", "ip": "203.0.113.7", "event_id": "e9"}
+    assert (sms.channel, sms.status, sms.purpose) == ("sms", WITHDRAWN, "promotion")
+    assert (sms.source, sms.at) == ("event", T0)
+
+
+def test_block_entries_of_another_shape_stay_in_the_profile_only():
+    event = with_block({"email": "yes", "sms": {"status": "maybe"},
+                        "push": {"status": "granted", "purpose": "x"},
+                        "whatsapp": {"status": "granted", "at": "not a time"}})
+
+    [line] = consents_carried_by(event)
+
+    assert (line.channel, line.at) == ("whatsapp", T0)  # an unreadable time: the event's
+
+
+def test_only_events_that_can_carry_consent_are_looked_at():
+    assert carries_consent(Event("e1", "Order Completed", "c1", T0, {})) is False
+    assert carries_consent(Event("e1", "Order Completed", "c1", T0, {}, {"email": "a@b.c"})) is False
+    assert carries_consent(with_block({})) is True
+    assert carries_consent(Event("e1", "Unsubscribed", "c1", T0, {})) is True

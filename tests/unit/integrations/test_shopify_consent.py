@@ -11,7 +11,11 @@ from pathlib import Path
 import pytest
 
 from onboardflow.core.consent import GRANTED, WITHDRAWN
+from onboardflow.engine.clock import VirtualClock
+from onboardflow.engine.engine import Engine
+from onboardflow.integrations.shopify import shopify_events
 from onboardflow.integrations.shopify_consent import consents_from_shopify
+from onboardflow.store.memory import MemoryStore
 
 RECEIVED = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 
@@ -104,3 +108,40 @@ def test_bad_bodies_are_refused_naming_the_field():
         consents_from_shopify(["not", "a", "body"], customer_id="c", received_at=RECEIVED)
     with pytest.raises(ValueError, match=r"email_marketing_consent\.consent_updated_at is not an ISO-8601"):
         lines({"email_marketing_consent": {"state": "subscribed", "consent_updated_at": "yesterday"}})
+
+
+# through the webhook mapping and the engine: Shopify's statements reach the ledger
+
+
+def ledger_after(topic: str, payload: dict) -> tuple[str, dict]:
+    [event] = shopify_events(topic, payload)
+    store = MemoryStore()
+    Engine(store, clock=VirtualClock(RECEIVED)).ingest([event])
+    return event.customer_id, {key: line for key, line in store.consent_state(event.customer_id).items()}
+
+
+def test_an_order_webhook_whose_buyer_ticked_the_box_grants_email_marketing_in_the_ledger():
+    customer_id, state = ledger_after("orders/create", body("shopify-webhooks/orders_create.json"))
+
+    line = state[("email", "marketing")]
+    assert (line.status, line.source, line.at) == (GRANTED, "shopify", datetime(2022, 1, 1, tzinfo=UTC))
+    assert line.evidence["shopify_field"] == "buyer_accepts_marketing"
+
+
+def test_a_checkout_with_unticked_boxes_leaves_the_ledger_alone():
+    _, state = ledger_after("checkouts/create", body("shopify-webhooks/checkouts_create.json"))
+
+    assert state == {}
+
+
+def test_a_customer_webhook_with_consent_objects_writes_a_line_per_channel():
+    customer = body("shopify-webhooks/customers_create.json")
+    customer["email_marketing_consent"] = {"state": "subscribed", "opt_in_level": "confirmed_opt_in",
+                                           "consent_updated_at": "2026-02-01T09:00:00+01:00"}
+    customer["sms_marketing_consent"] = {"state": "not_subscribed", "opt_in_level": "single_opt_in"}
+
+    _, state = ledger_after("customers/create", customer)
+
+    assert list(state) == [("email", "marketing")]
+    assert state[("email", "marketing")].at == datetime(2026, 2, 1, 8, 0, tzinfo=UTC)
+    assert state[("email", "marketing")].evidence["double_opt_in"] is True
