@@ -157,12 +157,13 @@ class CustomerData:
     consents: list[ConsentRecord]
     tasks: list[Task]
     webhook_calls: list[dict[str, Any]]  # as `codec.call_document` shows them: no headers, no secret
+    inbox: list[InboxMessage]
 
     @property
     def is_empty(self) -> bool:
         return self.profile is None and not any(
             (self.events, self.queued, self.enrollments, self.messages, self.consents, self.tasks,
-             self.webhook_calls)
+             self.webhook_calls, self.inbox)
         )
 
 

@@ -12,7 +12,7 @@ import pytest
 from onboardflow.core.consent import GRANTED, consent_record
 from onboardflow.core.effects import CallWebhook, OpenTask, ScheduleTimer, SendMessage
 from onboardflow.core.model import Customer, Enrollment, Event, Visit, Waiting
-from onboardflow.ports import Changes
+from onboardflow.ports import Changes, InboxMessage
 
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 PERSONAL = (
@@ -100,6 +100,9 @@ def fill(store, customer_id: str, *, with_queued: bool = True) -> None:
         ))
     store.record_delivery(f"m_{customer_id}_1", status="undeliverable", channel="email", at=at(1),
                           error="550 ana@example.com: no such user")
+    store.add_to_inbox(InboxMessage(f"in_{customer_id}", customer_id, "Hi Ana",
+                                    "Your order o_9 ships to 1 Main Street", "promotion", at(2),
+                                    deep_link="app://orders/o_9", read_at=at(3)))
     if with_queued:
         store.enqueue([order("e3", customer_id, 9, 25.0)], now=at(9))
 
@@ -132,6 +135,7 @@ def test_customer_data_holds_every_row_about_the_customer(store):
     assert (webhook["id"], webhook["status"]) == ("call_c1", "pending")
     assert webhook["body"] == '{"email": "ana@example.com"}'
     assert webhook["scope"]["customer"]["first_name"] == "Ana"
+    assert [(m.title, m.read_at) for m in data.inbox] == [("Hi Ana", at(3))]
     assert "crm-key" not in everything(data) and "whsec_operator" not in everything(data)  # the operator's
     assert not data.is_empty
 
@@ -219,6 +223,9 @@ def test_erasure_ends_running_enrollments_cancels_pending_messages_and_drops_the
         "cancelled", None, {}, "https://crm.example/hook"
     )
     assert store.tasks(status="open") == []
+    assert [(m.title, m.body, m.deep_link, m.purpose, m.read_at) for m in data.inbox] == [
+        ("", "", None, "promotion", at(3))
+    ]
 
 
 def test_erasure_leaves_other_customers_as_they_were(store):
@@ -239,7 +246,8 @@ def test_erasure_is_recorded_without_the_customers_identity(store):
     assert store.erasures() == [erasure]
     assert (erasure.pseudonym, erasure.erased_at) == ("anon_1", at(60))
     assert erasure.counts == {"customers": 1, "events": 2, "enrollments": 2, "timers": 1, "tasks": 1,
-                              "webhook_calls": 1, "messages": 2, "consents": 1, "queued_events_deleted": 1}
+                              "webhook_calls": 1, "inbox": 1, "messages": 2, "consents": 1,
+                              "queued_events_deleted": 1}
     assert "c1" not in json.dumps(asdict(erasure), default=str)
 
 

@@ -53,6 +53,7 @@ def export_document(data: CustomerData, *, now: datetime) -> dict[str, Any]:
         "messages": [message_document(row) for row in data.messages],
         "tasks": [task_document(row) for row in data.tasks],
         "webhook_calls": [plain(call) for call in data.webhook_calls],
+        "inbox": [plain(message) for message in data.inbox],
     }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from onboardflow.core.consent import ConsentRecord
 from onboardflow.core.effects import OpenTask, SendMessage
@@ -34,6 +34,7 @@ KEPT_PROPERTIES = frozenset(
 KEPT_PRODUCT_FIELDS = frozenset(
     {"product_id", "sku", "category", "name", "brand", "variant", "price", "quantity", "position", "coupon"}
 )
+Inboxed = TypeVar("Inboxed")  # ports.InboxMessage, which the pure core does not import
 TRIGGER_FIELDS = ("id", "name", "at")  # what an enrollment's trigger holds beside the event's properties
 
 
@@ -96,6 +97,12 @@ def erased_call_request(request: Mapping[str, Any]) -> dict[str, Any]:
     """A webhook call's request without what was rendered from the customer (body) or sent with it."""
     kept = {name: request[name] for name in CALL_REQUEST_KEPT if name in request}
     return {**kept, "body": None, "headers": {}}
+
+
+def erased_inbox_message(message: Inboxed, pseudonym: str) -> Inboxed:
+    """An in-app message (`ports.InboxMessage`) under the pseudonym: purpose and times (read rates) kept,
+    the rendered text gone."""
+    return replace(message, customer_id=pseudonym, title="", body="", deep_link=None)
 
 
 def erased_consent(record: ConsentRecord, pseudonym: str) -> ConsentRecord:

@@ -17,12 +17,22 @@ from onboardflow.core.privacy import (
     erased_consent,
     erased_enrollment,
     erased_event,
+    erased_inbox_message,
     erased_message,
     erased_profile,
     erased_task,
     running_timer_ids,
 )
-from onboardflow.ports import CustomerData, Entry, Erasure, OutboxMessage, QueuedEvent, Task, partition_of
+from onboardflow.ports import (
+    CustomerData,
+    Entry,
+    Erasure,
+    InboxMessage,
+    OutboxMessage,
+    QueuedEvent,
+    Task,
+    partition_of,
+)
 from onboardflow.store import codec
 
 
@@ -41,6 +51,7 @@ class MemoryPrivacy:
     leases: dict[str, datetime]
     task_rows: dict[str, Task]
     calls: dict[str, dict]
+    inbox_messages: dict[str, InboxMessage]
     ledger: list[ConsentRecord]  # in the order written, as the SQL table's seq
     ledger_ids: set[str]
     erasure_log: list[Erasure]
@@ -80,6 +91,7 @@ class MemoryPrivacy:
                 consents=self.consents(customer_id),
                 tasks=self.tasks(customer_id=customer_id),
                 webhook_calls=[codec.call_document(row) for row in self._calls_of(customer_id)],
+                inbox=self.inbox(customer_id),
             )
 
     def _calls_of(self, customer_id: str) -> list[dict]:
@@ -101,6 +113,7 @@ class MemoryPrivacy:
                 "timers": self._delete_timers(data),
                 "tasks": self._erase_tasks(data, pseudonym),
                 "webhook_calls": self._erase_calls(customer_id, pseudonym),
+                "inbox": self._erase_inbox(customer_id, pseudonym),
                 **self._move_rows(customer_id, pseudonym),
             }
             erasure = Erasure(stable_id("era", pseudonym), pseudonym, now, counts)
@@ -154,6 +167,12 @@ class MemoryPrivacy:
                 "request": erased_call_request(row["request"]), "response": None, "error": None,
                 "status": CANCELLED if row["status"] == "pending" else row["status"],
             }
+        return len(own)
+
+    def _erase_inbox(self, customer_id: str, pseudonym: str) -> int:
+        own = [m for m in self.inbox_messages.values() if m.customer_id == customer_id]
+        for message in own:
+            self.inbox_messages[message.message_id] = erased_inbox_message(message, pseudonym)
         return len(own)
 
     def _move_rows(self, customer_id: str, pseudonym: str) -> dict[str, int]:

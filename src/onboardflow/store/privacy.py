@@ -20,7 +20,7 @@ from onboardflow.core.privacy import (
     erased_task,
     running_timer_ids,
 )
-from onboardflow.ports import CustomerData, Erasure, partition_of
+from onboardflow.ports import CustomerData, Erasure, InboxMessage, partition_of
 from onboardflow.store import codec
 from onboardflow.store.schema import (
     consents,
@@ -29,6 +29,7 @@ from onboardflow.store.schema import (
     entries,
     erasures,
     events,
+    inbox,
     messages,
     queue,
     tasks,
@@ -70,6 +71,7 @@ def customer_data(connection: sa.Connection, customer_id: str) -> CustomerData:
         tasks=[codec.task_from_row(row) for row in own(tasks, tasks.c.due_at, tasks.c.id)],
         webhook_calls=[codec.call_document(row)
                        for row in own(webhook_calls, webhook_calls.c.created_at, webhook_calls.c.id)],
+        inbox=[InboxMessage(**row) for row in own(inbox, inbox.c.created_at.desc(), inbox.c.message_id)],
     )
 
 
@@ -88,6 +90,7 @@ def erase(connection: sa.Connection, customer_id: str, *, pseudonym: str, now: d
         "timers": _delete_timers(connection, data),
         "tasks": _erase_tasks(connection, data, pseudonym),
         "webhook_calls": _erase_calls(connection, customer_id, pseudonym),
+        "inbox": _erase_inbox(connection, customer_id, pseudonym),
         **_move_rows(connection, customer_id, pseudonym),
     }
     erasure = Erasure(stable_id("era", pseudonym), pseudonym, now, counts)
@@ -180,6 +183,15 @@ def _erase_calls(connection: sa.Connection, customer_id: str, pseudonym: str) ->
     if rows:
         connection.execute(update, rows)
     return len(rows)
+
+
+def _erase_inbox(connection: sa.Connection, customer_id: str, pseudonym: str) -> int:
+    """In-app messages under the pseudonym: purpose and times kept (read rates), their text gone."""
+    moved = connection.execute(
+        sa.update(inbox).where(inbox.c.customer_id == customer_id)
+        .values(customer_id=pseudonym, title="", body="", deep_link=None)
+    )
+    return moved.rowcount
 
 
 def _move_rows(connection: sa.Connection, customer_id: str, pseudonym: str) -> dict[str, int]:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -16,24 +14,13 @@ from onboardflow.engine.engine import Engine
 from onboardflow.integrations.shopify import shopify_events
 from onboardflow.integrations.shopify_consent import consents_from_shopify
 from onboardflow.store.memory import MemoryStore
+from shared_data import SHARED_DATA
 
 RECEIVED = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 
 
-def shared_data() -> Path:
-    """shared/data beside the project (as CI lays it out), or where ONBOARDFLOW_SHARED_DATA says."""
-    root = Path(__file__).parents[3]
-    candidates = [os.environ.get("ONBOARDFLOW_SHARED_DATA"), root.parent / "shared" / "data",
-                  root.parents[1] / "shared" / "data"]
-    for candidate in candidates:
-        if candidate and Path(candidate, "shopify-webhooks").is_dir():
-            return Path(candidate)
-    message = f"shared/data not found beside {root}: set ONBOARDFLOW_SHARED_DATA to its path"
-    pytest.fail(message, pytrace=False)
-
-
 def body(name: str) -> dict:
-    data = json.loads((shared_data() / name).read_text())
+    data = json.loads((SHARED_DATA / name).read_text())
     return data.get("customer", data) if name.startswith("shopify/customer") else data
 
 
