@@ -217,6 +217,25 @@ def marketing_decision(state: ConsentState, channel: str, topic: str) -> Consent
     return max(found, key=lambda record: record.at, default=None)
 
 
+def policy_consent(state: ConsentState) -> dict[tuple[str, str], str]:
+    """The ledger's state as the sending policies take it (`Recipient.consent`): (channel, topic) ->
+    granted / withdrawn, each topic already resolved by `marketing_decision`.
+
+    The policies let a withdrawal on (channel, marketing) beat any grant; the ledger lets the later
+    statement win, so a topic ticked again after an unsubscribe goes out. Resolving here, and passing no
+    (channel, marketing) entry, keeps the ledger's meaning under the policies' rule.
+    """
+    resolved = {}
+    for channel in sorted({channel for channel, _ in state}):
+        for topic in MARKETING_TOPICS:
+            decision = marketing_decision(state, channel, topic)
+            if decision is not None:
+                resolved[(channel, topic)] = decision.status
+        if (channel, TRANSACTIONAL) in state:
+            resolved[(channel, TRANSACTIONAL)] = state[(channel, TRANSACTIONAL)].status
+    return resolved
+
+
 def may_receive(state: ConsentState, channel: str, purpose: str, *, opt_in_required: bool = True) -> bool:
     """Whether consent allows a message of `purpose` on `channel`.
 

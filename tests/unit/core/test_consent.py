@@ -16,8 +16,10 @@ from onboardflow.core.consent import (
     consents_from_event,
     current_state,
     may_receive,
+    policy_consent,
 )
 from onboardflow.core.model import Event
+from onboardflow.core.policies import consent_decision
 
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 
@@ -160,3 +162,20 @@ def test_only_events_that_can_carry_consent_are_looked_at():
     assert carries_consent(Event("e1", "Order Completed", "c1", T0, {}, {"email": "a@b.c"})) is False
     assert carries_consent(with_block({})) is True
     assert carries_consent(Event("e1", "Unsubscribed", "c1", T0, {})) is True
+
+
+# the ledger as the sending policies take it
+
+
+def test_the_policies_read_the_ledgers_state_with_the_later_statement_winning():
+    state = current_state([line(GRANTED, 0), line(WITHDRAWN, 10), line(GRANTED, 20, purpose="promotion")])
+
+    consent = policy_consent(state)
+
+    def verdict(topic: str) -> str:
+        return consent_decision(channel="email", purpose=topic, has_address=True, consent=consent,
+                                country="US", is_existing_customer=True).action
+
+    assert consent == {("email", "education"): WITHDRAWN, ("email", "engagement"): WITHDRAWN,
+                       ("email", "promotion"): GRANTED}
+    assert (verdict("promotion"), verdict("education"), verdict("transactional")) == ("send", "skip", "send")
