@@ -12,7 +12,7 @@ import pytest
 from onboardflow.core.consent import GRANTED, consent_record
 from onboardflow.core.effects import CallWebhook, OpenTask, ScheduleTimer, SendMessage
 from onboardflow.core.model import Customer, Enrollment, Event, Visit, Waiting
-from onboardflow.ports import Changes, InboxMessage
+from onboardflow.ports import Changes, HeldEvent, InboxMessage
 
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 PERSONAL = (
@@ -83,7 +83,7 @@ def fill(store, customer_id: str, *, with_queued: bool = True) -> None:
         country="PT", traits={"first_name": "Ana", "last_name": "Lopez"}, consent={"email": "yes"},
         orders_count=2, total_spent=100.0, first_order_at=at(0), last_order_at=at(5), events_count=2,
     )
-    timer = ScheduleTimer(f"t_{customer_id}", f"en_{customer_id}_run", customer_id, at(600))
+    timer = ScheduleTimer(f"t_{customer_id}", f"en_{customer_id}_run", customer_id, at(600), "welcome")
     with store.transaction() as tx:
         tx.apply(Changes(
             events=[(order("e1", customer_id, 0, 60.0), 1), (order("e2", customer_id, 5, 40.0), 2)],
@@ -97,6 +97,7 @@ def fill(store, customer_id: str, *, with_queued: bool = True) -> None:
                                      evidence={"ip": "203.0.113.7"})],
             tasks={f"task_{customer_id}": task(customer_id)},
             calls={f"call_{customer_id}": call(customer_id)},
+            held=[HeldEvent("welcome", f"en_{customer_id}_run", customer_id, "e2")],
         ))
     store.record_delivery(f"m_{customer_id}_1", status="undeliverable", channel="email", at=at(1),
                           error="550 ana@example.com: no such user")
@@ -196,6 +197,8 @@ def test_erasure_keeps_the_counts_and_the_aggregates(store):
 
 def test_erasure_ends_running_enrollments_cancels_pending_messages_and_drops_their_timers(store):
     fill(store, "c1")
+    with store.transaction() as tx:
+        assert [enrollment_id for enrollment_id, _ in tx.held_events("welcome")] == ["en_c1_run"]
 
     store.erase_customer("c1", pseudonym="anon_1", now=at(60))
 
@@ -223,6 +226,8 @@ def test_erasure_ends_running_enrollments_cancels_pending_messages_and_drops_the
         "cancelled", None, {}, "https://crm.example/hook"
     )
     assert store.tasks(status="open") == []
+    with store.transaction() as tx:
+        assert tx.held_events("welcome") == []  # nothing left to resume for an ended enrollment
     assert [(m.title, m.body, m.deep_link, m.purpose, m.read_at) for m in data.inbox] == [
         ("", "", None, "promotion", at(3))
     ]

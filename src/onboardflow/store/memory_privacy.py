@@ -27,6 +27,7 @@ from onboardflow.ports import (
     CustomerData,
     Entry,
     Erasure,
+    HeldEvent,
     InboxMessage,
     OutboxMessage,
     QueuedEvent,
@@ -52,6 +53,7 @@ class MemoryPrivacy:
     task_rows: dict[str, Task]
     calls: dict[str, dict]
     inbox_messages: dict[str, InboxMessage]
+    held: dict[tuple[str, str], HeldEvent]
     ledger: list[ConsentRecord]  # in the order written, as the SQL table's seq
     ledger_ids: set[str]
     erasure_log: list[Erasure]
@@ -195,4 +197,6 @@ class MemoryPrivacy:
         queued = [event_id for event_id, q in self.queue.items() if q.event.customer_id == customer_id]
         for event_id in queued:
             del self.queue[event_id]
+        for key in [key for key, held in self.held.items() if held.customer_id == customer_id]:
+            del self.held[key]
         return {"messages": moved, "consents": len(own), "queued_events_deleted": len(queued)}

@@ -29,6 +29,7 @@ from onboardflow.store.schema import (
     entries,
     erasures,
     events,
+    held_events,
     inbox,
     messages,
     queue,
@@ -210,6 +211,8 @@ def _move_rows(connection: sa.Connection, customer_id: str, pseudonym: str) -> d
         .values(customer_id=pseudonym, evidence={})
     )
     dropped = connection.execute(sa.delete(queue).where(queue.c.customer_id == customer_id))
+    # held events name events for a paused journey's enrollments, which erasure ended: nothing to resume
+    connection.execute(sa.delete(held_events).where(held_events.c.customer_id == customer_id))
     return {
         "messages": pending.rowcount + others.rowcount,
         "consents": ledger_lines.rowcount,
