@@ -508,5 +508,73 @@ def main() -> None:
     app()
 
 
+# --- consent and compliance: GDPR export and erasure of one customer; the API server ---
+
+customer_app = typer.Typer(help="One customer's data: export it (GDPR access) or erase it (GDPR erasure).",
+                           no_args_is_help=True)
+app.add_typer(customer_app, name="customer")
+
+
+@customer_app.command("export")
+def customer_export(
+    customer_id: Annotated[str, typer.Argument(help="The customer's id, as events name it")],
+    out: Annotated[Path | None, typer.Option(help="Write the JSON document here instead of stdout")] = None,
+) -> None:
+    """Everything held on a customer as one JSON document: profile, consent, events, enrollments, messages."""
+    from onboardflow.compliance.gdpr import CustomerNotFound, export_customer
+
+    store = _open_store()
+    try:
+        document = export_customer(store=store, customer_id=customer_id, now=SystemClock().now())
+    except CustomerNotFound as error:
+        errors.print(str(error), highlight=False, markup=False)
+        raise typer.Exit(1) from None
+    finally:
+        store.close()
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+        return
+    out.write_text(text, encoding="utf-8")
+    errors.print(f"wrote {out}", highlight=False, markup=False)
+
+
+@customer_app.command("erase")
+def customer_erase(
+    customer_id: Annotated[str, typer.Argument(help="The customer's id, as events name it")],
+    yes: Annotated[bool, typer.Option("--yes", help="Erase: this cannot be undone")] = False,
+) -> None:
+    """Erase a customer: personal data removed; counts and order totals stay under a random pseudonym."""
+    from onboardflow.compliance.gdpr import CustomerNotFound, erase_customer
+
+    if not yes:
+        errors.print(f"erasing {customer_id!r} cannot be undone: run again with --yes to erase", markup=False)
+        raise typer.Exit(2)
+    store = _open_store()
+    try:
+        erasure = erase_customer(store=store, customer_id=customer_id, now=SystemClock().now())
+    except CustomerNotFound as error:
+        errors.print(str(error), highlight=False, markup=False)
+        raise typer.Exit(1) from None
+    finally:
+        store.close()
+    counts = ", ".join(f"{number} {name.replace('_', ' ')}" for name, number in erasure.counts.items())
+    said = f"erased {customer_id}: what remains is under {erasure.pseudonym} ({counts})"
+    console.print(said, highlight=False, markup=False)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+) -> None:
+    """Run the HTTP API (unsubscribe links, preference pages, admin routes) with uvicorn."""
+    import uvicorn
+
+    from onboardflow.api import create_app
+
+    uvicorn.run(create_app(), host=host, port=port, proxy_headers=True)
+
+
 if __name__ == "__main__":
     main()

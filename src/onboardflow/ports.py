@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from onboardflow.core.consent import ConsentRecord, ConsentState
 from onboardflow.core.effects import CallWebhook, OpenTask, ScheduleTimer, SendMessage
 from onboardflow.core.journey import Journey
 from onboardflow.core.model import Customer, Enrollment, Event
@@ -133,12 +134,47 @@ class Changes:
     calls: dict[str, CallWebhook] = field(default_factory=dict)
     dequeued: list[int] = field(default_factory=list)
     held: list[HeldEvent] = field(default_factory=list)
+    consents: list[ConsentRecord] = field(default_factory=list)  # ledger lines the batch's events carry
 
     def __bool__(self) -> bool:
         return any(
             (self.events, self.customers, self.enrollments, self.timers, self.cancelled_timers,
-             self.fired_timers, self.messages, self.tasks, self.calls, self.dequeued, self.held)
+             self.fired_timers, self.messages, self.tasks, self.calls, self.dequeued, self.held,
+             self.consents)
         )
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerData:
+    """Everything the store holds on one customer, read in one go: what a GDPR export is made of."""
+
+    customer_id: str
+    profile: Customer | None
+    events: list[tuple[Event, int]]  # processed, with their position in the customer's stream
+    queued: list[Event]  # not processed yet
+    enrollments: list[Enrollment]
+    messages: list[OutboxMessage]
+    consents: list[ConsentRecord]
+    tasks: list[Task]
+    webhook_calls: list[dict[str, Any]]  # as `codec.call_document` shows them: no headers, no secret
+    inbox: list[InboxMessage]
+
+    @property
+    def is_empty(self) -> bool:
+        return self.profile is None and not any(
+            (self.events, self.queued, self.enrollments, self.messages, self.consents, self.tasks,
+             self.webhook_calls, self.inbox)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    """That a customer was erased, and when; it names only the pseudonym their remaining rows now carry."""
+
+    id: str
+    pseudonym: str
+    erased_at: datetime
+    counts: dict[str, int]  # rows pseudonymised or removed, by table
 
 
 class Transaction(Protocol):
@@ -207,6 +243,14 @@ class Store(Protocol):
     def customer(self, customer_id: str) -> Customer | None: ...
     def enrollments_of(self, customer_id: str) -> list[Enrollment]: ...
     def customer_events(self, customer_id: str) -> list[tuple[str, int]]: ...
+
+    # consent and privacy
+    def record_consent(self, record: ConsentRecord) -> bool: ...
+    def consents(self, customer_id: str) -> list[ConsentRecord]: ...
+    def consent_state(self, customer_id: str) -> ConsentState: ...
+    def customer_data(self, customer_id: str) -> CustomerData: ...
+    def erase_customer(self, customer_id: str, *, pseudonym: str, now: datetime) -> Erasure | None: ...
+    def erasures(self) -> list[Erasure]: ...
     def close(self) -> None: ...
 
 

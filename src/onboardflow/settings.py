@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/onboardflow.db"
+MIN_SECRET_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -20,3 +21,31 @@ class Settings(BaseSettings):
     sms_segment_limit: int = Field(
         default=3, ge=1, le=10, description="Warn when an SMS is sent as more segments than this"
     )
+
+    # consent and compliance
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where people reach this server: the base of unsubscribe and preference links",
+    )
+    sender_name: str = Field(default="our shop", description="Who the unsubscribe and preference pages name")
+    unsubscribe_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs unsubscribe and preference links (HMAC-SHA256). Keep it stable: a new secret "
+        "makes every link already sent invalid",
+    )
+    admin_token: SecretStr | None = Field(
+        default=None, description="Bearer token of the admin API (/v1/customers/...); unset, it is off"
+    )
+    consent_text_version: str | None = Field(
+        default=None, description="The version of the consent wording the preference page shows"
+    )
+
+    @field_validator("unsubscribe_secret", "admin_token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"must be at least {MIN_SECRET_LENGTH} characters; make one with "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
+            )
+        return value

@@ -9,6 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from onboardflow.core.consent import carries_consent, consents_carried_by
 from onboardflow.core.effects import (
     CallWebhook,
     CancelTimer,
@@ -167,6 +168,8 @@ class Batch:
             self.customers[customer.id] = customer = updated
         position = self.positions[customer.id] = self.positions.get(customer.id, customer.events_count) + 1
         self.changes.events.append((event, position))
+        if carries_consent(event):  # ledger lines are written with the event, in its transaction
+            self.changes.consents.extend(consents_carried_by(event))
         if not journeys:
             return
         running = self.active.get(customer.id)

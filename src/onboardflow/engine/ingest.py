@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from onboardflow.core.consent import consent_event_problems
 from onboardflow.core.model import Event
 
 EVENT_FIELDS = ("id", "name", "customer_id", "at", "properties", "customer")
@@ -48,6 +49,8 @@ def parse_event(data: Any) -> Event:
     if not isinstance(data.get("properties", {}), dict):
         problems.append("'properties' must be an object")
     customer = _check_customer(data.get("customer"), problems)
+    if isinstance(data.get("properties"), dict):
+        problems += consent_event_problems(str(data.get("name")), data["properties"])
     if problems:
         raise EventError("; ".join(problems))
     return Event(

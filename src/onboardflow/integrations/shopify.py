@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from onboardflow.core.model import Event
+from onboardflow.integrations.shopify_consent import consent_block
 
 SHIPMENT_EVENTS = {
     "in_transit": "Order Shipped",
@@ -22,9 +23,6 @@ SHIPMENT_EVENTS = {
     "failure": "Delivery Failed",
     "attempted_delivery": "Delivery Failed",
 }
-# Shopify's consent states: never asked and awaiting confirmation are not a refusal
-CONSENT_STATES = {"subscribed": "granted", "unsubscribed": "withdrawn", "redacted": "withdrawn",
-                  "not_subscribed": "unknown", "pending": "unknown", "invalid": "unknown"}
 TOPICS = ("orders/create", "orders/paid", "fulfillments/create", "fulfillments/update", "refunds/create",
           "customers/create", "checkouts/create", "checkouts/update", "customers/redact")
 
@@ -159,21 +157,13 @@ def _profile(customer: dict, record: dict) -> dict[str, Any] | None:
 
 
 def marketing_consent(customer: dict, record: dict) -> dict[str, Any]:
-    """Email (and SMS) marketing consent as Shopify states it: `email_marketing_consent` when present,
-    else the older `accepts_marketing` / `buyer_accepts_marketing` flags."""
-    found: dict[str, Any] = {}
-    detailed = customer.get("email_marketing_consent")
-    if isinstance(detailed, dict) and detailed.get("state") in CONSENT_STATES:
-        found["email"] = {"status": CONSENT_STATES[detailed["state"]], "source": "shopify",
-                          "opt_in_level": detailed.get("opt_in_level"), "at": detailed.get("consent_updated_at")}
-    else:
-        flag = customer.get("accepts_marketing", record.get("buyer_accepts_marketing"))
-        if isinstance(flag, bool):
-            found["email"] = {"status": "granted" if flag else "withdrawn", "source": "shopify"}
-    sms = customer.get("sms_marketing_consent")
-    if isinstance(sms, dict) and sms.get("state") in CONSENT_STATES:
-        found["sms"] = {"status": CONSENT_STATES[sms["state"]], "source": "shopify"}
-    return found
+    """Email and SMS marketing consent as Shopify states it, per channel, by the rules of
+    `shopify_consent`: never asked, pending or invalid is `unknown`, and an unticked box says nothing, so
+    neither can undo a grant made elsewhere. The engine writes granted and withdrawn to the consent ledger."""
+    try:
+        return consent_block(record)
+    except ValueError as error:
+        raise PayloadError(str(error)) from None
 
 
 def _customer_id(customer: dict, record: dict) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from onboardflow.core.consent import ConsentRecord
 from onboardflow.core.effects import CallWebhook, OpenTask, ScheduleTimer, SendMessage
 from onboardflow.core.model import Customer, Enrollment, Event, Visit, Waiting
 from onboardflow.ports import Entry, HeldEvent, OutboxMessage, StoredVersion, Task, partition_of
@@ -343,3 +344,58 @@ def call_from_row(row: Row) -> CallWebhook:
         scope=row["scope"],
         at=row["created_at"],
     )
+
+
+# the consent ledger and erasures
+
+
+def consent_row(record: ConsentRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "customer_id": record.customer_id,
+        "channel": record.channel,
+        "purpose": record.purpose,
+        "status": record.status,
+        "source": record.source,
+        "text_version": record.text_version,
+        "at": record.at,
+        "evidence": record.evidence,
+    }
+
+
+def consent_from_row(row: Row) -> ConsentRecord:
+    return ConsentRecord(
+        id=row["id"],
+        customer_id=row["customer_id"],
+        channel=row["channel"],
+        purpose=row["purpose"],
+        status=row["status"],
+        source=row["source"],
+        at=row["at"],
+        text_version=row["text_version"],
+        evidence=row["evidence"],
+    )
+
+
+def call_document(row: Row) -> dict[str, Any]:
+    """A webhook call as a customer's data export shows it: what was sent about them, and what came of it.
+    Headers and the signing secret are the operator's, not the customer's, and stay out."""
+    request = row["request"]
+    return {
+        "id": row["id"],
+        "enrollment_id": row["enrollment_id"],
+        "journey_id": row["journey_id"],
+        "version": row["version"],
+        "customer_id": row["customer_id"],
+        "step_id": row["step_id"],
+        "url": request["url"],
+        "method": request["method"],
+        "body": request.get("body"),
+        "scope": row["scope"],
+        "status": row["status"],
+        "attempts": row["attempts"],
+        "response": row.get("response"),
+        "error": row.get("error"),
+        "created_at": row["created_at"],
+        "finished_at": row.get("finished_at"),
+    }

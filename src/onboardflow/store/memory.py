@@ -8,14 +8,15 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from onboardflow.core.consent import ConsentRecord
 from onboardflow.core.effects import ScheduleTimer
 from onboardflow.core.journey import Journey
 from onboardflow.core.model import Customer, Enrollment, Event
-from onboardflow.store import codec
 from onboardflow.ports import (
     PARTITIONS,
     Changes,
     Entry,
+    Erasure,
     HeldEvent,
     InboxMessage,
     JourneyState,
@@ -27,6 +28,8 @@ from onboardflow.ports import (
     TaskNotFound,
     partition_of,
 )
+from onboardflow.store import codec
+from onboardflow.store.memory_privacy import MemoryPrivacy
 
 
 class MemoryTransaction:
@@ -132,7 +135,7 @@ class MemoryTransaction:
         return sorted(due, key=lambda t: (t.due_at, t.timer_id))
 
 
-class MemoryStore:
+class MemoryStore(MemoryPrivacy):
     """Everything in dicts; one lock stands in for the database's transactions."""
 
     def __init__(self) -> None:
@@ -154,6 +157,9 @@ class MemoryStore:
         self.inbox_messages: dict[str, InboxMessage] = {}
         self.paused: dict[str, datetime] = {}  # journey id -> since when
         self.held: dict[tuple[str, str], HeldEvent] = {}  # (enrollment id, event id) -> the held event
+        self.ledger: list[ConsentRecord] = []  # in the order written, as the SQL table's seq
+        self.ledger_ids: set[str] = set()
+        self.erasure_log: list[Erasure] = []
 
     @contextmanager
     def transaction(self) -> Iterator[MemoryTransaction]:
@@ -183,6 +189,8 @@ class MemoryStore:
         dequeued = set(changes.dequeued)
         for event_id in [eid for eid, q in self.queue.items() if q.seq in dequeued]:
             del self.queue[event_id]
+        for record in changes.consents:
+            self._append_consent(record)
 
     # journeys
     def save_version(self, journey: Journey, *, digest: str, source: str | None, now: datetime) -> StoredVersion:

@@ -261,3 +261,33 @@ inbox = sa.Table(
     sa.Column("read_at", UtcDateTime(), nullable=True),
     sa.Index(None, "customer_id", "created_at"),
 )
+
+consents = sa.Table(
+    "consents",
+    metadata,
+    # the ledger: rows are only ever added (an erasure pseudonymises them and clears their evidence)
+    sa.Column("seq", Seq(), primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(), nullable=False, unique=True),
+    sa.Column("customer_id", sa.String(), nullable=False),
+    sa.Column("channel", sa.String(), nullable=False),
+    sa.Column("purpose", sa.String(), nullable=False),
+    sa.Column("status", sa.String(), nullable=False),
+    sa.Column("source", sa.String(), nullable=False),
+    sa.Column("text_version", sa.String(), nullable=True),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("evidence", Document(), nullable=False),
+    # when the row was written, by the database's clock, beside when the customer said it (`at`)
+    sa.Column("recorded_at", UtcDateTime(), nullable=False, server_default=sa.func.current_timestamp()),
+    sa.Index(None, "customer_id", "at"),
+    sqlite_autoincrement=True,
+)
+
+erasures = sa.Table(
+    "erasures",
+    metadata,
+    # one row per erased customer, naming only the pseudonym their remaining rows carry
+    sa.Column("id", sa.String(), primary_key=True),
+    sa.Column("pseudonym", sa.String(), nullable=False),
+    sa.Column("erased_at", UtcDateTime(), nullable=False),
+    sa.Column("counts", Document(), nullable=False),
+)

@@ -14,9 +14,12 @@ from itertools import chain
 
 import sqlalchemy as sa
 
+from onboardflow.core.consent import ConsentRecord, ConsentState, current_state
 from onboardflow.core.journey import Journey
 from onboardflow.core.model import Customer, Enrollment, Event
 from onboardflow.ports import (
+    CustomerData,
+    Erasure,
     InboxMessage,
     JourneyState,
     OutboxMessage,
@@ -26,7 +29,7 @@ from onboardflow.ports import (
     TaskNotFound,
     chunked,
 )
-from onboardflow.store import codec
+from onboardflow.store import codec, privacy
 from onboardflow.store.connection import (
     BEGIN_MODE,
     DEFAULT_URL,
@@ -311,6 +314,32 @@ class SqlStore:
         )
         with self._reading() as connection:
             return [(event_id, position) for event_id, position in connection.execute(query)]
+
+    # consent and privacy
+
+    def record_consent(self, record: ConsentRecord) -> bool:
+        """Append a line to the consent ledger; False when one with its id is there already."""
+        with self._engine.begin() as connection:
+            return privacy.record_consent(connection, record)
+
+    def consents(self, customer_id: str) -> list[ConsentRecord]:
+        with self._reading() as connection:
+            return privacy.ledger(connection, customer_id)
+
+    def consent_state(self, customer_id: str) -> ConsentState:
+        return current_state(self.consents(customer_id))
+
+    def customer_data(self, customer_id: str) -> CustomerData:
+        with self._reading() as connection:
+            return privacy.customer_data(connection, customer_id)
+
+    def erase_customer(self, customer_id: str, *, pseudonym: str, now: datetime) -> Erasure | None:
+        with self._engine.begin() as connection:
+            return privacy.erase(connection, customer_id, pseudonym=pseudonym, now=now)
+
+    def erasures(self) -> list[Erasure]:
+        with self._reading() as connection:
+            return privacy.erasure_log(connection)
 
     def close(self) -> None:
         self._engine.dispose()

@@ -20,6 +20,7 @@ from onboardflow.ports import chunked
 from onboardflow.store.codec import dumps
 from onboardflow.store.schema import (
     UtcDateTime,
+    consents,
     customers,
     enrollments,
     entries,
@@ -54,6 +55,7 @@ class Statements:
         self.insert_tasks = self._insert(tasks)
         self.insert_calls = self._insert(webhook_calls)
         self.insert_held = self._insert(held_events)
+        self.insert_consents = self._insert(consents)  # a ledger line already written (same id) is skipped
         # RETURNING, to count what was added: psycopg's pipelined executemany reports no row count
         self.insert_queued = dialect_insert(dialect, queue).on_conflict_do_nothing().returning(queue.c.seq)
 

@@ -131,6 +131,7 @@ class SqlTransaction:
         insert_rows(connection, write.insert_tasks, [codec.task_row(t) for t in changes.tasks.values()])
         insert_rows(connection, write.insert_calls, [codec.call_row(c) for c in changes.calls.values()])
         execute_by_ids(connection, write.delete_queued, changes.dequeued)
+        insert_rows(connection, write.insert_consents, [codec.consent_row(r) for r in changes.consents])
         if changes.held:
             insert_rows(connection, write.insert_held, [codec.held_row(h) for h in changes.held])
 

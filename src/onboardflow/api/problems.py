@@ -1,0 +1,81 @@
+"""Errors as RFC 9457 `application/problem+json` bodies that say what to fix; HTML pages for people who
+followed a link (unsubscribe and preference pages)."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException
+
+from onboardflow.api import pages
+from onboardflow.compliance.gdpr import CustomerNotFound
+from onboardflow.compliance.tokens import TokenError
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(Exception):
+    """An error for the API's caller: its status, a short title, and the detail that says what to fix."""
+
+    def __init__(
+        self, status: int, title: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
+        super().__init__(detail)
+        self.status, self.title, self.detail = status, title, detail
+        self.headers = headers or {}
+        self.extra = extra
+
+
+def problem_response(request: Request, problem: Problem) -> Response:
+    if wants_html(request):
+        body = pages.problem_page(problem.title, problem.detail)
+        return HTMLResponse(body, status_code=problem.status, headers={**pages.HEADERS, **problem.headers})
+    document = {"type": "about:blank", "title": problem.title, "status": problem.status,
+                "detail": problem.detail, **problem.extra}
+    return JSONResponse(
+        document, status_code=problem.status, media_type=PROBLEM_JSON, headers=problem.headers
+    )
+
+
+def wants_html(request: Request) -> bool:
+    """A person's browser (a page, or a form posted from one) rather than a program."""
+    if request.url.path.startswith("/v1/"):
+        return False
+    return request.method == "GET" or "text/html" in request.headers.get("accept", "")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    async def on_problem(request: Request, error: Exception) -> Response:
+        assert isinstance(error, Problem)
+        return problem_response(request, error)
+
+    async def on_token(request: Request, error: Exception) -> Response:
+        return problem_response(request, Problem(400, "Invalid link", str(error)))
+
+    async def on_not_found(request: Request, error: Exception) -> Response:
+        return problem_response(request, Problem(404, "Customer not found", str(error)))
+
+    async def on_http(request: Request, error: Exception) -> Response:
+        assert isinstance(error, HTTPException)
+        title = HTTPStatus(error.status_code).phrase
+        return problem_response(request, Problem(error.status_code, title, str(error.detail),
+                                                 headers=dict(error.headers or {})))
+
+    async def on_invalid(request: Request, error: Exception) -> Response:
+        assert isinstance(error, RequestValidationError)
+        errors = [
+            {"field": ".".join(str(part) for part in item["loc"]), "message": item["msg"]}
+            for item in error.errors()
+        ]
+        detail = "; ".join(f"{item['field']}: {item['message']}" for item in errors)
+        return problem_response(request, Problem(422, "Invalid request", detail, errors=errors))
+
+    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(TokenError, on_token)
+    app.add_exception_handler(CustomerNotFound, on_not_found)
+    app.add_exception_handler(HTTPException, on_http)
+    app.add_exception_handler(RequestValidationError, on_invalid)
