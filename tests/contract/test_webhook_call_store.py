@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -129,3 +130,21 @@ def test_recording_needs_a_known_status_and_a_retry_time(store):
     with pytest.raises(KeyError):
         store.record_call("call_nope", status="failed", at=at(1), attempts=1)
     assert store.calls()[0].status == "pending"
+
+
+def test_claimers_at_the_same_time_never_get_the_same_call(store):
+    ids = [f"call_{n:02d}" for n in range(40)]
+    write(store, *(call(call_id, minutes=n / 100) for n, call_id in enumerate(ids)))
+    claimed: list[str] = []
+
+    def claim() -> None:
+        while batch := store.claim_calls(at(10), 3):
+            claimed.extend(c.call.call_id for c in batch)
+
+    workers = [threading.Thread(target=claim) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+
+    assert sorted(claimed) == ids  # every call once, none twice
