@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +24,9 @@ from liquid.extra.filters import JSON
 from standardwebhooks import Webhook
 
 from onboardflow.core.effects import CallWebhook
+
+_HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_HEADER_VALUE = re.compile(r"^[\x20-\x7e\t]*$")
 
 
 class CallRefused(ValueError):
@@ -58,7 +62,7 @@ def build_request(call: CallWebhook, *, environ: Mapping[str, str], now: datetim
     scope = plain(call.scope)
     url = _checked_url(call, render(call, "url", call.url, scope))
     body = "" if call.body is None else _checked_json(call, render(call, "body", call.body, scope))
-    headers = {name.lower(): value for name, value in call.headers.items()}
+    headers = _checked_headers(call)
     if call.body is not None:
         headers.setdefault("content-type", "application/json")
     if call.secret:
@@ -107,6 +111,16 @@ def _checked_url(call: CallWebhook, text: str) -> str:
         raise CallRefused(f"{where(call)}: its url renders to {text!r}; it needs http:// or https:// and "
                           "a host (is a value the url uses missing for this customer?)")
     return text
+
+
+def _checked_headers(call: CallWebhook) -> dict[str, str]:
+    for name, value in call.headers.items():
+        if not _HEADER_NAME.match(name):
+            raise CallRefused(f"{where(call)}: {name!r} is not an HTTP header name (letters, digits, -)")
+        if not _HEADER_VALUE.match(value):
+            raise CallRefused(f"{where(call)}: header {name} holds {value!r}; a header value is printable "
+                              "ASCII on one line")
+    return {name.lower(): value for name, value in call.headers.items()}
 
 
 def _checked_json(call: CallWebhook, text: str) -> str:

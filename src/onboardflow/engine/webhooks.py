@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ RESPONSE_LIMIT = 64 * 1024  # bytes of an answer kept for `map`; a longer one is
 RETRY_STATUSES = frozenset({408, 429})  # and every 5xx
 
 Emit = Callable[[list[Event]], object]
+log = logging.getLogger("onboardflow.webhooks")
 
 
 @dataclass
@@ -87,7 +89,12 @@ def attempt(call: CallWebhook, *, clock: Clock, http: httpx.Client, environ: Map
         request = build_request(call, environ=environ, now=clock.now())
     except CallRefused as refused:
         return Answer("failed", error=str(refused))
-    return send(call, request, http=http, now=clock.now)
+    try:
+        return send(call, request, http=http, now=clock.now)
+    except Exception as error:  # a fault of ours must not stall every call behind this one, again and again
+        log.exception("webhook call %s could not be made", call.call_id)
+        return Answer("failed", error=f"{where(call)}: the call could not be made ({type(error).__name__}: "
+                                      f"{error}); this is a fault in onboardflow, please report it")
 
 
 def send(call: CallWebhook, request: Request, *, http: httpx.Client, now: Callable[[], datetime]) -> Answer:
@@ -102,6 +109,8 @@ def send(call: CallWebhook, request: Request, *, http: httpx.Client, now: Callab
         return Answer("retry", error=f"{host} did not answer within {seconds:g}s")
     except httpx.TransportError as error:
         return Answer("retry", error=f"could not reach {host}: {type(error).__name__}: {error}")
+    except httpx.HTTPError as error:  # an answer httpx cannot read (a broken compressed body, say)
+        return Answer("retry", error=f"{host} answered something unreadable: {type(error).__name__}: {error}")
 
 
 def read_capped(response: httpx.Response, *, deadline: float) -> tuple[bytes, bool]:

@@ -150,3 +150,9 @@ def test_a_secret_that_is_not_standard_webhooks_is_named():
 
     assert message.startswith("environment variable CRM_SECRET (the secret of webhook step 'crm'")
     assert "whsec_ followed by base64" in message
+
+
+def test_headers_that_http_cannot_carry_are_refused():
+    assert "'X Shop' is not an HTTP header name" in refused(replace(CALL, headers={"X Shop": "demo"}))
+    message = refused(replace(CALL, headers={"X-Shop": "café\nInjected: yes"}))
+    assert "header X-Shop holds 'café\\nInjected: yes'; a header value is printable ASCII on one" in message
