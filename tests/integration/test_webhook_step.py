@@ -62,6 +62,7 @@ class Reply:
     body: Any = None  # sent as JSON; bytes as they are
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to wait before answering
+    trickle: float = 0.0  # seconds to wait between the body's 4-byte pieces
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,11 @@ class Receiver:
                 request.send_header(name, value)
             request.send_header("content-length", str(len(payload)))
             request.end_headers()
-            request.wfile.write(payload)
+            pieces = [payload[i:i + 4] for i in range(0, len(payload), 4)] if reply.trickle else [payload]
+            for piece in pieces:
+                request.wfile.write(piece)
+                request.wfile.flush()
+                time.sleep(reply.trickle)
         except OSError:
             pass  # the caller timed out and hung up
 
@@ -304,6 +309,15 @@ def test_a_receiver_that_does_not_answer_in_time_is_retried_then_the_error_path_
     assert shop.sent() == ["apologise"]
     assert "loyalty_tier" not in shop.store.customer("c1").traits
     assert len(shop.events(WEBHOOK_FAILED)) == 1
+
+
+def test_an_answer_that_trickles_in_past_the_time_out_is_a_time_out(shop, receiver):
+    receiver.answer(Reply(200, {"tier": "gold"}, trickle=0.45))  # each piece in time, the whole not
+    shop.publish()
+    shop.order()
+
+    assert shop.run_calls().retried == 1
+    assert shop.call().error == "127.0.0.1 did not answer within 1s"
 
 
 def test_a_404_fails_at_once_and_takes_the_error_path(shop, receiver):

@@ -100,10 +100,11 @@ def attempt(call: CallWebhook, *, clock: Clock, http: httpx.Client, environ: Map
 def send(call: CallWebhook, request: Request, *, http: httpx.Client, now: Callable[[], datetime]) -> Answer:
     seconds = call.timeout.total_seconds()
     host = httpx.URL(request.url).host
+    deadline = time.monotonic() + seconds  # a duration, measured: not a time of day, so no clock's business
     try:
         with http.stream(request.method, request.url, headers=request.headers, content=request.body,
                          timeout=httpx.Timeout(seconds), follow_redirects=False) as response:
-            body, complete = read_capped(response, deadline=time.monotonic() + seconds)
+            body, complete = read_capped(response, deadline=deadline)
             return judge(call, response, body, complete, host=host, now=now())
     except httpx.TimeoutException:
         return Answer("retry", error=f"{host} did not answer within {seconds:g}s")
@@ -116,17 +117,22 @@ def send(call: CallWebhook, request: Request, *, http: httpx.Client, now: Callab
 def read_capped(response: httpx.Response, *, deadline: float) -> tuple[bytes, bool]:
     """The answer's body up to RESPONSE_LIMIT bytes, and whether that was all of it.
 
-    The step's time-out holds for the whole body too: a receiver that trickles bytes times out.
+    The whole answer must be in by the deadline: a receiver that trickles bytes times out too.
     """
     chunks, size = [], 0
     for chunk in response.iter_bytes():
-        if time.monotonic() > deadline:
-            raise httpx.ReadTimeout("the answer took longer than the time-out", request=response.request)
+        _check(deadline, response)
         chunks.append(chunk)
         size += len(chunk)
         if size > RESPONSE_LIMIT:
             return b"".join(chunks)[:RESPONSE_LIMIT], False
+    _check(deadline, response)
     return b"".join(chunks), True
+
+
+def _check(deadline: float, response: httpx.Response) -> None:
+    if time.monotonic() > deadline:
+        raise httpx.ReadTimeout("the answer took longer than the time-out", request=response.request)
 
 
 def judge(call: CallWebhook, response: httpx.Response, body: bytes, complete: bool, *, host: str,
