@@ -16,11 +16,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
+from onboardflow.channels.http import retry_after_seconds
 from onboardflow.core.effects import CallWebhook, stable_id
 from onboardflow.core.model import WEBHOOK_FAILED, WEBHOOK_SUCCEEDED, Event
 from onboardflow.engine.webhook_request import CallRefused, Request, build_request, where
@@ -212,16 +212,7 @@ def backoff(call_id: str, attempt: int) -> timedelta:
 
 
 def retry_after(value: str | None, *, now: datetime) -> timedelta | None:
-    """A Retry-After header (seconds, or an HTTP date) as a wait from `now`; None if absent or unreadable."""
-    if not value:
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return timedelta(seconds=min(int(text), BACKOFF_MAX.total_seconds()))
-    try:
-        moment = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        return None
-    return max(moment - now, timedelta(0))
+    """A Retry-After header (seconds, or an HTTP date) as a wait from `now`, at most BACKOFF_MAX; None if
+    absent or unreadable."""
+    seconds = retry_after_seconds(value, now=now)
+    return None if seconds is None else timedelta(seconds=min(seconds, BACKOFF_MAX.total_seconds()))

@@ -50,7 +50,10 @@ def test_a_missing_or_unreadable_retry_after_is_none():
     assert retry_after(None, now=NOW) is None
     assert retry_after("", now=NOW) is None
     assert retry_after("soon", now=NOW) is None
-    assert retry_after("-5", now=NOW) is None
+
+
+def test_a_negative_retry_after_means_now():
+    assert retry_after("-5", now=NOW) == timedelta(0)
 
 
 def test_a_huge_retry_after_is_capped_instead_of_overflowing():
