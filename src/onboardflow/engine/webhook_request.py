@@ -18,12 +18,13 @@ from functools import lru_cache
 from typing import Any
 
 import httpx
-from liquid import BoundTemplate, Environment
+from liquid import BoundTemplate
 from liquid.exceptions import LiquidError, ResourceLimitError
 from liquid.extra.filters import JSON
 from standardwebhooks import Webhook
 
 from onboardflow.core.effects import CallWebhook
+from onboardflow.messages.liquid import MessageEnvironment
 
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _HEADER_VALUE = re.compile(r"^[\x20-\x7e\t]*$")
@@ -33,15 +34,9 @@ class CallRefused(ValueError):
     """The call cannot be made as the journey wrote it; the message says what to fix."""
 
 
-class WebhookEnvironment(Environment):
-    """python-liquid with limits: templates come from journey files and render inside workers, so a
-    runaway loop or a huge body stops with an error instead of taking a worker down."""
-
-    block_nesting_limit = 20
-    context_depth_limit = 10
-    loop_iteration_limit = 2_000
-    local_namespace_limit = 64 * 1024  # bytes held by `assign` / `capture`
-    output_stream_limit = 256 * 1024  # bytes of output: the body, or the URL
+class WebhookEnvironment(MessageEnvironment):
+    """Liquid with the message templates' limits: templates come from journey files and render inside
+    workers, so a runaway loop or a huge body stops with an error instead of taking a worker down."""
 
 
 LIQUID = WebhookEnvironment()
