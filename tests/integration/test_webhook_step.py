@@ -387,6 +387,18 @@ def test_an_answer_over_the_size_limit_is_not_kept(shop, receiver):
     assert shop.call().response is None and shop.sent() == ["thanks"]
 
 
+def test_a_paused_journey_gets_its_answer_when_it_resumes(shop, receiver):
+    shop.publish()
+    shop.order()
+    shop.engine.pause("loyalty")
+
+    assert shop.run_calls().succeeded == 1  # the call goes out; the answer is held with the journey
+    assert shop.sent() == [] and "loyalty_tier" not in shop.store.customer("c1").traits
+
+    shop.engine.resume("loyalty")
+    assert shop.sent() == ["thanks"] and shop.store.customer("c1").traits["loyalty_tier"] == "gold"
+
+
 def test_a_crash_after_the_answer_is_emitted_repeats_the_call_but_the_journey_moves_once(shop, receiver):
     """The answer event is emitted before the call's outcome is recorded, under an id made from the call's:
     a worker killed in between leaves the call pending, and making it again changes nothing in the journey."""
