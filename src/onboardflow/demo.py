@@ -5,11 +5,14 @@ The same engine as production; only the clock (virtual) and the channels (sandbo
 
 from __future__ import annotations
 
+import os
 import random
 from collections import Counter
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
@@ -22,6 +25,7 @@ from onboardflow.core.version import JourneyVersion
 from onboardflow.engine.clock import VirtualClock
 from onboardflow.engine.dispatcher import DispatchResult, dispatch_due
 from onboardflow.engine.engine import Engine
+from onboardflow.engine.webhooks import CallsResult
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 COUNTRIES = [("US", "America/New_York"), ("CA", "America/Toronto"), ("GB", "Europe/London"),
@@ -79,7 +83,17 @@ def demo_journeys() -> list[JourneyVersion]:
     return [load_journey(text, source=f"examples/{name}") for name, text in example_files()]
 
 
-def run_demo(console: Console, *, customers: int, days: int, seed: int, database_url: str) -> None:
+def run_demo(
+    console: Console,
+    *,
+    customers: int,
+    days: int,
+    seed: int,
+    database_url: str,
+    journeys: list[JourneyVersion] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> None:
+    """Run `journeys` (the examples if None) on the simulated shop; webhook steps' secrets from `environ`."""
     from onboardflow.store.sql import open_store
 
     if database_url.startswith("sqlite:///"):
@@ -88,22 +102,43 @@ def run_demo(console: Console, *, customers: int, days: int, seed: int, database
     clock = VirtualClock(START)
     engine = Engine(store, clock=clock)
     console.rule("[bold]onboardflow demo")
-    for version in demo_journeys():
+    for version in demo_journeys() if journeys is None else journeys:
         stored = engine.publish(version, source=f"examples/{version.id}.yaml")
         console.print(f"journey live: [bold]{stored.journey_id}[/] v{stored.version} — {version.journey.name}")
     events = shop_events(customers=customers, days=days, seed=seed)
     console.print(f"simulated shop: {customers} customers, {len(events)} events over {days} days\n")
     shown = []
     channels = sandbox_channels(printer=lambda line: shown.append(line))
+    end = START + timedelta(days=days)
     result = engine.replay(events)
-    result.add(engine.run_timers_until(START + timedelta(days=days)))
+    result.add(engine.run_timers_until(end))
+    with httpx.Client(follow_redirects=False) as http:
+        called = _settle_calls(engine, http, os.environ if environ is None else environ, end, result)
     delivered = _dispatch_all(store, channels, clock.now())
     for line in shown[:15]:
         console.print("  " + line, highlight=False, markup=False)
     if len(shown) > 15:
         console.print(f"  … and {len(shown) - 15} more messages\n")
+    if called.total:
+        console.print(f"webhook calls: {called.succeeded} succeeded, {called.failed} failed, "
+                      f"{called.retried} to retry later")
     _show_outcome(console, engine, result, delivered)
     store.close()
+
+
+def _settle_calls(engine: Engine, http: httpx.Client, environ: Mapping[str, str], end: datetime,
+                  result) -> CallsResult:
+    """Make the webhook calls the journeys asked for, and run what their answers lead to, up to `end`.
+
+    The answers come at the clock's time after the replay: the demo does not interleave them with it.
+    """
+    total = CallsResult()
+    while True:
+        made = engine.run_due_calls(http=http, environ=environ, limit=1000)
+        total.add(made)
+        if not (made.succeeded or made.failed):  # a retry waits past the demo's end
+            return total
+        result.add(engine.run_timers_until(end))
 
 
 def _dispatch_all(store, channels, now: datetime) -> DispatchResult:

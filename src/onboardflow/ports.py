@@ -96,6 +96,26 @@ class Task:
     resolved_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class WebhookCall:
+    """A `webhook` step's call as stored: the CallWebhook and how far it got.
+
+    `pending` until it succeeds or fails for good; `attempts` counts requests made, `next_attempt_at` is
+    when the next one is due, `error` says what went wrong last.
+    """
+
+    call: CallWebhook
+    status: str = "pending"  # pending, succeeded, failed
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    response: Any = None
+    error: str | None = None
+    finished_at: datetime | None = None
+
+
+CALL_STATUSES = ("pending", "succeeded", "failed")
+
+
 class TaskNotFound(LookupError):
     """No task has this id."""
 
@@ -240,6 +260,14 @@ class Store(Protocol):
     # tasks for people (escalations)
     def tasks(self, *, status: str | None = None, customer_id: str | None = None) -> list[Task]: ...
     def resolve_task(self, task_id: str, *, outcome: str, at: datetime, by: str | None = None) -> Task: ...
+
+    # webhook calls (the `webhook` step), claimed and recorded like the outbox
+    def claim_calls(self, now: datetime, limit: int, *, lease_seconds: int = 60) -> list[WebhookCall]: ...
+    def record_call(self, call_id: str, *, status: str, at: datetime, attempts: int,
+                    next_attempt_at: datetime | None = None, response: Any = None,
+                    error: str | None = None) -> None: ...
+    def calls(self, customer_id: str | None = None) -> list[WebhookCall]: ...
+
     def customer(self, customer_id: str) -> Customer | None: ...
     def enrollments_of(self, customer_id: str) -> list[Enrollment]: ...
     def customer_events(self, customer_id: str) -> list[tuple[str, int]]: ...

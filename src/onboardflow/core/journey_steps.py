@@ -25,6 +25,7 @@ STEP_KINDS = ("send", "wait", "wait_for", "wait_until", "branch", "split", "upda
 PURPOSES = ("transactional", "education", "engagement", "promotion")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PRIORITIES = ("low", "normal", "high", "urgent")
+MAX_WEBHOOK_TIMEOUT = timedelta(seconds=60)
 
 Duration = Annotated[
     timedelta,
@@ -215,11 +216,22 @@ class WebhookSpec(Record):
     secret: str | None = Field(
         default=None, description="Environment variable holding the Standard Webhooks signing secret (whsec_...)"
     )
-    timeout: Duration = Field(default_factory=lambda: parse_duration("10s"))
+    timeout: Duration = Field(
+        default_factory=lambda: parse_duration("10s"), description="How long to wait for an answer (<= 60s)"
+    )
     retries: int = Field(default=3, ge=0, le=10)
     map: dict[str, Expression] = Field(
         default_factory=dict, description="trait -> CEL over response (and customer, trigger), set on success"
     )
+
+    @field_validator("timeout")
+    @classmethod
+    def _short_timeout(cls, value: timedelta) -> timedelta:
+        if value > MAX_WEBHOOK_TIMEOUT:
+            limit = format_duration(MAX_WEBHOOK_TIMEOUT)
+            raise ValueError(f"timeout is at most {limit}: a worker holds the call while it waits for the "
+                             "answer, and retries take over from there (e.g. timeout: 10s)")
+        return value
 
 
 class Webhook(StepBase):

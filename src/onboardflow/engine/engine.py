@@ -26,6 +26,7 @@ from onboardflow.core.model import TASK_RESOLVED, Customer, Enrollment, Event, a
 from onboardflow.core.validation import check_document
 from onboardflow.core.version import JourneyVersion
 from onboardflow.engine.pausing import hold_for_paused, pause_journey
+from onboardflow.engine.webhooks import CallsResult, run_due_calls
 from onboardflow.ports import Changes, Entry, JourneyState, StoredVersion, Task, Transaction, partition_of
 
 
@@ -367,6 +368,11 @@ class Engine:
         else:
             self.ingest([event])
         return task
+
+    def run_due_calls(self, *, http, environ, limit: int = 100, queue: bool = False) -> CallsResult:
+        """Make the webhook calls due now; their answers are processed now, or queued for workers."""
+        emit = self.enqueue if queue else self.ingest
+        return run_due_calls(self.store, clock=self.clock, http=http, environ=environ, emit=emit, limit=limit)
 
     def fire_due_timers(self, *, limit: int = 5000, at_due_time: bool = False) -> BatchResult:
         with self.store.transaction() as tx:

@@ -1,14 +1,19 @@
-"""The worker loop: queued events, due timers and the outbox, round after round, until told to stop."""
+"""The worker loop: queued events, due timers, the outbox, webhook calls; round after round until stopped."""
 
 from __future__ import annotations
 
 import gc
+import os
 import time
 from collections.abc import Callable, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass, field
+
+import httpx
 
 from onboardflow.engine.dispatcher import DispatchResult, dispatch_due
 from onboardflow.engine.engine import BatchResult, Engine
+from onboardflow.engine.webhooks import CallsResult
 from onboardflow.ports import Channel
 
 
@@ -23,6 +28,7 @@ def tune_garbage_collector() -> None:
 class WorkerTotals:
     work: BatchResult = field(default_factory=BatchResult)
     dispatch: DispatchResult = field(default_factory=DispatchResult)
+    calls: CallsResult = field(default_factory=CallsResult)
     rounds: int = 0
 
 
@@ -33,29 +39,53 @@ def run_worker(
     until_idle: bool = False,
     batch_size: int = 1000,
     partitions: int = 16,
+    calls_per_round: int = 50,
     poll_seconds: float = 1.0,
     should_stop: Callable[[], bool] = lambda: False,
     on_round: Callable[[WorkerTotals], None] | None = None,
+    http: httpx.Client | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> WorkerTotals:
-    """Work until `should_stop` says so, or, with `until_idle`, until a round finds nothing to do."""
+    """Work until `should_stop` says so, or, with `until_idle`, until a round finds nothing to do.
+
+    Webhook calls go out through `http` (a client of the worker's own if None) with signing secrets
+    from `environ` (the process's environment if None); their answers are queued for the next round.
+    """
     totals = WorkerTotals()
     idle_rounds = 0
-    while not should_stop():
-        done = engine.work(batch_size=batch_size, partitions=partitions)
-        sent = dispatch_due(engine.store, channels, now=engine.clock.now(), limit=batch_size)
-        totals.work.add(done)
-        _add_dispatch(totals.dispatch, sent)
-        totals.rounds += 1
-        if on_round is not None:
-            on_round(totals)
-        # a failed delivery is not progress: retrying it at once, round after round, would spin
-        busy = done.events or done.timers_fired or sent.delivered or sent.undeliverable
-        idle_rounds = 0 if busy else idle_rounds + 1
-        if until_idle and idle_rounds >= 2 and engine.store.counts()["queued"] == 0:
-            break
-        if not busy:
-            time.sleep(poll_seconds)
+    with ExitStack() as closing:
+        if http is None:
+            http = closing.enter_context(httpx.Client(follow_redirects=False))
+        calls = _webhook_calls(engine, http, os.environ if environ is None else environ, calls_per_round)
+        while not should_stop():
+            busy = _one_round(engine, channels, calls, totals, batch_size=batch_size, partitions=partitions)
+            if on_round is not None:
+                on_round(totals)
+            idle_rounds = 0 if busy else idle_rounds + 1
+            if until_idle and idle_rounds >= 2 and engine.store.counts()["queued"] == 0:
+                break
+            if not busy:
+                time.sleep(poll_seconds)
     return totals
+
+
+def _webhook_calls(engine: Engine, http: httpx.Client, environ: Mapping[str, str], limit: int):
+    return lambda: engine.run_due_calls(http=http, environ=environ, limit=limit, queue=True)
+
+
+def _one_round(engine: Engine, channels, calls, totals: WorkerTotals, *, batch_size: int, partitions: int):
+    """One round of each kind of work; whether it got anything done."""
+    done = engine.work(batch_size=batch_size, partitions=partitions)
+    sent = dispatch_due(engine.store, channels, now=engine.clock.now(), limit=batch_size)
+    called = calls()
+    totals.work.add(done)
+    _add_dispatch(totals.dispatch, sent)
+    totals.calls.add(called)
+    totals.rounds += 1
+    # a failed delivery or a call put off for a retry is not progress: trying at once, round after round,
+    # would spin
+    return bool(done.events or done.timers_fired or sent.delivered or sent.undeliverable
+                or called.succeeded or called.failed)
 
 
 def _add_dispatch(total: DispatchResult, more: DispatchResult) -> None:

@@ -16,7 +16,16 @@ import orjson
 from onboardflow.core.consent import ConsentRecord
 from onboardflow.core.effects import CallWebhook, OpenTask, ScheduleTimer, SendMessage
 from onboardflow.core.model import Customer, Enrollment, Event, Visit, Waiting
-from onboardflow.ports import Entry, HeldEvent, OutboxMessage, StoredVersion, Task, partition_of
+from onboardflow.ports import (
+    CALL_STATUSES,
+    Entry,
+    HeldEvent,
+    OutboxMessage,
+    StoredVersion,
+    Task,
+    WebhookCall,
+    partition_of,
+)
 
 DATETIME_TAG = "$datetime"
 
@@ -399,3 +408,40 @@ def call_document(row: Row) -> dict[str, Any]:
         "created_at": row["created_at"],
         "finished_at": row.get("finished_at"),
     }
+
+
+def webhook_call_from_row(row: Row) -> WebhookCall:
+    return WebhookCall(
+        call_from_row(row),
+        status=row["status"],
+        attempts=row["attempts"],
+        next_attempt_at=row["next_attempt_at"],
+        response=row.get("response"),
+        error=row.get("error"),
+        finished_at=row.get("finished_at"),
+    )
+
+
+def call_outcome(
+    *,
+    status: str,
+    at: datetime,
+    attempts: int,
+    next_attempt_at: datetime | None,
+    response: Any,
+    error: str | None,
+) -> dict[str, Any]:
+    """The column values `record_call` writes: a retry keeps the call pending until `next_attempt_at`,
+    a final outcome gets its `finished_at`; either way the lease is given up."""
+    if status not in CALL_STATUSES:
+        raise ValueError(f"a webhook call's status is one of {', '.join(CALL_STATUSES)}, not {status!r}")
+    values: dict[str, Any] = {
+        "status": status, "attempts": attempts, "response": response, "error": error, "lease_until": None,
+    }
+    if status == "pending":
+        if next_attempt_at is None:
+            raise ValueError("a call kept pending for a retry needs next_attempt_at: when to try again")
+        values["next_attempt_at"] = next_attempt_at
+    else:
+        values["finished_at"] = at
+    return values

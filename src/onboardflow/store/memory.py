@@ -26,6 +26,7 @@ from onboardflow.ports import (
     Task,
     TaskClosed,
     TaskNotFound,
+    WebhookCall,
     partition_of,
 )
 from onboardflow.store import codec
@@ -153,7 +154,7 @@ class MemoryStore(MemoryPrivacy):
         self.outbox: dict[str, OutboxMessage] = {}
         self.leases: dict[str, datetime] = {}
         self.task_rows: dict[str, Task] = {}
-        self.calls: dict[str, dict] = {}  # call id -> the row the SQL store would hold
+        self.call_rows: dict[str, dict] = {}  # call id -> the row the SQL store would hold
         self.inbox_messages: dict[str, InboxMessage] = {}
         self.paused: dict[str, datetime] = {}  # journey id -> since when
         self.held: dict[tuple[str, str], HeldEvent] = {}  # (enrollment id, event id) -> the held event
@@ -183,7 +184,7 @@ class MemoryStore(MemoryPrivacy):
         for task in changes.tasks.values():
             self.task_rows.setdefault(task.task_id, Task(task))
         for call in changes.calls.values():
-            self.calls.setdefault(call.call_id, codec.call_row(call))
+            self.call_rows.setdefault(call.call_id, codec.call_row(call))
         for held in changes.held:
             self.held.setdefault((held.enrollment_id, held.event_id), held)
         dequeued = set(changes.dequeued)
@@ -280,6 +281,33 @@ class MemoryStore(MemoryPrivacy):
                     self.inbox_messages[message_id] = replace(found, read_at=at)
                     marked += 1
         return marked
+
+    # webhook calls
+    def claim_calls(self, now: datetime, limit: int, *, lease_seconds: int = 60) -> list[WebhookCall]:
+        with self._lock:
+            due = [
+                row for row in self.call_rows.values()
+                if row["status"] == "pending" and row["next_attempt_at"] <= now
+                and (row.get("lease_until") is None or row["lease_until"] <= now)
+            ]
+            claimed = sorted(due, key=lambda row: (row["next_attempt_at"], row["id"]))[:limit]  # as SQL
+            for row in claimed:
+                row["lease_until"] = now + timedelta(seconds=lease_seconds)
+            return [codec.webhook_call_from_row(row) for row in claimed]
+
+    def record_call(
+        self, call_id: str, *, status: str, at: datetime, attempts: int,
+        next_attempt_at: datetime | None = None, response=None, error: str | None = None,
+    ) -> None:
+        values = codec.call_outcome(status=status, at=at, attempts=attempts, next_attempt_at=next_attempt_at,
+                                    response=response, error=error)
+        with self._lock:
+            self.call_rows[call_id].update(values)
+
+    def calls(self, customer_id: str | None = None) -> list[WebhookCall]:
+        found = [row for row in self.call_rows.values() if customer_id in (None, row["customer_id"])]
+        found.sort(key=lambda row: (row["created_at"], row["id"]))
+        return [codec.webhook_call_from_row(row) for row in found]
 
     # reading
     def counts(self) -> dict[str, int]:

@@ -27,6 +27,7 @@ from onboardflow.ports import (
     Task,
     TaskClosed,
     TaskNotFound,
+    WebhookCall,
     chunked,
 )
 from onboardflow.store import codec, privacy
@@ -52,6 +53,7 @@ from onboardflow.store.schema import (
     queue,
     tasks,
     timers,
+    webhook_calls,
 )
 from onboardflow.store.statements import IN_CHUNK, dialect_insert, execute_by_ids, rows_by_ids, statements_for
 from onboardflow.store.transaction import SqlTransaction, live_versions_query
@@ -227,6 +229,46 @@ class SqlStore:
                 )
                 marked += connection.execute(update).rowcount
         return marked
+
+    # webhook calls
+
+    def claim_calls(self, now: datetime, limit: int, *, lease_seconds: int = 60) -> list[WebhookCall]:
+        """Lease up to `limit` pending calls due by `now`, oldest due first, for no one else meanwhile."""
+        is_free = sa.or_(webhook_calls.c.lease_until.is_(None), webhook_calls.c.lease_until <= now)
+        query = (
+            sa.select(webhook_calls)
+            .where(webhook_calls.c.status == "pending", webhook_calls.c.next_attempt_at <= now, is_free)
+            .order_by(webhook_calls.c.next_attempt_at, webhook_calls.c.id)
+            .limit(limit)
+        )
+        if self.is_postgres:
+            query = query.with_for_update(skip_locked=True)
+        with self._engine.begin() as connection:
+            rows = connection.execute(query).mappings().all()
+            lease = statements_for(connection.dialect.name).lease_calls
+            until = now + timedelta(seconds=lease_seconds)
+            execute_by_ids(connection, lease, [row["id"] for row in rows], until=until)
+        return [codec.webhook_call_from_row(row) for row in rows]
+
+    def record_call(
+        self, call_id: str, *, status: str, at: datetime, attempts: int,
+        next_attempt_at: datetime | None = None, response=None, error: str | None = None,
+    ) -> None:
+        """What an attempt came to: pending again until `next_attempt_at`, or succeeded or failed for good."""
+        values = codec.call_outcome(status=status, at=at, attempts=attempts, next_attempt_at=next_attempt_at,
+                                    response=response, error=error)
+        update = sa.update(webhook_calls).where(webhook_calls.c.id == call_id).values(values)
+        with self._engine.begin() as connection:
+            result = connection.execute(update)
+        if result.rowcount == 0:
+            raise KeyError(call_id)
+
+    def calls(self, customer_id: str | None = None) -> list[WebhookCall]:
+        query = sa.select(webhook_calls).order_by(webhook_calls.c.created_at, webhook_calls.c.id)
+        if customer_id is not None:
+            query = query.where(webhook_calls.c.customer_id == customer_id)
+        with self._reading() as connection:
+            return [codec.webhook_call_from_row(row) for row in connection.execute(query).mappings()]
 
     # reading
 

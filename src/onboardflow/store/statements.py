@@ -74,6 +74,9 @@ class Statements:
         self.delete_queued = sa.delete(queue).where(self._ids_in(queue.c.seq))
         until = sa.bindparam("until", type_=UtcDateTime())
         self.lease_messages = sa.update(messages).where(self._ids_in(messages.c.id)).values(lease_until=until)
+        self.lease_calls = (
+            sa.update(webhook_calls).where(self._ids_in(webhook_calls.c.id)).values(lease_until=until)
+        )
 
     def _ids_in(self, column: sa.Column) -> sa.ColumnElement[bool]:
         if self.dialect == "postgresql":

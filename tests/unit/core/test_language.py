@@ -347,6 +347,15 @@ def test_a_failed_call_takes_the_error_path_and_an_answer_for_another_call_is_ig
     assert run.sent == ["fallback"]
 
 
+def test_a_webhook_waits_at_most_a_minute_for_an_answer():
+    with pytest.raises(JourneyInvalid) as raised:
+        load_journey(journey("  - {id: w, webhook: {url: 'https://x.example', timeout: 2m}}\n"))
+    [problem] = raised.value.problems
+    assert (problem.step_id, problem.field) == ("w", "webhook.timeout")
+    assert problem.message.startswith("timeout is at most 1m: a worker holds the call")
+    assert load_journey(journey("  - {id: w, webhook: {url: 'https://x.example', timeout: 60s}}\n"))
+
+
 def test_webhook_map_may_read_the_response_but_no_other_condition_may():
     with pytest.raises(JourneyInvalid) as raised:
         load_journey(journey("  - {id: w, webhook: {url: 'https://x.example', map: {a: answer.x}}}\n"

@@ -84,7 +84,7 @@ def test_a_webhook_step_queues_its_call_and_resumes_on_the_answer(shop):
   - {id: hi, send: {channel: email, template: hi}}
 """)
     shop.ingest(shop.order())
-    [call] = shop.store.calls.values()
+    [call] = shop.store.call_rows.values()
     assert (call["status"], call["request"]["url"], call["request"]["timeout"]) == ("pending",
                                                                                      "https://crm.example/hook", 10.0)
 
