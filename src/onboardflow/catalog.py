@@ -9,9 +9,9 @@ from pathlib import Path
 from onboardflow.core.validation import JourneyInvalid, Problem, load_journey
 from onboardflow.core.version import JourneyVersion
 from onboardflow.messages.checks import check_send_steps
-from onboardflow.messages.loading import TemplateLoad, load_templates
+from onboardflow.messages.loading import TemplateLoad, TemplatesInvalid, load_templates, read_template
 from onboardflow.messages.sms import DEFAULT_SEGMENT_LIMIT
-from onboardflow.messages.templates import TEMPLATES_FOLDER
+from onboardflow.messages.templates import TEMPLATES_FOLDER, TemplateSet
 
 SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -98,6 +98,17 @@ def example_files(folder: str = "examples") -> list[tuple[str, str]]:
     found = resources.files("onboardflow").joinpath(*folder.split("/"))
     files = [item for item in found.iterdir() if item.name.endswith(".yaml")]
     return sorted((item.name, item.read_text(encoding="utf-8")) for item in files)
+
+
+def example_templates() -> TemplateSet:
+    """The templates of the example journeys, as shipped in the package."""
+    templates = {}
+    for name, text in example_files(f"examples/{TEMPLATES_FOLDER}"):
+        template, problems, _ = read_template(text, name=name.removesuffix(".yaml"), source=f"examples/{name}")
+        if template is None:
+            raise TemplatesInvalid(problems)
+        templates[template.name] = template
+    return TemplateSet(templates, folder=f"examples/{TEMPLATES_FOLDER}")
 
 
 def write_examples(folder: Path) -> list[Path]:

@@ -15,14 +15,21 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from onboardflow.catalog import check_templates, load_journey_files, write_examples
+from onboardflow.channels.config import ChannelConfigError, build_channels, close_channels, load_channel_settings
 from onboardflow.channels.sandbox import sandbox_channels
 from onboardflow.core.journey import Journey
 from onboardflow.core.validation import JourneyInvalid
 from onboardflow.engine.clock import SystemClock
+from onboardflow.engine.dispatcher import Dispatcher
 from onboardflow.engine.engine import BatchResult, Engine
 from onboardflow.engine.ingest import LineError, read_events
 from onboardflow.engine.worker import run_worker, tune_garbage_collector
+from onboardflow.messages.loading import TemplatesInvalid, load_templates_strict
+from onboardflow.messages.templates import TEMPLATES_FOLDER, TemplateSet
+from onboardflow.policy_settings import PolicySettings
 from onboardflow.settings import Settings
+
+SANDBOX_CHANNELS = ("email", "sms", "whatsapp", "push", "in_app")
 
 app = typer.Typer(help="Customer onboarding journeys for ecommerce stores.", no_args_is_help=True)
 # soft_wrap: a long line stays one line, for grep and for editors that jump to file:line
@@ -266,27 +273,63 @@ def run(
     batch_size: Annotated[int, typer.Option(min=1, max=50_000)] = 1000,
     partitions: Annotated[int, typer.Option(min=1, max=64, help="Partitions claimed per round")] = 16,
     poll: Annotated[float, typer.Option(help="Seconds to sleep when there is nothing to do")] = 1.0,
-    quiet: Annotated[bool, typer.Option(help="Do not print each message delivered")] = False,
+    quiet: Annotated[bool, typer.Option(help="Do not print each message the sandbox delivers")] = False,
+    sandbox: Annotated[bool, typer.Option(help="Channels not configured print instead of sending")] = True,
 ) -> None:
-    """Run a worker: queued events, due timers and the outbox (sandbox delivery), until stopped."""
+    """Run a worker: queued events, due timers and the outbox (policies, templates, channels), until stopped."""
     engine = _engine()
-    stopping = {"now": False}
-    signal.signal(signal.SIGTERM, lambda *_: stopping.update(now=True))
     printer = None if quiet else (lambda line: console.print(line, highlight=False, markup=False))
     try:
+        dispatcher = _dispatcher(engine, printer=printer, sandbox=sandbox)
+    except (ChannelConfigError, TemplatesInvalid) as error:
+        errors.print(f"error: {error}", highlight=False, markup=False)
+        engine.store.close()
+        raise typer.Exit(1) from None
+    stopping = {"now": False}
+    signal.signal(signal.SIGTERM, lambda *_: stopping.update(now=True))
+    try:
         totals = run_worker(
-            engine, sandbox_channels(printer=printer), until_idle=until_idle, batch_size=batch_size,
+            engine, dispatcher, until_idle=until_idle, batch_size=batch_size,
             partitions=partitions, poll_seconds=poll, should_stop=lambda: stopping["now"],
         )
     except KeyboardInterrupt:
         console.print("stopped")
         return
     finally:
+        close_channels(dict(dispatcher.channels))
         engine.store.close()
+    sent = totals.dispatch
     console.print(
         f"worker done: {totals.work.events} event(s), {totals.work.timers_fired} timer(s) fired, "
-        f"{totals.dispatch.delivered} message(s) delivered, {totals.dispatch.undeliverable} undeliverable"
+        f"{sent.delivered} message(s) delivered, {sent.deferred} deferred, {sent.held} held, "
+        f"{sent.skipped} skipped, {sent.undeliverable} undeliverable, {sent.parked} parked"
     )
+
+
+def _dispatcher(engine: Engine, *, printer, sandbox: bool) -> Dispatcher:
+    """The configured channels (sandbox for the rest, if asked), the journeys' templates and the policies."""
+    settings = Settings()
+    channels = build_channels(*load_channel_settings(), store=engine.store, clock=engine.clock)
+    if sandbox:
+        missing = [name for name in SANDBOX_CHANNELS if name not in channels]
+        channels.update(sandbox_channels(tuple(missing), printer=printer))
+        if missing:
+            errors.print(f"not configured, printed by the sandbox: {', '.join(missing)}", highlight=False)
+    folder = Path(settings.journeys_dir) / TEMPLATES_FOLDER
+    templates = load_templates_strict(folder) if folder.is_dir() else TemplateSet()
+    return Dispatcher(engine.store, engine.catalog, channels, templates=templates,
+                      rules=PolicySettings().rules(), unsubscribe_link=_unsubscribe_links(settings))
+
+
+def _unsubscribe_links(settings: Settings):
+    secret = getattr(settings, "unsubscribe_secret", None)
+    if secret is None:
+        errors.print("ONBOARDFLOW_UNSUBSCRIBE_SECRET is not set: marketing messages go without unsubscribe links")
+        return None
+    from onboardflow.compliance.tokens import unsubscribe_url
+
+    key, base = secret.get_secret_value(), settings.public_url
+    return lambda customer_id, channel, purpose: unsubscribe_url(customer_id, channel, base, key, topic=purpose)
 
 
 @app.command()

@@ -77,12 +77,18 @@ class Entry:
 
 @dataclass(frozen=True, slots=True)
 class OutboxMessage:
+    """A message in the outbox and what became of it: pending (due at `next_attempt_at`, else at once),
+    delivered, skipped, undeliverable or parked; `note` says which policy decided and why."""
+
     message: SendMessage
     status: str = "pending"
     attempts: int = 0
     channel: str | None = None
     delivered_at: datetime | None = None
     error: str | None = None
+    next_attempt_at: datetime | None = None
+    provider_id: str | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,7 +251,10 @@ class Store(Protocol):
     def enqueue(self, events: Iterable[Event], *, now: datetime) -> int: ...
     def claim_messages(self, now: datetime, limit: int, *, lease_seconds: int = 60) -> list[OutboxMessage]: ...
     def record_delivery(self, message_id: str, *, status: str, channel: str | None, at: datetime,
-                        error: str | None = None) -> None: ...
+                        error: str | None = None, next_attempt_at: datetime | None = None,
+                        provider_id: str | None = None, note: str | None = None, counted: bool = True) -> None: ...
+    def retry_parked(self, message_ids: Iterable[str] | None, *, now: datetime) -> int: ...
+    def last_event_times(self, customer_id: str, names: Iterable[str]) -> dict[str, datetime]: ...
 
     # the in-app inbox: the same message id twice is one message; reading it twice keeps the first time
     def add_to_inbox(self, message: InboxMessage) -> bool: ...

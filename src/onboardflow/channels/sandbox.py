@@ -52,7 +52,7 @@ class SandboxChannel:
         check_content_for(self.name, delivery, "sandbox")
         self.sent.append(delivery)
         if self._printer is not None:
-            self._printer(f"{self.name:<8} → {delivery.to}: {delivery.message_id} ({delivery.purpose})")
+            self._printer(f"{self.name:<8} → {delivery.to}: {headline(delivery)} ({delivery.purpose})")
         return f"sandbox-{delivery.message_id}"
 
 
@@ -60,3 +60,12 @@ def sandbox_channels(
     names: tuple[str, ...] = ("email", "sms", "whatsapp", "push", "in_app"), *, printer=None
 ) -> dict[str, SandboxChannel]:
     return {name: SandboxChannel(name, printer=printer) for name in names}
+
+
+def headline(delivery: Delivery) -> str:
+    """What the customer sees first: an email's subject, a push title, an SMS's opening words."""
+    content = delivery.content
+    text = (getattr(content, "subject", None) or getattr(content, "title", None) or getattr(content, "text", None)
+            or getattr(content, "template", None) or delivery.message_id)
+    text = " ".join(str(text).split())
+    return text if len(text) <= 60 else text[:59] + "…"

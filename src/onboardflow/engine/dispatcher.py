@@ -1,64 +1,204 @@
-"""The dispatcher: takes due messages from the outbox and delivers each through the first channel that can.
+"""The dispatcher: takes due messages from the outbox, applies the sending policies, renders and delivers.
 
-Real channels, consent, quiet hours and frequency caps join here in the channels issue; the order of
-work stays: claim, choose a channel, deliver, record.
+For each message: consent and address pick the channel, value-before-selling may hold it, quiet hours
+and frequency caps may defer or skip it (`core.policies.decide_send`); then the template is rendered
+for that channel and the customer's locale and an adapter delivers it. A transient failure is retried
+with back-off (`next_attempt`) and parked when retries run out; a permanent one marks the address
+undeliverable. What became of a message, and why, is recorded on it; what a journey may react to is
+emitted as events (`Message Undeliverable`, `Email Bounced`, `SMS Failed`, ...).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
-from onboardflow.core.model import Customer
-from onboardflow.ports import Channel, OutboxMessage
+from onboardflow.core.consent import policy_consent
+from onboardflow.core.effects import SendMessage, stable_id
+from onboardflow.core.journey import Send
+from onboardflow.core.model import MESSAGE_UNDELIVERABLE, Customer, Enrollment, Event
+from onboardflow.core.policies import (
+    OutgoingMessage,
+    PolicyRules,
+    Recipient,
+    SendDecision,
+    SentMessage,
+    decide_send,
+    next_attempt,
+)
+from onboardflow.messages.content import Delivery, DeliveryError
+from onboardflow.messages.templates import MessageError, MessageScope, TemplateSet, render_message
+from onboardflow.ports import DeliveryChannel, OutboxMessage
+
+HOLD_RECHECK = timedelta(hours=1)  # how often a held promotion looks again for the event it waits for
+FAILURE_EVENTS = {"email": "Email Bounced", "sms": "SMS Failed", "whatsapp": "WhatsApp Failed"}
+STATUSES = ("pending", "delivered", "skipped", "undeliverable", "parked")
 
 
 @dataclass
 class DispatchResult:
     delivered: int = 0
+    deferred: int = 0
+    held: int = 0
+    skipped: int = 0
     undeliverable: int = 0
-    failed: int = 0
+    retrying: int = 0
+    parked: int = 0
+
+    @property
+    def failed(self) -> int:
+        return self.retrying + self.parked
 
     @property
     def total(self) -> int:
-        return self.delivered + self.undeliverable + self.failed
+        return self.delivered + self.deferred + self.held + self.skipped + self.undeliverable + self.failed
+
+    def add(self, other: DispatchResult) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-class ChannelFailure(Exception):
-    """A channel adapter could not deliver; the message stays for a retry."""
+UnsubscribeLinks = Any  # (customer_id, channel, purpose) -> URL, or None when links are not configured
 
 
-def dispatch_due(store, channels: Mapping[str, Channel], *, now, limit: int = 500) -> DispatchResult:
-    """Deliver every due outbox message (up to `limit`) and record what happened to each."""
-    result = DispatchResult()
-    for row in store.claim_messages(now, limit):
-        customer = store.customer(row.message.customer_id) or Customer(id=row.message.customer_id)
-        _deliver_one(store, channels, row, customer, now, result)
-    return result
+@dataclass
+class Dispatcher:
+    """Everything delivery needs: the store, the engine's catalog, channels, templates and the rules."""
 
+    store: Any
+    catalog: Any
+    channels: Mapping[str, DeliveryChannel]
+    templates: TemplateSet = field(default_factory=TemplateSet)
+    rules: PolicyRules = field(default_factory=PolicyRules)
+    unsubscribe_link: UnsubscribeLinks = None
 
-def _deliver_one(store, channels, row: OutboxMessage, customer: Customer, now, result: DispatchResult) -> None:
-    message = row.message
-    channel = choose_channel(channels, message.channels, customer)
-    if channel is None:
-        reason = f"no channel of {', '.join(message.channels)} can reach customer {customer.id}"
-        store.record_delivery(message.message_id, status="undeliverable", channel=None, at=now, error=reason)
+    def dispatch_due(self, *, now: datetime, limit: int = 500, at_due_time: bool = False) -> DispatchResult:
+        """Decide on and deliver every due outbox message (up to `limit`); record what became of each.
+
+        `at_due_time` decides each message at its own due time, oldest first (a replay on a virtual
+        clock catching up): quiet hours and caps judge the moment the message was meant to go.
+        """
+        result = DispatchResult()
+        for row in self.store.claim_messages(now, limit):
+            self._one(row, (row.next_attempt_at or row.message.at) if at_due_time else now, result)
+        return result
+
+    def _one(self, row: OutboxMessage, now: datetime, result: DispatchResult) -> None:
+        message = row.message
+        customer = self.store.customer(message.customer_id) or Customer(id=message.customer_id)
+        enrollment = _enrollment(self.store, message)
+        decision = self._decide(message, customer, enrollment, now)
+        if decision.action == "send":
+            self._deliver(row, customer, enrollment, decision.channel, now, result)
+        elif decision.action in ("defer", "hold"):
+            until = decision.until if decision.action == "defer" else now + HOLD_RECHECK
+            self._record(message, "pending", decision.channel, now, note=decision.reason, next_attempt_at=until,
+                         count=False)
+            result.deferred += decision.action == "defer"
+            result.held += decision.action == "hold"
+        elif decision.action == "skip":
+            self._record(message, "skipped", decision.channel, now, note=decision.reason, count=False)
+            result.skipped += 1
+        else:
+            self._undeliverable(message, None, decision.reason, now, result)
+
+    def _decide(self, message: SendMessage, customer: Customer, enrollment: Enrollment | None, now) -> SendDecision:
+        version = self.catalog.get(message.journey_id, message.version)
+        step = version.steps.get(message.step_id)
+        on_cap = step.send.when_capped if isinstance(step, Send) else "defer"
+        policies = version.journey.policies
+        started = enrollment.started_at if enrollment else message.at
+        outgoing = OutgoingMessage.from_effect(message, enrollment_started_at=started, on_cap=on_cap)
+        waits_for = [policies.no_promotion_before] if policies.no_promotion_before else []
+        recipient = Recipient.from_customer(
+            customer,
+            reachable=frozenset(name for name in message.channels if self._address(name, customer)),
+            consent=self._consent(customer),
+            last_event_at=self.store.last_event_times(customer.id, waits_for) if waits_for else {},
+        )
+        return decide_send(outgoing, recipient, journey_policies=policies, history=self._history(customer.id),
+                           rules=self.rules, now=now)
+
+    def _deliver(self, row, customer: Customer, enrollment, channel_name: str, now, result) -> None:
+        message = row.message
+        channel = self.channels[channel_name]
+        link = self.unsubscribe_link(customer.id, channel_name, message.purpose) if (
+            self.unsubscribe_link and message.purpose != "transactional") else None
+        scope = MessageScope.of(customer, trigger=enrollment.trigger if enrollment else {},
+                                journey_id=message.journey_id, step_id=message.step_id,
+                                message_id=message.message_id, unsubscribe_url=link)
+        try:
+            content = render_message(self.templates, message.template, channel_name, scope, now=now)
+        except MessageError as error:
+            self._record(message, "parked", channel_name, now, error=f"cannot render: {error}")
+            result.parked += 1
+            return
+        delivery = Delivery(message.message_id, message.message_id, channel_name, customer.id,
+                            self._address(channel_name, customer), message.purpose, content, link)
+        try:
+            provider_id = channel.send(delivery)
+        except DeliveryError as error:
+            self._failed(row, customer, channel_name, error, now, result)
+            return
+        self._record(message, "delivered", channel_name, now, provider_id=provider_id)
+        result.delivered += 1
+
+    def _failed(self, row: OutboxMessage, customer, channel: str, error: DeliveryError, now, result) -> None:
+        message = row.message
+        if error.permanent:
+            self._undeliverable(message, channel, error.reason, now, result, bounced=self._address(channel, customer))
+            return
+        attempt = row.attempts + 1
+        wait = next_attempt(attempt, message.message_id, error.retry_after, policy=self.rules.retry)
+        if wait is None:
+            self._record(message, "parked", channel, now, error=f"gave up after {attempt} attempt(s): {error.reason}")
+            result.parked += 1
+            return
+        self._record(message, "pending", channel, now, error=error.reason, next_attempt_at=now + wait)
+        result.retrying += 1
+
+    def _undeliverable(self, message: SendMessage, channel, reason: str, now, result, *, bounced=None) -> None:
+        self._record(message, "undeliverable", channel, now, error=reason)
         result.undeliverable += 1
-        return
-    try:
-        channel.deliver(message, customer)
-    except ChannelFailure as error:
-        store.record_delivery(message.message_id, status="pending", channel=channel.name, at=now, error=str(error))
-        result.failed += 1
-        return
-    store.record_delivery(message.message_id, status="delivered", channel=channel.name, at=now)
-    result.delivered += 1
+        events = [_event(message, MESSAGE_UNDELIVERABLE, now, channel=channel, reason=reason)]
+        if bounced and channel in FAILURE_EVENTS:
+            # the address goes on the profile as undeliverable: a new address makes the customer reachable again
+            marked = {"traits": {"undeliverable": {channel: bounced}}}
+            events.append(_event(message, FAILURE_EVENTS[channel], now, channel=channel, reason=reason,
+                                 customer=marked))
+        self.store.enqueue(events, now=now)
+
+    def _record(self, message: SendMessage, status: str, channel, now, *, count: bool = True, **details) -> None:
+        self.store.record_delivery(message.message_id, status=status, channel=channel, at=now, counted=count,
+                                   **details)
+
+    def _address(self, channel_name: str, customer: Customer) -> str | None:
+        channel = self.channels.get(channel_name)
+        address = channel.address(customer) if channel is not None else None
+        bounced = (customer.traits.get("undeliverable") or {}).get(channel_name)
+        return None if address is None or address == bounced else address
+
+    def _consent(self, customer: Customer) -> dict[tuple[str, str], str] | None:
+        ledger = self.store.consent_state(customer.id)
+        if not ledger:
+            return None  # the profile's consent block, as the policies read it
+        return policy_consent(ledger)
+
+    def _history(self, customer_id: str) -> list[SentMessage]:
+        return [
+            SentMessage(at=row.delivered_at, channel=row.channel, purpose=row.message.purpose,
+                        journey_id=row.message.journey_id)
+            for row in self.store.messages(customer_id) if row.status == "delivered" and row.delivered_at
+        ]
 
 
-def choose_channel(channels: Mapping[str, Channel], preference: tuple[str, ...], customer: Customer):
-    """The first channel, in the journey's order of preference, that exists and can reach the customer."""
-    for name in preference:
-        channel = channels.get(name)
-        if channel is not None and channel.can_reach(customer):
-            return channel
-    return None
+def _enrollment(store, message: SendMessage) -> Enrollment | None:
+    return next((e for e in store.enrollments_of(message.customer_id) if e.id == message.enrollment_id), None)
+
+
+def _event(message: SendMessage, name: str, now: datetime, *, customer=None, **details) -> Event:
+    properties = {"message_id": message.message_id, "enrollment_id": message.enrollment_id,
+                  "journey_id": message.journey_id, "step_id": message.step_id, **details}
+    return Event(stable_id("evt", message.message_id, name), name, message.customer_id, now, properties, customer)

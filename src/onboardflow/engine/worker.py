@@ -11,10 +11,9 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from onboardflow.engine.dispatcher import DispatchResult, dispatch_due
+from onboardflow.engine.dispatcher import Dispatcher, DispatchResult
 from onboardflow.engine.engine import BatchResult, Engine
 from onboardflow.engine.webhooks import CallsResult
-from onboardflow.ports import Channel
 
 
 def tune_garbage_collector() -> None:
@@ -34,7 +33,7 @@ class WorkerTotals:
 
 def run_worker(
     engine: Engine,
-    channels: Mapping[str, Channel],
+    dispatcher: Dispatcher,
     *,
     until_idle: bool = False,
     batch_size: int = 1000,
@@ -58,7 +57,7 @@ def run_worker(
             http = closing.enter_context(httpx.Client(follow_redirects=False))
         calls = _webhook_calls(engine, http, os.environ if environ is None else environ, calls_per_round)
         while not should_stop():
-            busy = _one_round(engine, channels, calls, totals, batch_size=batch_size, partitions=partitions)
+            busy = _one_round(engine, dispatcher, calls, totals, batch_size=batch_size, partitions=partitions)
             if on_round is not None:
                 on_round(totals)
             idle_rounds = 0 if busy else idle_rounds + 1
@@ -73,22 +72,17 @@ def _webhook_calls(engine: Engine, http: httpx.Client, environ: Mapping[str, str
     return lambda: engine.run_due_calls(http=http, environ=environ, limit=limit, queue=True)
 
 
-def _one_round(engine: Engine, channels, calls, totals: WorkerTotals, *, batch_size: int, partitions: int):
+def _one_round(engine: Engine, dispatcher: Dispatcher, calls, totals: WorkerTotals, *, batch_size: int,
+               partitions: int):
     """One round of each kind of work; whether it got anything done."""
     done = engine.work(batch_size=batch_size, partitions=partitions)
-    sent = dispatch_due(engine.store, channels, now=engine.clock.now(), limit=batch_size)
+    sent = dispatcher.dispatch_due(now=engine.clock.now(), limit=batch_size)
     called = calls()
     totals.work.add(done)
-    _add_dispatch(totals.dispatch, sent)
+    totals.dispatch.add(sent)
     totals.calls.add(called)
     totals.rounds += 1
     # a failed delivery or a call put off for a retry is not progress: trying at once, round after round,
     # would spin
-    return bool(done.events or done.timers_fired or sent.delivered or sent.undeliverable
+    return bool(done.events or done.timers_fired or sent.delivered or sent.undeliverable or sent.skipped
                 or called.succeeded or called.failed)
-
-
-def _add_dispatch(total: DispatchResult, more: DispatchResult) -> None:
-    total.delivered += more.delivered
-    total.undeliverable += more.undeliverable
-    total.failed += more.failed

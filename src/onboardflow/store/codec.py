@@ -263,6 +263,9 @@ def outbox_from_row(row: Row) -> OutboxMessage:
         channel=row["channel"],
         delivered_at=row["delivered_at"],
         error=row["error"],
+        next_attempt_at=row["next_attempt_at"],
+        provider_id=row["provider_id"],
+        note=row["note"],
     )
 
 

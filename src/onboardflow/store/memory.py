@@ -238,23 +238,42 @@ class MemoryStore(MemoryPrivacy):
         with self._lock:
             due = [
                 row for message_id, row in self.outbox.items()
-                if row.status == "pending" and self.leases.get(message_id, now) <= now and row.message.at <= now
+                if row.status == "pending" and self.leases.get(message_id, now) <= now and _due_at(row) <= now
             ]
-            claimed = sorted(due, key=lambda row: (row.message.at, row.message.message_id))[:limit]  # as SQL
+            claimed = sorted(due, key=lambda row: (_due_at(row), row.message.message_id))[:limit]  # as SQL
             for row in claimed:
                 self.leases[row.message.message_id] = now + timedelta(seconds=lease_seconds)
             return claimed
 
     def record_delivery(
-        self, message_id: str, *, status: str, channel: str | None, at: datetime, error: str | None = None
+        self, message_id: str, *, status: str, channel: str | None, at: datetime, error: str | None = None,
+        next_attempt_at: datetime | None = None, provider_id: str | None = None, note: str | None = None,
+        counted: bool = True,
     ) -> None:
         with self._lock:
             row = self.outbox[message_id]
-            delivered_at = at if status == "delivered" else row.delivered_at
             self.outbox[message_id] = replace(
-                row, status=status, channel=channel, attempts=row.attempts + 1, delivered_at=delivered_at, error=error
+                row, status=status, channel=channel, attempts=row.attempts + counted, error=error,
+                delivered_at=at if status == "delivered" else row.delivered_at, next_attempt_at=next_attempt_at,
+                provider_id=provider_id or row.provider_id, note=note if note is not None else row.note,
             )
             self.leases.pop(message_id, None)
+
+    def retry_parked(self, message_ids: Iterable[str] | None, *, now: datetime) -> int:
+        with self._lock:
+            wanted = [mid for mid, row in self.outbox.items() if row.status == "parked"
+                      and (message_ids is None or mid in set(message_ids))]
+            for message_id in wanted:
+                row = self.outbox[message_id]
+                self.outbox[message_id] = replace(row, status="pending", attempts=0, next_attempt_at=now)
+            return len(wanted)
+
+    def last_event_times(self, customer_id: str, names: Iterable[str]) -> dict[str, datetime]:
+        wanted, found = set(names), {}
+        for event, _ in self.events.values():
+            if event.customer_id == customer_id and event.name in wanted:
+                found[event.name] = max(found.get(event.name, event.at), event.at)
+        return found
 
     # the in-app inbox
     def add_to_inbox(self, message: InboxMessage) -> bool:
@@ -364,3 +383,7 @@ class MemoryStore(MemoryPrivacy):
 
     def close(self) -> None:
         return None
+
+
+def _due_at(row: OutboxMessage) -> datetime:
+    return row.next_attempt_at or row.message.at

@@ -51,7 +51,7 @@ class MemoryPrivacy:
     outbox: dict[str, OutboxMessage]
     leases: dict[str, datetime]
     task_rows: dict[str, Task]
-    calls: dict[str, dict]
+    call_rows: dict[str, dict]
     inbox_messages: dict[str, InboxMessage]
     held: dict[tuple[str, str], HeldEvent]
     ledger: list[ConsentRecord]  # in the order written, as the SQL table's seq
@@ -97,7 +97,7 @@ class MemoryPrivacy:
             )
 
     def _calls_of(self, customer_id: str) -> list[dict]:
-        own = [row for row in self.calls.values() if row["customer_id"] == customer_id]
+        own = [row for row in self.call_rows.values() if row["customer_id"] == customer_id]
         return sorted(own, key=lambda row: (row["created_at"], row["id"]))
 
     def erase_customer(self, customer_id: str, *, pseudonym: str, now: datetime) -> Erasure | None:
@@ -164,7 +164,7 @@ class MemoryPrivacy:
     def _erase_calls(self, customer_id: str, pseudonym: str) -> int:
         own = self._calls_of(customer_id)
         for row in own:
-            self.calls[row["id"]] = {
+            self.call_rows[row["id"]] = {
                 **row, "customer_id": pseudonym, "partition": partition_of(pseudonym), "scope": {},
                 "request": erased_call_request(row["request"]), "response": None, "error": None,
                 "status": CANCELLED if row["status"] == "pending" else row["status"],

@@ -191,6 +191,9 @@ messages = sa.Table(
     sa.Column("delivered_at", UtcDateTime(), nullable=True),
     sa.Column("error", sa.Text(), nullable=True),
     sa.Column("lease_until", UtcDateTime(), nullable=True),
+    sa.Column("next_attempt_at", UtcDateTime(), nullable=True),  # deferred, held or retried: not before
+    sa.Column("provider_id", sa.String(), nullable=True),
+    sa.Column("note", sa.Text(), nullable=True),  # the policy that decided, and why
     sa.Index(None, "status", "at"),
 )
 

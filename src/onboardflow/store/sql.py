@@ -42,6 +42,7 @@ from onboardflow.store.connection import (
 from onboardflow.store.memory import MemoryStore
 from onboardflow.store.migrate import check_schema, upgrade
 from onboardflow.store.schema import (
+    UtcDateTime,
     customers,
     enrollments,
     events,
@@ -162,10 +163,11 @@ class SqlStore:
     def claim_messages(self, now: datetime, limit: int, *, lease_seconds: int = 60) -> list[OutboxMessage]:
         """Lease up to `limit` due pending messages for `lease_seconds`; no one else gets them meanwhile."""
         is_free = sa.or_(messages.c.lease_until.is_(None), messages.c.lease_until <= now)
+        due_at = sa.func.coalesce(messages.c.next_attempt_at, messages.c.at)
         query = (
             sa.select(messages)
-            .where(messages.c.status == "pending", messages.c.at <= now, is_free)
-            .order_by(messages.c.at, messages.c.id)
+            .where(messages.c.status == "pending", due_at <= now, is_free)
+            .order_by(due_at, messages.c.id)
             .limit(limit)
         )
         if self.is_postgres:
@@ -178,22 +180,49 @@ class SqlStore:
         return [codec.outbox_from_row(row) for row in rows]
 
     def record_delivery(
-        self, message_id: str, *, status: str, channel: str | None, at: datetime, error: str | None = None
+        self, message_id: str, *, status: str, channel: str | None, at: datetime, error: str | None = None,
+        next_attempt_at: datetime | None = None, provider_id: str | None = None, note: str | None = None,
+        counted: bool = True,
     ) -> None:
-        """What became of one message; the attempt is counted and its lease given up."""
+        """What became of one message; an attempt to deliver is `counted`, and the lease is given up."""
         values = {
             "status": status,
             "channel": channel,
-            "attempts": messages.c.attempts + 1,
+            "attempts": messages.c.attempts + int(counted),
             "error": error,
             "lease_until": None,
+            "next_attempt_at": next_attempt_at,
         }
+        if provider_id is not None:
+            values["provider_id"] = provider_id
+        if note is not None:
+            values["note"] = note
         if status == "delivered":
             values["delivered_at"] = at
         with self._engine.begin() as connection:
             result = connection.execute(sa.update(messages).where(messages.c.id == message_id).values(values))
         if result.rowcount == 0:
             raise KeyError(message_id)
+
+    def retry_parked(self, message_ids: Iterable[str] | None, *, now: datetime) -> int:
+        """Give parked messages another go now, with their attempts counted afresh."""
+        query = sa.update(messages).where(messages.c.status == "parked")
+        if message_ids is not None:
+            query = query.where(messages.c.id.in_(list(message_ids)))
+        with self._engine.begin() as connection:
+            return connection.execute(
+                query.values(status="pending", attempts=0, next_attempt_at=now, lease_until=None)
+            ).rowcount
+
+    def last_event_times(self, customer_id: str, names: Iterable[str]) -> dict[str, datetime]:
+        """The latest time the customer had each of these events."""
+        query = (
+            sa.select(events.c.name, sa.func.max(events.c.at, type_=UtcDateTime()))
+            .where(events.c.customer_id == customer_id, events.c.name.in_(list(names)))
+            .group_by(events.c.name)
+        )
+        with self._reading() as connection:
+            return {name: at for name, at in connection.execute(query)}
 
     # the in-app inbox
 

@@ -106,7 +106,7 @@ def test_the_sandbox_sends_prints_and_keeps_the_delivery():
     provider_id = channel.send(note)
 
     assert provider_id == "sandbox-m9" and channel.sent == [note]
-    assert shown == ["in_app   → c1: m9 (education)"]
+    assert shown == ["in_app   → c1: Tip (education)"]  # what the customer sees first: the title
 
 
 def test_the_sandbox_refuses_content_for_another_channel():

@@ -5,14 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from itertools import count
 
+from onboardflow.catalog import example_templates
+from onboardflow.channels.sandbox import sandbox_channels
 from onboardflow.core.model import Event
 from onboardflow.core.validation import load_journey
 from onboardflow.demo import demo_journeys
 from onboardflow.engine.clock import VirtualClock
+from onboardflow.engine.dispatcher import Dispatcher
 from onboardflow.engine.engine import Engine
 from onboardflow.store.memory import MemoryStore
 
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+T0 = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)  # 09:00 in New York: outside the examples' quiet hours
 
 RETAIL = {"email": "ana@example.com", "phone": "+15551234567", "country": "US",
           "timezone": "America/New_York", "traits": {"type": "retail"}}
@@ -28,6 +31,11 @@ class Shop:
         self.clock = VirtualClock(T0)
         self.engine = Engine(self.store, clock=self.clock)
         self._ids = count(1)
+
+    def dispatcher(self, channels=None, **options) -> Dispatcher:
+        """The outbox's dispatcher on this shop: sandbox channels and the example templates unless told."""
+        channels = sandbox_channels() if channels is None else channels
+        return Dispatcher(self.store, self.engine.catalog, channels, templates=example_templates(), **options)
 
     def publish_examples(self) -> None:
         for version in demo_journeys():
