@@ -546,6 +546,60 @@ def resume(journey_id: Annotated[str, typer.Argument(help="The journey's id, as 
     )
 
 
+# messages: what the dispatcher did with each, and parked ones tried again
+
+messages_app = typer.Typer(help="The outbox: what became of each message, and parked ones sent again.")
+app.add_typer(messages_app, name="messages")
+
+
+@messages_app.command("list")
+def messages_list(
+    status: Annotated[str | None, typer.Option(help="pending, delivered, skipped, undeliverable or parked")] = None,
+    customer: Annotated[str | None, typer.Option(help="Only this customer's messages")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line, for scripts")] = False,
+) -> None:
+    """List messages with their status and the reason the policies or the channel gave."""
+    store = _open_store()
+    try:
+        rows = [row for row in store.messages(customer) if status in (None, row.status)]
+    finally:
+        store.close()
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps({**asdict(row.message), **{k: v for k, v in asdict(row).items() if k != "message"}},
+                                  default=str))
+        return
+    table = Table(title=f"messages ({status or 'all'})")
+    table.add_column("message", no_wrap=True, min_width=max((len(r.message.message_id) for r in rows), default=7))
+    for name in ("customer", "journey / step", "status", "channel", "why"):
+        table.add_column(name)
+    for row in rows:
+        why = row.error or row.note or ""
+        table.add_row(row.message.message_id, row.message.customer_id,
+                      f"{row.message.journey_id} / {row.message.step_id}", row.status, row.channel or "", why)
+    console.print(table)
+
+
+@messages_app.command("retry")
+def messages_retry(
+    message_ids: Annotated[list[str] | None, typer.Argument(help="Parked messages to send again")] = None,
+    all_parked: Annotated[bool, typer.Option("--all", help="Every parked message")] = False,
+) -> None:
+    """Give parked messages another go: the next worker round sends them, with their attempts counted anew."""
+    if bool(message_ids) == all_parked:
+        errors.print("name the parked messages to retry, or say --all")
+        raise typer.Exit(2)
+    store = _open_store()
+    try:
+        count = store.retry_parked(None if all_parked else message_ids, now=SystemClock().now())
+    finally:
+        store.close()
+    console.print(f"{count} parked message(s) will be tried again by the next worker round")
+    if message_ids and count < len(message_ids):
+        errors.print(f"{len(message_ids) - count} of the ids named are not parked messages")
+        raise typer.Exit(1)
+
+
 def main() -> None:
     tune_garbage_collector()
     app()
