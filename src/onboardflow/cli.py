@@ -46,7 +46,8 @@ def _open_store(url: str | None = None):
 
 
 def _engine(url: str | None = None) -> Engine:
-    return Engine(_open_store(url), clock=SystemClock())
+    """The engine on the store settings name, with the store's time zone for customers without one."""
+    return Engine(_open_store(url), clock=SystemClock(), default_zone=PolicySettings().store_timezone)
 
 
 @app.command()

@@ -209,7 +209,7 @@ class Update(StepBase):
 
 
 class WebhookSpec(Record):
-    url: str = Field(pattern=r"^https?://", description="http(s) URL; Liquid allowed")
+    url: str = Field(description="http(s) URL; Liquid allowed")
     method: Literal["POST", "PUT", "PATCH"] = "POST"
     headers: dict[str, str] = Field(default_factory=dict)
     body: str | None = Field(default=None, description="A Liquid template that renders to JSON")
@@ -223,6 +223,13 @@ class WebhookSpec(Record):
     map: dict[str, Expression] = Field(
         default_factory=dict, description="trait -> CEL over response (and customer, trigger), set on success"
     )
+
+    @field_validator("url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} is not a web address: start it with https:// (or http://)")
+        return value
 
     @field_validator("timeout")
     @classmethod

@@ -34,6 +34,7 @@ from onboardflow.ports import DeliveryChannel, OutboxMessage
 
 HOLD_RECHECK = timedelta(hours=1)  # how often a held promotion looks again for the event it waits for
 FAILURE_EVENTS = {"email": "Email Bounced", "sms": "SMS Failed", "whatsapp": "WhatsApp Failed"}
+WHATSAPP_INBOUND = "WhatsApp Message Received"  # the customer's own message: opens WhatsApp's 24-hour window
 STATUSES = ("pending", "delivered", "skipped", "undeliverable", "parked")
 
 
@@ -129,8 +130,12 @@ class Dispatcher:
         scope = MessageScope.of(customer, trigger=enrollment.trigger if enrollment else {},
                                 journey_id=message.journey_id, step_id=message.step_id,
                                 message_id=message.message_id, unsubscribe_url=link)
+        inbound = None
+        if channel_name == "whatsapp":
+            inbound = self.store.last_event_times(customer.id, [WHATSAPP_INBOUND]).get(WHATSAPP_INBOUND)
         try:
-            content = render_message(self.templates, message.template, channel_name, scope, now=now)
+            content = render_message(self.templates, message.template, channel_name, scope, now=now,
+                                     last_inbound_at=inbound)
         except MessageError as error:
             self._record(message, "parked", channel_name, now, error=f"cannot render: {error}")
             result.parked += 1

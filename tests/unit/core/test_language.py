@@ -519,3 +519,19 @@ def test_an_undeliverable_message_moves_the_enrollment_to_its_error_path_whereve
 
     assert only(run.effects, OpenTask).reason == "no way to reach the customer"
     assert run.ended == ("ended", "completed") and not run.timers  # the wait's timer was cancelled
+
+
+def test_a_webhook_url_that_is_not_a_web_address_says_how_to_write_one():
+    with pytest.raises(JourneyInvalid) as raised:
+        load_journey(journey("  - {id: w, webhook: {url: 'crm.example/hook'}}\n"))
+    [problem] = raised.value.problems
+    assert (problem.step_id, problem.field) == ("w", "webhook.url")
+    assert problem.message == "'crm.example/hook' is not a web address: start it with https:// (or http://)"
+
+
+def test_a_zone_name_that_sends_zoneinfo_into_recursion_falls_back_to_the_store_zone():
+    run = Run(journey(wait_until("10:00")), customer=replace(RETAIL, timezone="a/" * 2000 + "b"),
+              default_zone="Europe/Berlin")
+    run.now = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)
+    run.trigger()
+    assert due_of(run) == datetime(2026, 1, 5, 9, 0, tzinfo=UTC)

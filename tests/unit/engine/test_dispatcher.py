@@ -226,3 +226,32 @@ def test_a_message_whose_template_cannot_render_is_parked_with_the_reason(shop):
 
     [row] = [r for r in shop.store.messages("c1") if r.message.step_id == "hello"]
     assert row.status == "parked" and "no template 'missing'" in row.error
+
+
+WHATSAPP = """\
+id: chat
+name: Chat
+owner: cs@shop.example
+trigger: {event: Order Completed}
+steps:
+  - {id: hi, send: {channel: whatsapp, template: hi}}
+"""
+
+
+def test_whatsapp_free_text_goes_only_inside_the_window_the_customers_own_message_opened(shop):
+    shop.publish(WHATSAPP)
+    hi, problems, _ = read_template(
+        "whatsapp:\n  default:\n    template: order_update\n    language: en_US\n"
+        "    parameters: [\"{{ trigger.order_id }}\"]\n    text: \"Thanks for writing! Order {{ trigger.order_id }}\"\n",
+        name="hi", source="hi.yaml")
+    assert hi is not None, problems
+    whatsapp = RecordingChannel("whatsapp")
+    sender = Dispatcher(shop.store, shop.engine.catalog, {"whatsapp": whatsapp}, templates=TemplateSet({"hi": hi}))
+
+    shop.ingest(shop.order("c1"))
+    shop.ingest(shop.event("WhatsApp Message Received", "c2", customer=RETAIL), shop.order("c2"))
+    sender.dispatch_due(now=shop.clock.now())
+
+    by_customer = {delivery.customer_id: delivery.content for delivery in whatsapp.sent}
+    assert (by_customer["c1"].template, by_customer["c1"].text) == ("order_update", None)  # window closed
+    assert by_customer["c2"].text == "Thanks for writing! Order o1"  # the customer wrote: free text

@@ -66,7 +66,7 @@ def customer_zone(customer: dict, default_zone: str) -> ZoneInfo:
         if isinstance(name, str) and name:
             try:
                 return ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
+            except (ZoneInfoNotFoundError, ValueError, RecursionError):  # zoneinfo recurses on a/a/a/...
                 continue
     return ZoneInfo("UTC")
 
