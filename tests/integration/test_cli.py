@@ -327,7 +327,7 @@ def test_ingest_queue_then_run_until_idle_processes_them(loaded):
 
     worked = loaded("run", "--until-idle", "--poll", "0", "--quiet")
 
-    summary = "worker done: 5 event(s), 0 timer(s) fired, 5 message(s) delivered, 0 undeliverable"
+    summary = "worker done: 5 event(s), 0 timer(s) fired, 5 message(s) delivered, 0 deferred"
     assert summary in worked.stdout
     counts = loaded.counts()
     assert (counts["queued"], counts["events"], counts["messages"], counts["delivered"]) == (0, 5, 5, 5)
@@ -338,7 +338,7 @@ def test_run_without_quiet_prints_each_delivery(loaded):
 
     worked = loaded("run", "--until-idle", "--poll", "0")
 
-    line = "email    → ana@example.com: welcome (first-purchase-welcome / welcome, transactional)"
+    line = "email    → ana@example.com: Thanks for your order, and welcome! (transactional)"
     assert line in worked.stdout
 
 
@@ -386,7 +386,7 @@ def test_demo_shows_the_journey_tree_and_the_delivered_messages(cli):
     for step in ("welcome (send)", "await-delivery (wait_for)", "usage-tips (send)", "route (branch)"):
         assert step in out
     assert re.search(r"welcome \(send\)\s+✉ [1-9]\d* sent", out)
-    assert re.search(r"email\s+→ c_\d+@example.com: account_welcome", out)
+    assert re.search(r"email\s+→ c_\d+@example.com: Welcome", out)
     delivered = int(re.search(r"(\d+) messages delivered \(sandbox\)", out).group(1))
     assert delivered > 40
     assert "enrollments by journey and state" in out

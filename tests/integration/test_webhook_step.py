@@ -33,10 +33,13 @@ from onboardflow.core.model import WEBHOOK_FAILED, WEBHOOK_SUCCEEDED, Event
 from onboardflow.core.validation import load_journey
 from onboardflow.demo import demo_journeys, run_demo
 from onboardflow.engine.clock import SystemClock, VirtualClock
+from onboardflow.engine.dispatcher import Dispatcher
 from onboardflow.engine.engine import Engine
 from onboardflow.engine.ingest import event_to_json
 from onboardflow.engine.webhooks import LEASE_SECONDS, backoff, run_due_calls
 from onboardflow.engine.worker import run_worker
+from onboardflow.messages.loading import read_template
+from onboardflow.messages.templates import TemplateSet
 from onboardflow.store.sql import open_store
 
 pytestmark = pytest.mark.timeout(60)
@@ -430,8 +433,13 @@ def test_a_worker_makes_the_call_and_runs_the_journey_on_from_the_queued_answer(
     shop.publish()
     shop.engine.enqueue([first_order("c1", shop.clock.now())])
 
-    totals = run_worker(shop.engine, sandbox_channels(), until_idle=True, poll_seconds=0, http=http,
-                        environ=ENVIRON)
+    thanks, problems, _ = read_template('email:\n  default:\n    subject: "Welcome to {{ customer.loyalty_tier }}"\n'
+                                        '    text: "Your tier: {{ customer.loyalty_tier }}"\n',
+                                        name="loyalty_welcome", source="loyalty_welcome.yaml")
+    assert thanks is not None, problems
+    dispatcher = Dispatcher(shop.store, shop.engine.catalog, sandbox_channels(),
+                            templates=TemplateSet({"loyalty_welcome": thanks}))
+    totals = run_worker(shop.engine, dispatcher, until_idle=True, poll_seconds=0, http=http, environ=ENVIRON)
 
     assert totals.calls.succeeded == 1 and len(receiver.received) == 1
     assert receiver.received[0].verified()["order"] == "c1-o1"

@@ -8,6 +8,8 @@ from onboardflow.channels.sandbox import SandboxChannel, sandbox_channels
 from onboardflow.engine.worker import run_worker
 from onboardflow.messages.content import DeliveryError
 
+from .shop import RETAIL
+
 pytestmark = pytest.mark.timeout(30)  # a loop that never goes idle fails instead of hanging
 
 
@@ -40,7 +42,8 @@ def test_until_idle_on_an_empty_store_stops_at_once(examples):
 
 
 def test_until_idle_fires_the_timers_that_are_due(examples):
-    examples.ingest(examples.order(), examples.delivered())
+    consenting = {**RETAIL, "consent": {"whatsapp": {"status": "granted"}, "email": {"status": "granted"}}}
+    examples.ingest(examples.order(profile=consenting), examples.delivered())
     examples.after(days=5)
 
     totals = run_worker(examples.engine, examples.dispatcher(sandbox_channels()), until_idle=True, poll_seconds=0)
