@@ -166,7 +166,8 @@ def _dispatch_all(dispatcher: Dispatcher, now: datetime) -> DispatchResult:
 def _show_outcome(console: Console, engine: Engine, result, delivered: DispatchResult) -> None:
     console.print(
         f"engine: {result.events} events, {result.started} enrollments started, "
-        f"{result.timers_fired} timers fired, {delivered.delivered} messages delivered (sandbox)\n"
+        f"{result.timers_fired} timers fired, {delivered.delivered} messages delivered (sandbox), "
+        f"{delivered.skipped} skipped by consent or caps, {delivered.deferred} put off by quiet hours or caps on the way\n"
     )
     by_step = Counter()
     for row in engine.store.messages():
