@@ -9,7 +9,7 @@ from pathlib import Path
 from onboardflow.core.validation import JourneyInvalid, Problem, load_journey
 from onboardflow.core.version import JourneyVersion
 from onboardflow.messages.checks import check_send_steps
-from onboardflow.messages.loading import TemplateLoad, TemplatesInvalid, load_templates, read_template
+from onboardflow.messages.loading import TemplateLoad, load_templates, templates_from_texts
 from onboardflow.messages.sms import DEFAULT_SEGMENT_LIMIT
 from onboardflow.messages.templates import TEMPLATES_FOLDER, TemplateSet
 
@@ -102,13 +102,8 @@ def example_files(folder: str = "examples") -> list[tuple[str, str]]:
 
 def example_templates() -> TemplateSet:
     """The templates of the example journeys, as shipped in the package."""
-    templates = {}
-    for name, text in example_files(f"examples/{TEMPLATES_FOLDER}"):
-        template, problems, _ = read_template(text, name=name.removesuffix(".yaml"), source=f"examples/{name}")
-        if template is None:
-            raise TemplatesInvalid(problems)
-        templates[template.name] = template
-    return TemplateSet(templates, folder=f"examples/{TEMPLATES_FOLDER}")
+    texts = {name.removesuffix(".yaml"): text for name, text in example_files(f"examples/{TEMPLATES_FOLDER}")}
+    return templates_from_texts(texts, folder=f"examples/{TEMPLATES_FOLDER}")
 
 
 def write_examples(folder: Path) -> list[Path]:

@@ -58,9 +58,9 @@ def shopify_events(
 def _order_created(order: dict, _lookup) -> list[Event]:
     customer = order.get("customer") or {}
     properties = {
-        "order_id": _id(order, "id"),
+        "order_id": exact_id(order, "id"),
         "order_number": order.get("order_number"),
-        "total": _money(order.get("total_price")),
+        "total": money(order.get("total_price")),
         "currency": order.get("currency"),
         "products": [_line(item) for item in order.get("line_items") or []],
         "source": "shopify",
@@ -72,7 +72,7 @@ def _order_created(order: dict, _lookup) -> list[Event]:
 
 def _order_paid(order: dict, _lookup) -> list[Event]:
     customer = order.get("customer") or {}
-    properties = {"order_id": _id(order, "id"), "total": _money(order.get("total_price")),
+    properties = {"order_id": exact_id(order, "id"), "total": money(order.get("total_price")),
                   "currency": order.get("currency"), "source": "shopify"}
     at = _time(order, "processed_at", fallback="updated_at")
     return [Event(f"shopify:order:{properties['order_id']}:paid", "Payment Confirmed",
@@ -83,8 +83,8 @@ def _fulfillment(fulfillment: dict, lookup) -> list[Event]:
     name = SHIPMENT_EVENTS.get(fulfillment.get("shipment_status") or "")
     if name is None:
         return []  # label printed, confirmed, ...: not something a journey waits for
-    order_id = _id(fulfillment, "order_id")
-    properties = {"order_id": order_id, "fulfillment_id": _id(fulfillment, "id"),
+    order_id = exact_id(fulfillment, "order_id")
+    properties = {"order_id": order_id, "fulfillment_id": exact_id(fulfillment, "id"),
                   "shipment_status": fulfillment["shipment_status"], "tracking_number": fulfillment.get("tracking_number"),
                   "tracking_url": fulfillment.get("tracking_url"), "carrier": fulfillment.get("tracking_company"),
                   "source": "shopify"}
@@ -94,9 +94,9 @@ def _fulfillment(fulfillment: dict, lookup) -> list[Event]:
 
 
 def _refund(refund: dict, lookup) -> list[Event]:
-    order_id = _id(refund, "order_id")
-    amount = sum(_money(t.get("amount")) or 0 for t in refund.get("transactions") or [] if t.get("kind") == "refund")
-    properties = {"order_id": order_id, "refund_id": _id(refund, "id"), "amount": round(amount, 2),
+    order_id = exact_id(refund, "order_id")
+    amount = sum(money(t.get("amount")) or 0 for t in refund.get("transactions") or [] if t.get("kind") == "refund")
+    properties = {"order_id": order_id, "refund_id": exact_id(refund, "id"), "amount": round(amount, 2),
                   "note": refund.get("note"), "source": "shopify"}
     return [Event(f"shopify:refund:{properties['refund_id']}", "Refund Requested", _of_order(order_id, lookup, None),
                   _time(refund, "created_at"), properties)]
@@ -104,14 +104,14 @@ def _refund(refund: dict, lookup) -> list[Event]:
 
 def _customer_created(customer: dict, _lookup) -> list[Event]:
     properties = {"source": "shopify", "state": customer.get("state")}
-    return [Event(f"shopify:customer:{_id(customer, 'id')}:created", "Signed Up", _customer_id(customer, customer),
+    return [Event(f"shopify:customer:{exact_id(customer, 'id')}:created", "Signed Up", _customer_id(customer, customer),
                   _time(customer, "created_at"), properties, _profile(customer, customer))]
 
 
 def _checkout(checkout: dict, _lookup) -> list[Event]:
     customer = checkout.get("customer") or {}
-    token = checkout.get("token") or _id(checkout, "id")
-    properties = {"checkout_id": str(token), "total": _money(checkout.get("total_price")),
+    token = checkout.get("token") or exact_id(checkout, "id")
+    properties = {"checkout_id": str(token), "total": money(checkout.get("total_price")),
                   "currency": checkout.get("currency"), "recover_url": checkout.get("abandoned_checkout_url"),
                   "products": [_line(item) for item in checkout.get("line_items") or []], "source": "shopify"}
     # create and update of one checkout are one `Checkout Started`: the id is the checkout's
@@ -168,7 +168,7 @@ def marketing_consent(customer: dict, record: dict) -> dict[str, Any]:
 
 def _customer_id(customer: dict, record: dict) -> str:
     if customer.get("id") is not None:
-        return f"shopify:{_id(customer, 'id')}"
+        return f"shopify:{exact_id(customer, 'id')}"
     email = customer.get("email") or record.get("email") or record.get("contact_email")
     if email:
         return f"email:{email.strip().lower()}"  # a guest checkout: known by address only
@@ -185,20 +185,21 @@ def _of_order(order_id: str, lookup, email: str | None) -> str:
 
 
 def _line(item: dict) -> dict[str, Any]:
-    return {"product_id": _id(item, "product_id") if item.get("product_id") is not None else None,
-            "variant_id": _id(item, "variant_id") if item.get("variant_id") is not None else None,
+    return {"product_id": exact_id(item, "product_id") if item.get("product_id") is not None else None,
+            "variant_id": exact_id(item, "variant_id") if item.get("variant_id") is not None else None,
             "sku": item.get("sku"), "name": item.get("title") or item.get("name"),
-            "price": _money(item.get("price")), "quantity": item.get("quantity"), "vendor": item.get("vendor")}
+            "price": money(item.get("price")), "quantity": item.get("quantity"), "vendor": item.get("vendor")}
 
 
-def _id(record: dict, key: str) -> str:
+def exact_id(record: dict, key: str) -> str:
+    """An id as a string, exactly: a float would already have lost digits past 2^53."""
     value = record.get(key)
     if value is None or isinstance(value, bool) or isinstance(value, float):
         raise PayloadError(f"{key!r} must be an integer or string id, got {value!r}")
     return str(value)
 
 
-def _money(value: Any) -> float | None:
+def money(value: Any) -> float | None:
     try:
         return None if value in (None, "") else round(float(value), 2)
     except (TypeError, ValueError):

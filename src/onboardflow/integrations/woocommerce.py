@@ -15,6 +15,8 @@ from typing import Any
 
 from onboardflow.core.model import Event
 from onboardflow.integrations.shopify import PayloadError
+from onboardflow.integrations.shopify import exact_id as _id
+from onboardflow.integrations.shopify import money as _money
 
 STATUS_EVENTS = {  # an order moving to this status is this event
     "processing": "Payment Confirmed",
@@ -92,20 +94,6 @@ def _customer_id(customer_id: Any, billing: dict) -> str:
 def _line(item: dict) -> dict[str, Any]:
     return {"product_id": str(item.get("product_id")), "sku": item.get("sku") or None, "name": item.get("name"),
             "price": _money(item.get("price")), "quantity": item.get("quantity")}
-
-
-def _id(record: dict, key: str) -> str:
-    value = record.get(key)
-    if value is None or isinstance(value, bool | float):
-        raise PayloadError(f"{key!r} must be an integer or string id, got {value!r}")
-    return str(value)
-
-
-def _money(value: Any) -> float | None:
-    try:
-        return None if value in (None, "") else round(float(value), 2)
-    except (TypeError, ValueError):
-        raise PayloadError(f"{value!r} is not an amount of money") from None
 
 
 def _time(record: dict, key: str) -> datetime:

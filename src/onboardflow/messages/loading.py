@@ -19,6 +19,7 @@ from onboardflow.messages.sms import DEFAULT_SEGMENT_LIMIT, segment_warning
 from onboardflow.messages.templates import (
     CHANNELS,
     DEFAULT_LOCALE,
+    TEMPLATES_FOLDER,
     MessageScope,
     MessageTemplate,
     Part,
@@ -95,6 +96,19 @@ def load_templates_strict(folder: Path, *, segment_limit: int = DEFAULT_SEGMENT_
     if load.problems:
         raise TemplatesInvalid(load.problems)
     return load.templates
+
+
+def templates_from_texts(texts: dict[str, str], *, folder: str = TEMPLATES_FOLDER) -> TemplateSet:
+    """Templates given as texts by name (shipped examples, tests), or TemplatesInvalid listing every problem."""
+    found, problems = {}, []
+    for name, text in texts.items():
+        template, wrong, _ = read_template(text, name=name, source=f"{folder}/{name}.yaml")
+        problems.extend(wrong)
+        if template is not None:
+            found[name] = template
+    if problems:
+        raise TemplatesInvalid(problems)
+    return TemplateSet(found, folder=folder)
 
 
 def read_template(text: str, *, name: str, source: str, segment_limit: int = DEFAULT_SEGMENT_LIMIT,

@@ -15,7 +15,7 @@ from onboardflow.core.model import Event
 from onboardflow.core.validation import load_journey
 from onboardflow.engine.dispatcher import Dispatcher
 from onboardflow.engine.engine import Engine
-from onboardflow.messages.loading import read_template
+from onboardflow.messages.loading import templates_from_texts
 from onboardflow.messages.templates import TemplateSet
 from onboardflow.settings import Settings
 
@@ -50,12 +50,7 @@ TEMPLATES = {
 
 
 def templates() -> TemplateSet:
-    found = {}
-    for name, text in TEMPLATES.items():
-        template, problems, _ = read_template(text, name=name, source=f"{name}.yaml")
-        assert template is not None, problems
-        found[name] = template
-    return TemplateSet(found)
+    return templates_from_texts(TEMPLATES)
 
 
 def order(customer_id: str, at, *, email: str | None = None, phone: str | None = None) -> Event:

@@ -10,7 +10,7 @@ from onboardflow.channels.sandbox import sandbox_channels
 from onboardflow.core.consent import consent_record
 from onboardflow.core.policies import PolicyRules, RetryPolicy
 from onboardflow.engine.dispatcher import Dispatcher
-from onboardflow.messages.loading import read_template
+from onboardflow.messages.loading import read_template, templates_from_texts
 from onboardflow.messages.templates import TemplateSet
 
 from .shop import RETAIL, T0
@@ -34,12 +34,7 @@ TEMPLATES = {
 
 
 def templates() -> TemplateSet:
-    found = {}
-    for name, text in TEMPLATES.items():
-        template, problems, _ = read_template(text, name=name, source=f"{name}.yaml")
-        assert template is not None, problems
-        found[name] = template
-    return TemplateSet(found)
+    return templates_from_texts(TEMPLATES)
 
 
 def dispatcher(shop, email=None, **options) -> Dispatcher:
