@@ -19,6 +19,7 @@ from onboardflow.core.model import Customer, Enrollment, Event
 from onboardflow.messages.content import Delivery
 
 PARTITIONS = 64
+ORDER_COMPLETED = "Order Completed"  # the event `Store.customer_of_order` finds an order's customer by
 
 
 def partition_of(customer_id: str) -> int:
@@ -280,6 +281,10 @@ class Store(Protocol):
     def customer(self, customer_id: str) -> Customer | None: ...
     def enrollments_of(self, customer_id: str) -> list[Enrollment]: ...
     def customer_events(self, customer_id: str) -> list[tuple[str, int]]: ...
+    def customer_of_order(self, order_id: str) -> str | None:
+        """The customer of the first `Order Completed` event (processed, else queued) whose
+        properties.order_id is `order_id`: fulfillment and refund webhooks name only the order."""
+        ...
 
     # consent and privacy
     def record_consent(self, record: ConsentRecord) -> bool: ...

@@ -13,6 +13,7 @@ from onboardflow.core.effects import ScheduleTimer
 from onboardflow.core.journey import Journey
 from onboardflow.core.model import Customer, Enrollment, Event
 from onboardflow.ports import (
+    ORDER_COMPLETED,
     PARTITIONS,
     Changes,
     Entry,
@@ -380,6 +381,14 @@ class MemoryStore(MemoryPrivacy):
     def customer_events(self, customer_id: str) -> list[tuple[str, int]]:
         found = [(event.id, pos) for event, pos in self.events.values() if event.customer_id == customer_id]
         return sorted(found, key=lambda item: item[1])
+
+    def customer_of_order(self, order_id: str) -> str | None:
+        with self._lock:
+            processed = sorted(self.events.values(), key=lambda item: item[1])
+            candidates = [event for event, _ in processed] + [q.event for q in sorted(self.queue.values(),
+                                                                                      key=lambda q: q.seq)]
+        return next((event.customer_id for event in candidates
+                     if event.name == ORDER_COMPLETED and event.properties.get("order_id") == order_id), None)
 
     def close(self) -> None:
         return None

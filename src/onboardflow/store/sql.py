@@ -18,6 +18,7 @@ from onboardflow.core.consent import ConsentRecord, ConsentState, current_state
 from onboardflow.core.journey import Journey
 from onboardflow.core.model import Customer, Enrollment, Event
 from onboardflow.ports import (
+    ORDER_COMPLETED,
     CustomerData,
     Erasure,
     InboxMessage,
@@ -385,6 +386,21 @@ class SqlStore:
         )
         with self._reading() as connection:
             return [(event_id, position) for event_id, position in connection.execute(query)]
+
+    def customer_of_order(self, order_id: str) -> str | None:
+        processed = (
+            sa.select(events.c.customer_id)
+            .where(events.c.name == ORDER_COMPLETED, events.c.properties["order_id"].as_string() == order_id)
+            .order_by(events.c.position, events.c.id).limit(1)
+        )
+        queued = (
+            sa.select(queue.c.customer_id)
+            .where(queue.c.payload["name"].as_string() == ORDER_COMPLETED,
+                   queue.c.payload[("properties", "order_id")].as_string() == order_id)
+            .order_by(queue.c.seq).limit(1)
+        )
+        with self._reading() as connection:
+            return connection.execute(processed).scalar() or connection.execute(queued).scalar()
 
     # consent and privacy
 
