@@ -36,6 +36,16 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = Field(
         default=None, description="Bearer token of the admin API (/v1/customers/...); unset, it is off"
     )
+    shopify_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="The app's client secret that signs Shopify webhooks (X-Shopify-Hmac-SHA256); "
+        "unset, /webhooks/shopify answers 503"
+    )
+    woocommerce_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="The secret set on the WooCommerce webhooks (X-WC-Webhook-Signature); "
+        "unset, /webhooks/woocommerce answers 503"
+    )
     consent_text_version: str | None = Field(
         default=None, description="The version of the consent wording the preference page shows"
     )

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from onboardflow import __version__
-from onboardflow.api import customers, inbox, preferences, unsubscribe
+from onboardflow.api import customers, inbox, preferences, unsubscribe, webhooks
 from onboardflow.api.problems import install_problem_handlers
 from onboardflow.engine.clock import SystemClock
 from onboardflow.ports import Clock, Store
@@ -37,6 +37,6 @@ def create_app(
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
     install_problem_handlers(app)
-    for module in (unsubscribe, preferences, customers, inbox):
+    for module in (unsubscribe, preferences, customers, inbox, webhooks):
         app.include_router(module.router)
     return app
