@@ -140,7 +140,7 @@ def test_after_its_order_a_fulfillment_or_refund_is_queued_for_the_same_customer
 
 def test_the_order_is_found_after_a_worker_processed_it(shop):
     shopify(shop, "orders/create", raw("orders_create"))
-    shop.engine.work()
+    shop.engine.work(partitions=PARTITIONS)
     assert shop.store.counts()["queued"] == 0
 
     answer = shopify(shop, "refunds/create", raw("refunds_create"), webhook_id="wh-2")
@@ -188,7 +188,7 @@ def test_a_body_that_is_not_json_is_400_and_one_without_a_customer_is_422(shop):
 
 def test_customers_redact_erases_the_customer(shop):
     shopify(shop, "orders/create", raw("orders_create"))
-    shop.engine.work()
+    shop.engine.work(partitions=PARTITIONS)
     assert shop.store.customer(CUSTOMER) is not None
     redact = {"shop_id": 954889, "shop_domain": "snowdevil.myshopify.com",
               "customer": {"id": 115310627314723950, "email": "jon@example.com", "phone": "555-625-1199"},
@@ -249,3 +249,15 @@ def test_woocommerce_status_that_is_no_event_queues_nothing(shop):
     answer = woo(shop, "order.updated", {**WOO_ORDER, "status": "on-hold"})
 
     assert (answer.status_code, answer.json()["events"], answer.json()["queued"]) == (200, 0, 0)
+
+
+def test_customers_redact_before_any_worker_ran_drops_the_queued_events_and_consent(shop):
+    shopify(shop, "orders/create", raw("orders_create"))
+    assert shop.store.counts()["queued"] == 1 and shop.store.consents(CUSTOMER)
+
+    answer = shopify(shop, "customers/redact", json.dumps({"customer": {"id": 115310627314723950}}).encode())
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["erased"] is True
+    assert shop.store.counts()["queued"] == 0
+    assert shop.store.consents(CUSTOMER) == []
