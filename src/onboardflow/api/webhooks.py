@@ -19,15 +19,14 @@ from onboardflow.api.dependencies import ClockDep, SettingsDep, StoreDep
 from onboardflow.api.problems import Problem
 from onboardflow.compliance import gdpr
 from onboardflow.compliance.gdpr import CustomerNotFound
+from onboardflow.core.consent import consents_carried_by
 from onboardflow.core.model import Event
 from onboardflow.integrations import shopify, woocommerce
 from onboardflow.integrations.shopify import PayloadError
-from onboardflow.integrations.shopify_consent import consents_from_shopify
 from onboardflow.ports import Store
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
-CONSENT_TOPICS = {"orders/create", "orders/paid", "customers/create", "checkouts/create", "checkouts/update"}
 WOO_PING = re.compile(rb"webhook_id=\d+")
 
 
@@ -47,8 +46,9 @@ async def shopify_webhook(request: Request, store: StoreDep, settings: SettingsD
     delivery = {"webhook_id": request.headers.get("x-shopify-webhook-id"),
                 "shopify_event_id": request.headers.get("x-shopify-event-id")}
     events = _shopify_events(store, topic, payload)
-    consents = _record_consents(store, payload, events) if topic in CONSENT_TOPICS else 0
-    return _enqueue(store, clock.now(), topic, _with_delivery(events, delivery)) | {"consents": consents}
+    events = _with_delivery(events, delivery)
+    consents = _record_consents(store, events)
+    return _enqueue(store, clock.now(), topic, events) | {"consents": consents}
 
 
 @router.post("/woocommerce")
@@ -145,16 +145,11 @@ def _enqueue(store: Store, now, topic: str, events: list[Event]) -> dict:
     return {"topic": topic, "events": len(events), "queued": queued}
 
 
-def _record_consents(store: Store, payload: dict, events: list[Event]) -> int:
-    """Consent lines of the body go to the ledger at once; dated by the body, so a redelivery writes none."""
-    recorded = 0
-    for event in events[:1]:
-        try:
-            lines = consents_from_shopify(payload, customer_id=event.customer_id, received_at=event.at)
-        except ValueError as error:
-            raise Problem(422, "Webhook body not usable", f"consent: {error}") from None
-        recorded += sum(store.record_consent(line) for line in lines)
-    return recorded
+def _record_consents(store: Store, events: list[Event]) -> int:
+    """The consent statements of the body (`shopify_consent`'s rules, in each event's customer block) go
+    to the ledger now, not when a worker gets to the event. They are the very lines the worker writes
+    (`consents_carried_by`, ids from the event's), so neither the worker nor a redelivery adds a second."""
+    return sum(store.record_consent(line) for event in events for line in consents_carried_by(event))
 
 
 def _redact(store: Store, payload: Any, now) -> dict:
