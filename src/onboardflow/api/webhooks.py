@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -140,7 +141,7 @@ def _with_delivery(events: list[Event], delivery: dict[str, str | None]) -> list
     return [replace(event, properties={**event.properties, **kept}) for event in events]
 
 
-def _enqueue(store: Store, now, topic: str, events: list[Event]) -> dict:
+def _enqueue(store: Store, now: datetime, topic: str, events: list[Event]) -> dict:
     queued = store.enqueue(events, now=now)
     return {"topic": topic, "events": len(events), "queued": queued}
 
@@ -152,7 +153,7 @@ def _record_consents(store: Store, events: list[Event]) -> int:
     return sum(store.record_consent(line) for event in events for line in consents_carried_by(event))
 
 
-def _redact(store: Store, payload: Any, now) -> dict:
+def _redact(store: Store, payload: Any, now: datetime) -> dict:
     """`customers/redact` (GDPR): erase the customer; one never seen has nothing to erase, which is a 200."""
     if not isinstance(payload, dict):
         raise Problem(422, "Webhook body not usable", "customers/redact: the body is a JSON object")
