@@ -368,6 +368,36 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
+class SentimentModel(Protocol):
+    """Scores a text's sentiment from -1 (negative) to 1 (positive); loaded at the edge, never in the core."""
+
+    name: str
+
+    def score(self, text: str) -> float: ...
+
+
+class Scorer(Protocol):
+    """Works out a customer's model scores (`score.repeat_purchase`) from their profile and the history of
+    the event names in `events`; a score it cannot give (no order yet) is None."""
+
+    names: frozenset[str]
+    events: frozenset[str]
+
+    def score(self, customer: Customer, history: list[Event], now: datetime) -> dict[str, float | None]: ...
+
+
+class Helpdesk(Protocol):
+    """Where tasks go for people to work them: a generic signed webhook, a Zendesk-compatible ticket API.
+
+    `open_ticket` returns the helpdesk's id for the task, or raises `HandoffError` saying whether a retry
+    can help.
+    """
+
+    name: str
+
+    def open_ticket(self, task: Task, context: dict[str, Any]) -> str: ...
+
+
 class Channel(Protocol):
     """Delivers one message on one channel; returns the provider's id for it.
 
