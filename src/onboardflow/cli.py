@@ -24,6 +24,7 @@ from onboardflow.engine.dispatcher import Dispatcher
 from onboardflow.engine.engine import BatchResult, Engine
 from onboardflow.engine.ingest import LineError, read_events
 from onboardflow.engine.worker import run_worker, tune_garbage_collector
+from onboardflow.intelligence.commands import model_app
 from onboardflow.messages.loading import TemplatesInvalid, load_templates_strict
 from onboardflow.messages.templates import TEMPLATES_FOLDER, TemplateSet
 from onboardflow.policy_settings import PolicySettings
@@ -604,6 +605,9 @@ def messages_retry(
 def main() -> None:
     tune_garbage_collector()
     app()
+
+
+app.add_typer(model_app, name="model")
 
 
 # --- consent and compliance: GDPR export and erasure of one customer; the API server ---

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -56,6 +58,18 @@ class Settings(BaseSettings):
     consent_text_version: str | None = Field(
         default=None, description="The version of the consent wording the preference page shows"
     )
+
+    # escalation and the store's own models (docs/escalation.md, docs/intelligence.md)
+    escalation_rules_file: str | None = Field(
+        default=None, description="A YAML file of the store's global escalation rules; unset, only journeys' own"
+    )
+    models_dir: str = Field(default="./var/models", description="Where `onboardflow model train` keeps models")
+    sentiment: Literal["auto", "vader", "trained", "off"] = Field(
+        default="auto",
+        description="How ticket and review text is scored: auto (the trained model if there is one, else "
+        "VADER, English), vader, trained, or off",
+    )
+    recommendations: int = Field(default=4, ge=1, le=20, description="How many products `recommendations` holds")
 
     @field_validator("unsubscribe_secret", "admin_token")
     @classmethod

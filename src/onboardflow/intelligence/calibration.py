@@ -33,17 +33,25 @@ def brier(truth: list[int], predicted: list[float]) -> float:
 
 
 def calibration_table(truth: list[int], predicted: list[float], *, bins: int = BINS) -> list[CalibrationRow]:
-    """Predictions sorted and cut into `bins` groups of (nearly) equal size, lowest first."""
-    pairs = sorted(zip(predicted, truth, strict=True))
-    rows = []
-    for index in range(bins):
-        chunk = pairs[index * len(pairs) // bins:(index + 1) * len(pairs) // bins]
-        if not chunk:
-            continue
-        scores = [p for p, _ in chunk]
-        rows.append(CalibrationRow(round(scores[0], 4), round(scores[-1], 4), len(chunk),
-                                   round(sum(scores) / len(chunk), 4), round(sum(t for _, t in chunk) / len(chunk), 4)))
-    return rows
+    """Predictions sorted and cut into `bins` groups of (nearly) equal size, lowest first. Equal predictions
+    stay in one group, so a model with few distinct values (a lookup table) gets fewer, wider groups."""
+    pairs = sorted(zip(predicted, truth, strict=True), key=lambda pair: pair[0])
+    size = max(1, len(pairs) // bins)
+    chunks: list[list[tuple[float, int]]] = [[]]
+    for index, pair in enumerate(pairs):
+        chunks[-1].append(pair)
+        following = pairs[index + 1][0] if index + 1 < len(pairs) else None
+        if following is not None and len(chunks[-1]) >= size and following != pair[0]:
+            chunks.append([])
+    if len(chunks) > 1 and len(chunks[-1]) < size / 2:  # a short remainder joins the bin before it
+        chunks[-2].extend(chunks.pop())
+    return [_row(chunk) for chunk in chunks if chunk]
+
+
+def _row(chunk: list[tuple[float, int]]) -> CalibrationRow:
+    scores = [p for p, _ in chunk]
+    return CalibrationRow(round(scores[0], 4), round(scores[-1], 4), len(chunk), round(sum(scores) / len(chunk), 4),
+                          round(sum(t for _, t in chunk) / len(chunk), 4))
 
 
 def save_calibration_plot(path: Path, curves: dict[str, list[CalibrationRow]], *, title: str) -> Path:
@@ -63,7 +71,7 @@ def save_calibration_plot(path: Path, curves: dict[str, list[CalibrationRow]], *
         axes.set_ylim(0, min(1.0, top * 1.1))
         axes.set_xlabel("predicted probability (mean of the bin)")
         axes.set_ylabel("observed share (of the bin)")
-        axes.set_title(title)
+        axes.set_title(title, fontsize=10)
         axes.legend(loc="upper left")
         axes.grid(alpha=0.3)
         path.parent.mkdir(parents=True, exist_ok=True)
