@@ -107,6 +107,7 @@ class Task:
     external_id: str | None = None
     handed_off_at: datetime | None = None
     handoff_error: str | None = None
+    handoff_attempts: int = 0
 
     @property
     def is_open(self) -> bool:

@@ -70,6 +70,21 @@ class Settings(BaseSettings):
         "VADER, English), vader, trained, or off",
     )
     recommendations: int = Field(default=4, ge=1, le=20, description="How many products `recommendations` holds")
+    helpdesk: Literal["none", "webhook", "zendesk"] = Field(
+        default="none", description="Where workers hand tasks over: a signed webhook, a Zendesk-compatible API"
+    )
+    helpdesk_url: str | None = Field(default=None, description="helpdesk=webhook: where tasks are POSTed")
+    helpdesk_secret: SecretStr | None = Field(
+        default=None,
+        description="A Standard Webhooks secret (whsec_...): signs the tasks sent to helpdesk_url and checks "
+        "the resolutions the helpdesk sends to /webhooks/helpdesk",
+    )
+    zendesk_url: str | None = Field(default=None, description="helpdesk=zendesk: e.g. https://acme.zendesk.com")
+    zendesk_email: str | None = Field(default=None, description="The agent the API token belongs to")
+    zendesk_api_token: SecretStr | None = Field(default=None, description="A Zendesk API token")
+    zendesk_webhook_secret: SecretStr | None = Field(
+        default=None, description="The signing secret of the Zendesk webhook that posts to /webhooks/zendesk"
+    )
 
     @field_validator("unsubscribe_secret", "admin_token")
     @classmethod

@@ -314,7 +314,7 @@ def task_from_row(row: Row) -> Task:
     return Task(opened, row["status"], row["assignee"], row["outcome"], row["resolved_at"],
                 assigned_at=row.get("assigned_at"), overdue_at=row.get("overdue_at"),
                 external_id=row.get("external_id"), handed_off_at=row.get("handed_off_at"),
-                handoff_error=row.get("handoff_error"))
+                handoff_error=row.get("handoff_error"), handoff_attempts=row.get("handoff_attempts") or 0)
 
 
 def call_row(call: CallWebhook) -> dict[str, Any]:

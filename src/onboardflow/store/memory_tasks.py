@@ -80,10 +80,10 @@ class MemoryTasks:
             handoff.lease_until = None
             if external_id is not None:
                 handoff.due_at = None
-                self.task_rows[task_id] = replace(row, external_id=external_id, handed_off_at=at, handoff_error=error)
+                row = replace(row, external_id=external_id, handed_off_at=at)
             else:
                 handoff.due_at = next_attempt_at
-                self.task_rows[task_id] = replace(row, handoff_error=error)
+            self.task_rows[task_id] = replace(row, handoff_error=error, handoff_attempts=handoff.attempts)
 
     def _handoff(self, row: Task) -> Handoff:
         return self.handoffs.setdefault(row.task.task_id, Handoff(row.task.at))
