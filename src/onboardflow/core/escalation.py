@@ -8,7 +8,7 @@ the engine's part, because only it knows which tasks are open.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any, ClassVar, Literal
@@ -234,7 +234,11 @@ def task_for(rule: RuleBase, origin: Origin | None, event: Event, detail: str, n
 
 def event_text(event: Event) -> str:
     """The words of a ticket or review: its subject or title and its text, as one string."""
-    parts = [event.properties.get(name) for name in TEXT_FIELDS]
+    return text_in(event.properties)
+
+
+def text_in(properties: Mapping[str, Any]) -> str:
+    parts = [properties.get(name) for name in TEXT_FIELDS]
     return "\n".join(part.strip() for part in parts if isinstance(part, str) and part.strip())
 
 

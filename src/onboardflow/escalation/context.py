@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from onboardflow.core.escalation import text_in
 from onboardflow.core.model import ORDER_COMPLETED, Customer
 from onboardflow.engine.webhook_request import plain
 from onboardflow.ports import Store, Task
@@ -21,7 +22,7 @@ def task_context(store: Store, row: Task) -> dict[str, Any]:
         "orders": _orders(store, customer_id),
         "journeys": _journeys(store, customer_id),
         "messages": _messages(store, customer_id),
-        "text": row.task.context.get("text"),
+        "text": row.task.context.get("text") or text_in(row.task.context.get("trigger") or {}) or None,
         "detail": row.task.context.get("detail"),
     }
     return plain(context)
