@@ -26,8 +26,12 @@ from onboardflow.core.model import Event
 from onboardflow.integrations.olist import olist_events
 from onboardflow.intelligence.history import by_customer, olist_reviews
 from onboardflow.intelligence.propensity import NotEnoughHistory, train_repeat_purchase
-from onboardflow.intelligence.recommendations import evaluate_recommendations, orders_in, split, \
-    train_recommendations
+from onboardflow.intelligence.recommendations import (
+    evaluate_recommendations,
+    orders_in,
+    split,
+    train_recommendations,
+)
 from onboardflow.intelligence.sample_shop import sample_history
 from onboardflow.intelligence.sentiment import train_sentiment
 
@@ -78,12 +82,21 @@ def main() -> None:
         figures["repeat_purchase_sample_shop"] = repeat_purchase(shop)
         figures["recommendations_sample_shop"] = recommendations(shop)
         progress.update(task, advance=1)
-    s, r, c = figures["sentiment_olist"], figures["repeat_purchase_sample_shop"], figures["recommendations_sample_shop"]
-    console.print(f"sentiment (Olist, Portuguese): accuracy {s['accuracy']} vs majority "
-                  f"{s['majority_baseline_accuracy']} and VADER {s['vader_accuracy']} on {s['held_out_reviews']} reviews")
+    s, r, c = (
+        figures["sentiment_olist"],
+        figures["repeat_purchase_sample_shop"],
+        figures["recommendations_sample_shop"],
+    )
+    console.print(
+        f"sentiment (Olist, Portuguese): accuracy {s['accuracy']} vs majority "
+        f"{s['majority_baseline_accuracy']} and VADER {s['vader_accuracy']} "
+        f"on {s['held_out_reviews']} reviews"
+    )
     console.print(f"repeat purchase (sample shop): AUC {r['auc']} vs baseline {r['baseline_auc']}")
-    console.print(f"recommendations (sample shop): hit rate {c['hit_rate']} vs best-sellers "
-                  f"{c['popularity_hit_rate']} on {c['held_out_orders']} orders")
+    console.print(
+        f"recommendations (sample shop): hit rate {c['hit_rate']} vs best-sellers "
+        f"{c['popularity_hit_rate']} on {c['held_out_orders']} orders"
+    )
     print(json.dumps(figures, default=str))
 
 

@@ -337,8 +337,8 @@ def run(
         f"{sent.skipped} skipped, {sent.undeliverable} undeliverable, {sent.parked} parked"
     )
     if totals.overdue or totals.handoffs.sent or totals.handoffs.failed:
-        console.print(f"tasks: {totals.overdue} found overdue, {totals.handoffs.sent} handed to the helpdesk, "
-                      f"{totals.handoffs.failed} hand-off(s) failed for good")
+        console.print(f"tasks: {totals.overdue} found overdue, {totals.handoffs.sent} handed to the "
+                      f"helpdesk, {totals.handoffs.failed} hand-off(s) failed for good")
 
 
 def _helpdesk(engine: Engine, http):

@@ -14,12 +14,29 @@ from onboardflow.ports import Changes, TaskClosed, TaskNotFound, TaskTaken
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 
 
-def rule_task(task_id: str, customer_id: str = "c1", *, reason: str = "refund requested", due_hours: int = 48,
-              at: datetime = T0) -> OpenTask:
-    return OpenTask(task_id=task_id, enrollment_id=None, journey_id=None, version=None, customer_id=customer_id,
-                    step_id=None, queue="support", reason=reason, priority="normal",
-                    due_at=at + timedelta(hours=due_hours), at=at,
-                    context={"rule": "refund_request", "text": "please refund"}, rule="refund_request")
+def rule_task(
+    task_id: str,
+    customer_id: str = "c1",
+    *,
+    reason: str = "refund requested",
+    due_hours: int = 48,
+    at: datetime = T0,
+) -> OpenTask:
+    return OpenTask(
+        task_id=task_id,
+        enrollment_id=None,
+        journey_id=None,
+        version=None,
+        customer_id=customer_id,
+        step_id=None,
+        queue="support",
+        reason=reason,
+        priority="normal",
+        due_at=at + timedelta(hours=due_hours),
+        at=at,
+        context={"rule": "refund_request", "text": "please refund"},
+        rule="refund_request",
+    )
 
 
 def write(store, *tasks: OpenTask, events: list[tuple[Event, int]] = ()) -> None:
@@ -43,8 +60,11 @@ def test_claiming_assigns_once_and_says_who_has_it(store):
     claimed = store.claim_task("t1", assignee="ana@shop.example", at=T0 + timedelta(hours=1))
     again = store.claim_task("t1", assignee="ana@shop.example", at=T0 + timedelta(hours=2))
 
-    assert (claimed.status, claimed.assignee, claimed.assigned_at) == ("assigned", "ana@shop.example",
-                                                                      T0 + timedelta(hours=1))
+    assert (claimed.status, claimed.assignee, claimed.assigned_at) == (
+        "assigned",
+        "ana@shop.example",
+        T0 + timedelta(hours=1),
+    )
     assert again.assigned_at == T0 + timedelta(hours=1)
     with pytest.raises(TaskTaken, match="assigned to ana@shop.example already"):
         store.claim_task("t1", assignee="bo@shop.example", at=T0)
@@ -62,13 +82,20 @@ def test_a_resolved_or_unknown_task_cannot_be_claimed(store):
 
 
 def test_overdue_tasks_are_marked_urgent_once(store):
-    write(store, rule_task("late", due_hours=1), rule_task("later", due_hours=10), rule_task("done", due_hours=1))
+    write(
+        store,
+        rule_task("late", due_hours=1),
+        rule_task("later", due_hours=10),
+        rule_task("done", due_hours=1),
+    )
     store.resolve_task("done", outcome="resolved", at=T0)
     now = T0 + timedelta(hours=2)
 
     marked = store.mark_overdue(now)
 
-    assert [(row.task.task_id, row.task.priority, row.overdue_at) for row in marked] == [("late", "urgent", now)]
+    assert [(row.task.task_id, row.task.priority, row.overdue_at) for row in marked] == [
+        ("late", "urgent", now)
+    ]
     assert store.mark_overdue(now + timedelta(hours=1)) == []
     assert store.task("late").overdue_at == now
     assert store.task("later").overdue_at is None
@@ -83,7 +110,9 @@ def test_handoffs_are_leased_sent_once_and_retried_when_they_fail(store):
     assert [row.task.task_id for row in first] == ["t1", "t2"]
     assert while_leased == []
     store.record_handoff("t1", at=T0, external_id="zd-41")
-    store.record_handoff("t2", at=T0, error="503 from the helpdesk", next_attempt_at=T0 + timedelta(minutes=5))
+    store.record_handoff(
+        "t2", at=T0, error="503 from the helpdesk", next_attempt_at=T0 + timedelta(minutes=5)
+    )
     assert store.claim_handoffs(T0 + timedelta(minutes=1), 10) == []
     [retried] = store.claim_handoffs(T0 + timedelta(minutes=5), 10)
     assert (retried.task.task_id, retried.handoff_error) == ("t2", "503 from the helpdesk")
@@ -134,8 +163,10 @@ def test_histories_come_back_per_customer_in_stream_order(store):
     with store.transaction() as tx:
         tickets = tx.histories(["c1", "c2", "c9"], ["Support Ticket Opened"])
 
-    assert {customer: [e.id for e in found] for customer, found in tickets.items()} == {"c1": ["e2", "e3"],
-                                                                                      "c2": ["e4"]}
+    assert {customer: [e.id for e in found] for customer, found in tickets.items()} == {
+        "c1": ["e2", "e3"],
+        "c2": ["e4"],
+    }
     assert tickets["c1"][0].properties == {"text": "broken"}
     assert [e.id for e in store.customer_history("c1")] == ["e1", "e2", "e3"]
     assert [e.id for e in store.customer_history("c1", names=["Order Completed"])] == ["e1"]

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from test_cli import Cli, cli  # noqa: F401  (the fixture; tests/integration is on sys.path)
 from typer.testing import CliRunner
 
 from onboardflow.cli import app
@@ -17,7 +18,6 @@ from onboardflow.intelligence.loading import LazyScorer, LazySentiment
 from onboardflow.intelligence.models import ModelFolder
 from onboardflow.store.sql import open_store
 from shared_data import SHARED_DATA
-from test_cli import Cli, cli  # noqa: F401  (the fixture; tests/integration is on sys.path)
 
 OLIST = SHARED_DATA / "olist-sample"
 SCORED_JOURNEY = """\
@@ -63,10 +63,12 @@ def trained(tmp_path_factory) -> dict:
         found = {
             "folder": folder,
             "sentiment": figures(invoke("model", "train", "sentiment", "--olist", OLIST, "--json")),
-            "repeat-purchase": figures(invoke("model", "train", "repeat-purchase", "--events", "shop.jsonl",
-                                              "--json")),
-            "recommendations": figures(invoke("model", "train", "recommendations", "--events", "shop.jsonl",
-                                              "--json")),
+            "repeat-purchase": figures(
+                invoke("model", "train", "repeat-purchase", "--events", "shop.jsonl", "--json")
+            ),
+            "recommendations": figures(
+                invoke("model", "train", "recommendations", "--events", "shop.jsonl", "--json")
+            ),
             "evaluation": invoke("model", "evaluate", "repeat-purchase", "--events", "shop.jsonl").stdout,
             "list": invoke("model", "list").stdout,
         }
@@ -127,8 +129,15 @@ def test_models_load_from_disk_and_score_with_no_network(trained, no_network):
     first = [{"product_id": "p_brew_1", "category": "coffee", "price": 14.0, "quantity": 1}]
     from onboardflow.core.model import Event
 
-    history = [Event("o1", "Order Completed", "c1", now - timedelta(days=9), {"order_id": "o1", "total": 14.0,
-                                                                           "products": first})]
+    history = [
+        Event(
+            "o1",
+            "Order Completed",
+            "c1",
+            now - timedelta(days=9),
+            {"order_id": "o1", "total": 14.0, "products": first},
+        )
+    ]
 
     trained_text = LazySentiment(folder, "trained").score("Produto chegou quebrado, péssimo")
     english = LazySentiment(folder, "vader").score("Broken on arrival. Awful.")
@@ -140,17 +149,20 @@ def test_models_load_from_disk_and_score_with_no_network(trained, no_network):
     assert len(recommended) == 3 and "p_brew_1" not in [item.product_id for item in recommended]
 
 
-def test_a_history_without_repeat_customers_is_refused_with_what_it_has(cli: Cli):
+def test_a_history_without_repeat_customers_is_refused_with_what_it_has(cli: Cli):  # noqa: F811
     refused = cli("model", "train", "repeat-purchase", "--olist", OLIST, code=1)
 
     assert "0 ordered more than once" in refused.output
     empty = cli("model", "train", "repeat-purchase", code=1)  # the store: nothing imported yet
     assert "the history is empty" in empty.output
     missing = cli("model", "evaluate", "sentiment", "--olist", OLIST, code=1)
-    assert "no sentiment model in var/models: train one with `onboardflow model train sentiment`" in missing.output
+    assert (
+        "no sentiment model in var/models: train one with `onboardflow model train sentiment`"
+        in missing.output
+    )
 
 
-def test_a_journey_reading_a_score_needs_its_model_and_then_routes_by_it(cli: Cli, trained):
+def test_a_journey_reading_a_score_needs_its_model_and_then_routes_by_it(cli: Cli, trained):  # noqa: F811
     (cli.folder / "nudge.yaml").write_text(SCORED_JOURNEY, encoding="utf-8")
     refused = cli("validate", "nudge.yaml", code=1)
     assert "reads score.repeat_purchase, but no repeat-purchase model is trained" in refused.output
@@ -160,26 +172,41 @@ def test_a_journey_reading_a_score_needs_its_model_and_then_routes_by_it(cli: Cl
     cli("validate", "nudge.yaml")
     cli("load", "nudge.yaml")
     at = datetime.now(UTC) - timedelta(days=1)
-    lines = [{"id": f"e{n}", "name": "Order Completed", "customer_id": customer, "at": (at + timedelta(hours=n))
-              .isoformat(), "properties": {"order_id": f"o{n}", "total": 30.0}, "customer": {"country": "US"}}
-             for n, customer in enumerate(["c1", "c2", "c2"])]
-    (cli.folder / "orders.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    lines = [
+        {
+            "id": f"e{n}",
+            "name": "Order Completed",
+            "customer_id": customer,
+            "at": (at + timedelta(hours=n)).isoformat(),
+            "properties": {"order_id": f"o{n}", "total": 30.0},
+            "customer": {"country": "US"},
+        }
+        for n, customer in enumerate(["c1", "c2", "c2"])
+    ]
+    (cli.folder / "orders.jsonl").write_text(
+        "".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8"
+    )
     cli("ingest", "orders.jsonl")
 
     store = open_store(cli.url)
     try:
-        paths = {e.customer_id + ":" + e.trigger["order_id"]: [v.step_id for v in e.history]
-                 for customer in ("c1", "c2") for e in store.enrollments_of(customer)}
+        paths = {
+            e.customer_id + ":" + e.trigger["order_id"]: [v.step_id for v in e.history]
+            for customer in ("c1", "c2")
+            for e in store.enrollments_of(customer)
+        }
     finally:
         store.close()
     assert paths == {"c1:o0": ["route", "nudge"], "c2:o1": ["route", "nudge"], "c2:o2": ["route", "loyal"]}
 
 
-def test_training_from_the_store_reads_its_history(cli: Cli):
+def test_training_from_the_store_reads_its_history(cli: Cli):  # noqa: F811
     cli("model", "sample-history", "--customers", "600", "--seed", "3", "--out", "shop.jsonl")
     cli("ingest", "shop.jsonl")
 
-    trained_here = json.loads(cli("model", "train", "recommendations", "--json").stdout.strip().splitlines()[-1])
+    trained_here = json.loads(
+        cli("model", "train", "recommendations", "--json").stdout.strip().splitlines()[-1]
+    )
 
     assert trained_here["held_out_orders"] > 5
     card = json.loads((cli.folder / "var" / "models" / "recommendations.json").read_text())

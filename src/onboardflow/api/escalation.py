@@ -53,11 +53,16 @@ def claim_task(task_id: str, body: TaskClaim, store: StoreDep, clock: ClockDep) 
 
 
 @router.post("/webhooks/helpdesk")
-async def helpdesk_resolution(request: Request, store: StoreDep, settings: SettingsDep, clock: ClockDep) -> dict:
+async def helpdesk_resolution(
+    request: Request, store: StoreDep, settings: SettingsDep, clock: ClockDep
+) -> dict:
     body = await request.body()
     if settings.helpdesk_secret is None:
-        raise Problem(503, "Helpdesk resolutions are not set up",
-                      "the server has no helpdesk secret: set ONBOARDFLOW_HELPDESK_SECRET to the helpdesk's one")
+        raise Problem(
+            503,
+            "Helpdesk resolutions are not set up",
+            "the server has no helpdesk secret: set ONBOARDFLOW_HELPDESK_SECRET to the helpdesk's one",
+        )
     _verify_standard(body, request.headers, settings.helpdesk_secret.get_secret_value(), clock.now())
     try:
         resolution = Resolution.model_validate(_json(body))
@@ -67,21 +72,33 @@ async def helpdesk_resolution(request: Request, store: StoreDep, settings: Setti
 
 
 @router.post("/webhooks/zendesk")
-async def zendesk_resolution(request: Request, store: StoreDep, settings: SettingsDep, clock: ClockDep) -> dict:
+async def zendesk_resolution(
+    request: Request, store: StoreDep, settings: SettingsDep, clock: ClockDep
+) -> dict:
     body = await request.body()
     if settings.zendesk_webhook_secret is None:
-        raise Problem(503, "Zendesk webhooks are not set up", "the server has no webhook secret: set "
-                      "ONBOARDFLOW_ZENDESK_WEBHOOK_SECRET to the Zendesk webhook's signing secret")
+        raise Problem(
+            503,
+            "Zendesk webhooks are not set up",
+            "the server has no webhook secret: set "
+            "ONBOARDFLOW_ZENDESK_WEBHOOK_SECRET to the Zendesk webhook's signing secret",
+        )
     _verify_zendesk(body, request.headers, settings.zendesk_webhook_secret.get_secret_value())
     payload = _json(body)
     task_id = str(payload.get("external_id") or "").strip() if isinstance(payload, dict) else ""
     if not task_id:
-        raise Problem(422, "Resolution not usable", "send the ticket's external_id ({{ticket.external_id}}): "
-                      "the task id onboardflow gave the ticket")
+        raise Problem(
+            422,
+            "Resolution not usable",
+            "send the ticket's external_id ({{ticket.external_id}}): the task id onboardflow gave the ticket",
+        )
     status = str(payload.get("status") or "").lower()
     if status not in SOLVED:
-        return {"task_id": task_id, "ignored": True, "detail": f"status {status or '(none)'!r} does not resolve "
-                f"a task; {' and '.join(SOLVED)} do"}
+        return {
+            "task_id": task_id,
+            "ignored": True,
+            "detail": f"status {status or '(none)'!r} does not resolve a task; {' and '.join(SOLVED)} do",
+        }
     outcome = str(payload.get("outcome") or "resolved").strip() or "resolved"
     return _resolve(store, clock, task_id, outcome, payload.get("assignee") or None)
 
@@ -104,8 +121,12 @@ def _already(task: Task | None, outcome: str, error: TaskClosed) -> dict:
 
 
 def _not_found(task_id: str) -> Problem:
-    return Problem(404, "No such task", f"no task {task_id!r}: `onboardflow tasks list --status all` lists them",
-                   task_id=task_id)
+    return Problem(
+        404,
+        "No such task",
+        f"no task {task_id!r}: `onboardflow tasks list --status all` lists them",
+        task_id=task_id,
+    )
 
 
 def _json(body: bytes) -> Any:
@@ -123,22 +144,35 @@ def _verify_standard(body: bytes, headers, secret: str, now: datetime) -> None:
         expected = Webhook(secret).sign(message_id, moment, body.decode()).split(",", 1)[1]
     except (ValueError, UnicodeDecodeError):
         raise _unsigned("webhook-id, webhook-timestamp and webhook-signature") from None
-    given = [part.split(",", 1)[1] for part in headers.get("webhook-signature", "").split() if part.startswith("v1,")]
+    given = [
+        part.split(",", 1)[1]
+        for part in headers.get("webhook-signature", "").split()
+        if part.startswith("v1,")
+    ]
     if not any(hmac.compare_digest(expected, signature) for signature in given):
         raise _unsigned("webhook-signature")
     if abs(now - moment) > TOLERANCE:
-        raise Problem(401, "Stale webhook", f"webhook-timestamp is {abs(now - moment)} from now; sign each "
-                      "delivery when it is sent (5 minutes either way are accepted)")
+        raise Problem(
+            401,
+            "Stale webhook",
+            f"webhook-timestamp is {abs(now - moment)} from now; sign each "
+            "delivery when it is sent (5 minutes either way are accepted)",
+        )
 
 
 def _verify_zendesk(body: bytes, headers, secret: str) -> None:
     """Zendesk: base64 HMAC-SHA256 of the timestamp header followed by the raw body."""
     stamp = headers.get("x-zendesk-webhook-signature-timestamp", "")
     digest = hmac.new(secret.encode(), stamp.encode() + body, hashlib.sha256).digest()
-    if not hmac.compare_digest(base64.b64encode(digest).decode(), headers.get("x-zendesk-webhook-signature", "")):
+    if not hmac.compare_digest(
+        base64.b64encode(digest).decode(), headers.get("x-zendesk-webhook-signature", "")
+    ):
         raise _unsigned("X-Zendesk-Webhook-Signature")
 
 
 def _unsigned(header: str) -> Problem:
-    return Problem(401, "Bad webhook signature", f"{header} is missing or does not match the body: sign it "
-                   "with the secret this server was given")
+    return Problem(
+        401,
+        "Bad webhook signature",
+        f"{header} is missing or does not match the body: sign it with the secret this server was given",
+    )

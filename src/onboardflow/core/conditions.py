@@ -82,9 +82,8 @@ def _check_scores(source: str, paths: tuple[tuple[str, ...], ...] | None) -> Non
     for path in paths or ():
         if path[0] not in SCORES:
             column = _blank_strings(source).find(f"score.{path[0]}") + 1
-            raise ConditionError(
-                f"unknown score {path[0]!r} at column {column}: the scores are {', '.join(SCORES)}", column=column
-            )
+            message = f"unknown score {path[0]!r} at column {column}: the scores are {', '.join(SCORES)}"
+            raise ConditionError(message, column=column)
 
 
 def scores_read(condition: Condition) -> frozenset[str]:

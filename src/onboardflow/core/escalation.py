@@ -32,7 +32,9 @@ DEFAULT_DUE = parse_duration("48h")
 
 class RuleBase(Record):
     queue: str = Field(default="support", min_length=1)
-    reason: str | None = Field(default=None, min_length=1, description="What the task says; one per kind if unset")
+    reason: str | None = Field(
+        default=None, min_length=1, description="What the task says; one per kind if unset"
+    )
     priority: Literal["low", "normal", "high", "urgent"] = "normal"
     due: Duration = Field(default=DEFAULT_DUE, description="The task's SLA: its due time after the event")
     rule: str
@@ -61,7 +63,9 @@ class HighValue(RuleBase):
     @model_validator(mode="after")
     def _threshold(self) -> HighValue:
         if self.order_total is None and self.lifetime_value is None:
-            raise ValueError("high_value needs a threshold: order_total, lifetime_value or both (e.g. order_total: 500)")
+            raise ValueError(
+                "high_value needs a threshold: order_total, lifetime_value or both (e.g. order_total: 500)"
+            )
         return self
 
     @property
@@ -129,8 +133,11 @@ class NegativeSentiment(RuleBase):
 
     rule: Literal["negative_sentiment"]
     below: float = Field(default=-0.3, ge=-1, le=1)
-    on: list[str] = Field(default_factory=lambda: [SUPPORT_TICKET, REVIEW_SUBMITTED], min_length=1,
-                          description="The events whose text is scored")
+    on: list[str] = Field(
+        default_factory=lambda: [SUPPORT_TICKET, REVIEW_SUBMITTED],
+        min_length=1,
+        description="The events whose text is scored",
+    )
     priority: Literal["low", "normal", "high", "urgent"] = "high"
     default_reason: ClassVar[str] = "negative sentiment"
 
@@ -139,8 +146,15 @@ class NegativeSentiment(RuleBase):
         return frozenset(self.on)
 
 
-RULE_KINDS = ("high_value", "repeated_complaints", "late_delivery", "failed_delivery", "payment_failure",
-              "refund_request", "negative_sentiment")
+RULE_KINDS = (
+    "high_value",
+    "repeated_complaints",
+    "late_delivery",
+    "failed_delivery",
+    "payment_failure",
+    "refund_request",
+    "negative_sentiment",
+)
 
 
 def rule_kind(value: Any) -> str | None:

@@ -54,12 +54,13 @@ def scope_for(
 
 class Run:
     """What one stimulus's run of steps sees: the customer (as updated by `update` steps so far), the
-    trigger, the event, the time, the scores; the condition scope is rebuilt only after the profile changes."""
+    trigger, the event, the time, the scores; the condition scope is rebuilt only after the profile
+    changes."""
 
     __slots__ = ("customer", "trigger", "event", "now", "default_zone", "scores", "_scope")
 
-    def __init__(self, customer: Customer, trigger: dict, event: Event | None, now: datetime, default_zone: str,
-                 scores: Scores | None = None):
+    def __init__(self, customer: Customer, trigger: dict, event: Event | None, now: datetime,
+                 default_zone: str, scores: Scores | None = None):
         self.customer, self.trigger, self.event, self.now = customer, trigger, event, now
         self.default_zone = default_zone
         self.scores = scores

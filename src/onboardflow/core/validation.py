@@ -183,7 +183,9 @@ def _condition_problems(journey: Journey, source: str, lines: dict, document: di
             yield Problem(source, error.message, _line_of(lines, path), step_id, field)
 
 
-def _untrained_scores(journey: Journey, source: str, lines: dict, scores: Collection[str]) -> Iterator[Problem]:
+def _untrained_scores(
+    journey: Journey, source: str, lines: dict, scores: Collection[str]
+) -> Iterator[Problem]:
     """Conditions that read a score no trained model gives: they could never hold, so say what to train."""
     for location, expression in condition_sources(journey).items():
         condition = compile_condition(expression, variables=variables_at(location))

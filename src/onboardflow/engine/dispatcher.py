@@ -159,7 +159,8 @@ class Dispatcher:
         if self.recommender is None or template is None or not reads(template, "recommendations"):
             return ()
         orders = self.store.customer_history(customer_id, names=[ORDER_COMPLETED])
-        bought = [str(line["product_id"]) for order in orders for line in order.properties.get("products") or []
+        lines = [line for order in orders for line in order.properties.get("products") or []]
+        bought = [str(line["product_id"]) for line in lines
                   if isinstance(line, Mapping) and line.get("product_id")]
         return tuple(item.card() for item in self.recommender.recommend(bought, top=self.recommendations))
 

@@ -138,7 +138,9 @@ class Batch:
         if self._histories is None or not self.catalog.reads_scores:
             return None
         scorer, histories, fresh = self.catalog.scorer, self._histories, self.changes.events
-        return LazyScores(lambda: scorer.score(self.customer(customer_id), histories.of(customer_id, fresh), now))
+        return LazyScores(
+            lambda: scorer.score(self.customer(customer_id), histories.of(customer_id, fresh), now)
+        )
 
     def take(self, decision: Decision, original: Enrollment | None) -> None:
         enrollment = decision.enrollment
@@ -206,8 +208,8 @@ class Batch:
                     self.take(decision, enrollment)
         for version in self.catalog.by_trigger.get(event.name, ()):
             self._maybe_start(version, customer, event, now, scores)
-        for task in self.escalations.opened_by(event, self.customers[customer.id], self.active.get(customer.id, ()),
-                                               self.catalog, now):
+        profile, running = self.customers[customer.id], self.active.get(customer.id, ())
+        for task in self.escalations.opened_by(event, profile, running, self.catalog, now):
             self.changes.tasks[task.task_id] = task
 
     def finish(self) -> Changes:
@@ -224,11 +226,11 @@ class Batch:
         is_active = any(e.journey_id == version.id for e in self.active[customer.id])
         last = entry.started_at if entry else None
         customer = self.customers[customer.id]  # as an enrollment started before may have updated it
-        if not admits(version, customer=customer, event=event, last_started_at=last, is_active=is_active, now=now,
-                      scores=scores):
+        if not admits(version, customer=customer, event=event, last_started_at=last, is_active=is_active,
+                      now=now, scores=scores):
             return
-        decision = start(version, customer=customer, event=event, now=now, default_zone=self.catalog.default_zone,
-                         scores=scores)
+        decision = start(version, customer=customer, event=event, now=now,
+                         default_zone=self.catalog.default_zone, scores=scores)
         entry = Entry(version.id, customer.id, decision.enrollment.id, now)
         self.entries[(version.id, customer.id)] = self.changes.entries[(version.id, customer.id)] = entry
         self.result.started += 1
@@ -323,7 +325,9 @@ def partitions_of(events: list[Event]) -> list[int]:
 class Engine:
     """The one engine the CLI, the worker, the demo and the simulator share: store and clock injected."""
 
-    def __init__(self, store, *, clock, default_zone: str = "UTC", rules=(), scorer=None, sentiment=None) -> None:
+    def __init__(
+        self, store, *, clock, default_zone: str = "UTC", rules=(), scorer=None, sentiment=None
+    ) -> None:
         """`rules`: the global escalation rules; `scorer`: gives `score.*` to conditions; `sentiment`: scores
         the text of tickets and reviews before they are processed (the `negative_sentiment` rule reads it)."""
         self.store = store

@@ -10,7 +10,14 @@ from dataclasses import replace
 from datetime import datetime
 
 from onboardflow.core.effects import Decision, Effect, OpenTask
-from onboardflow.core.escalation import SUPPORT_TICKET, Facts, Origin, RepeatedComplaints, RuleBase, escalations
+from onboardflow.core.escalation import (
+    SUPPORT_TICKET,
+    Facts,
+    Origin,
+    RepeatedComplaints,
+    RuleBase,
+    escalations,
+)
 from onboardflow.core.escalation import event_text as text_of
 from onboardflow.core.model import Customer, Enrollment, Event
 from onboardflow.ports import Scorer, SentimentModel, Transaction
@@ -36,7 +43,7 @@ class Escalations:
         return self._open.setdefault((task.customer_id, task.reason), task.task_id)
 
     def merged(self, decision: Decision) -> tuple[Enrollment, tuple[Effect, ...]]:
-        """The decision with each task that duplicates an open one dropped, and a wait on it moved to that one."""
+        """The decision without tasks that duplicate an open one; a wait on such a task moves to that one."""
         enrollment, kept = decision.enrollment, []
         for effect in decision.effects:
             if isinstance(effect, OpenTask):
@@ -49,10 +56,13 @@ class Escalations:
             kept.append(effect)
         return enrollment, tuple(kept)
 
-    def opened_by(self, event: Event, customer: Customer, enrollments: Iterable[Enrollment], catalog,
-                  now: datetime) -> list[OpenTask]:
+    def opened_by(
+        self, event: Event, customer: Customer, enrollments: Iterable[Enrollment], catalog, now: datetime
+    ) -> list[OpenTask]:
         """The new tasks the rules open for this event (global ones, and those of the customer's journeys)."""
-        rules: list[tuple[RuleBase, Origin | None]] = [(rule, None) for rule in self.rules if event.name in rule.events]
+        rules: list[tuple[RuleBase, Origin | None]] = [
+            (rule, None) for rule in self.rules if event.name in rule.events
+        ]
         for enrollment in enrollments if catalog.journey_rules else ():
             version = catalog.get(enrollment.journey_id, enrollment.version)
             origin = Origin(enrollment.journey_id, enrollment.version, enrollment.id)

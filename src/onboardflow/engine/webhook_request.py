@@ -154,7 +154,7 @@ def signature_headers(call: CallWebhook, webhook: Webhook, body: str, now: datet
 
 
 def signed(message_id: str, webhook: Webhook, body: str, now: datetime) -> dict[str, str]:
-    """The Standard Webhooks headers of one message: its id, the time, and the signature over both and body."""
+    """The Standard Webhooks headers of one message: its id, the time, and the signature of them and body."""
     moment = now.astimezone(UTC)
     return {
         "webhook-id": message_id,

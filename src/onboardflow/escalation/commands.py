@@ -16,8 +16,11 @@ from onboardflow.escalation import service
 from onboardflow.ports import TASK_STATUSES, TaskClosed, TaskNotFound, TaskTaken
 from onboardflow.settings import Settings
 
-tasks_app = typer.Typer(help="Tasks for people, opened by escalate steps and escalation rules: list, show, "
-                        "claim and resolve them.", no_args_is_help=True)
+tasks_app = typer.Typer(
+    help="Tasks for people, opened by escalate steps and escalation rules: list, show, "
+    "claim and resolve them.",
+    no_args_is_help=True,
+)
 console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
 TaskId = Annotated[str, typer.Argument(help="The task's id, as `tasks list` shows it")]
@@ -54,8 +57,14 @@ def tasks_list(
     rows = [row for row in rows if row.is_overdue(now)] if overdue else rows
     if as_json:
         for row in rows:
-            fields = {**asdict(row.task), "status": row.status, "outcome": row.outcome, "assignee": row.assignee,
-                      "overdue": row.is_overdue(now), "external_id": row.external_id}
+            fields = {
+                **asdict(row.task),
+                "status": row.status,
+                "outcome": row.outcome,
+                "assignee": row.assignee,
+                "overdue": row.is_overdue(now),
+                "external_id": row.external_id,
+            }
             typer.echo(json.dumps(fields, default=str))
         return
     console.print(_table(rows, status, now))
@@ -133,8 +142,10 @@ def tasks_sweep() -> None:
     finally:
         store.close()
     for row in marked:
-        console.print(f"overdue: {row.task.task_id} ({row.task.reason}), due {row.task.due_at:%Y-%m-%d %H:%M}",
-                      highlight=False)
+        console.print(
+            f"overdue: {row.task.task_id} ({row.task.reason}), due {row.task.due_at:%Y-%m-%d %H:%M}",
+            highlight=False,
+        )
     console.print(f"{len(marked)} task(s) newly overdue")
 
 
@@ -151,12 +162,18 @@ def tasks_handoff(limit: Annotated[int, typer.Option(min=1, max=1000)] = 100) ->
         with httpx.Client(follow_redirects=False) as http:
             helpdesk = build_helpdesk(Settings(), http=http, clock=clock)
             if helpdesk is None:
-                raise _failed(HelpdeskConfigError("no helpdesk is set up: set ONBOARDFLOW_HELPDESK to webhook or "
-                                                  "zendesk (docs/escalation.md)"))
+                raise _failed(
+                    HelpdeskConfigError(
+                        "no helpdesk is set up: set ONBOARDFLOW_HELPDESK to webhook or "
+                        "zendesk (docs/escalation.md)"
+                    )
+                )
             result = hand_off_due(store=store, helpdesk=helpdesk, clock=clock, limit=limit)
     except HelpdeskConfigError as error:
         raise _failed(error) from None
     finally:
         store.close()
-    console.print(f"{result.sent} task(s) handed to {helpdesk.name}, {result.retrying} to retry, "
-                  f"{result.failed} failed for good")
+    console.print(
+        f"{result.sent} task(s) handed to {helpdesk.name}, {result.retrying} to retry, "
+        f"{result.failed} failed for good"
+    )

@@ -19,8 +19,11 @@ class HandoffResult:
     failed: int = 0
 
     def add(self, other: HandoffResult) -> None:
-        self.sent, self.retrying, self.failed = (self.sent + other.sent, self.retrying + other.retrying,
-                                                 self.failed + other.failed)
+        self.sent, self.retrying, self.failed = (
+            self.sent + other.sent,
+            self.retrying + other.retrying,
+            self.failed + other.failed,
+        )
 
 
 def hand_off_due(*, store: Store, helpdesk: Helpdesk, clock: Clock, limit: int = 50) -> HandoffResult:
@@ -32,10 +35,15 @@ def hand_off_due(*, store: Store, helpdesk: Helpdesk, clock: Clock, limit: int =
             external_id = helpdesk.open_ticket(row, task_context(store, row))
         except HandoffError as error:
             attempt = row.handoff_attempts + 1
-            wait = None if error.permanent else next_attempt(attempt, task_id, error.retry_after,
-                                                               policy=DEFAULT_RETRY)
+            wait = (
+                None
+                if error.permanent
+                else next_attempt(attempt, task_id, error.retry_after, policy=DEFAULT_RETRY)
+            )
             reason = f"{helpdesk.name}: {error.reason}"
-            store.record_handoff(task_id, at=now, error=reason, next_attempt_at=None if wait is None else now + wait)
+            store.record_handoff(
+                task_id, at=now, error=reason, next_attempt_at=None if wait is None else now + wait
+            )
             result.retrying += wait is not None
             result.failed += wait is None
             continue

@@ -1,7 +1,8 @@
 """Helpdesk adapters: tasks go out to where support agents work, each with its customer's context.
 
-- `WebhookHelpdesk` POSTs `{"type": "task.opened", "task": ..., "context": ...}` to a URL, signed per
-  Standard Webhooks (the `webhook` step's signing); the receiver's JSON `id`, if any, is kept as the ticket id.
+- `WebhookHelpdesk` POSTs `{"type": "task.opened", "task": ..., "context": ...}` to a URL, signed
+  per Standard Webhooks (the `webhook` step's signing); the receiver's JSON `id`, if any, is kept as
+  the ticket id.
 - `ZendeskHelpdesk` opens a ticket through Zendesk's ticket API (`POST /api/v2/tickets.json`, token auth),
   the task id as the ticket's `external_id`; before creating, it looks the id up, so a hand-off retried
   after a crash finds the ticket it made instead of making a second one.
@@ -48,8 +49,11 @@ def _answer(response: httpx.Response, what: str) -> Any:
     retry_after = response.headers.get("retry-after")
     transient = response.status_code in (408, 429) or response.status_code >= 500
     detail = response.text[:200].strip()
-    raise HandoffError(f"{what} answered {response.status_code}: {detail}", permanent=not transient,
-                       retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None)
+    raise HandoffError(
+        f"{what} answered {response.status_code}: {detail}",
+        permanent=not transient,
+        retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
+    )
 
 
 def _sent(http: httpx.Client, request: httpx.Request, what: str) -> Any:
@@ -70,9 +74,13 @@ class WebhookHelpdesk:
 
     def open_ticket(self, task: Task, context: dict[str, Any]) -> str:
         body = json.dumps({"type": "task.opened", "task": context["task"], "context": context})
-        headers = {"content-type": "application/json",
-                   **signed(task.task.task_id, self._webhook, body, self.clock.now())}
-        request = self.http.build_request("POST", self.url, content=body.encode(), headers=headers, timeout=TIMEOUT)
+        headers = {
+            "content-type": "application/json",
+            **signed(task.task.task_id, self._webhook, body, self.clock.now()),
+        }
+        request = self.http.build_request(
+            "POST", self.url, content=body.encode(), headers=headers, timeout=TIMEOUT
+        )
         answer = _sent(self.http, request, self.url)
         found = answer.get("id") or answer.get("ticket_id") if isinstance(answer, dict) else None
         return str(found or task.task.task_id)
@@ -91,17 +99,29 @@ class ZendeskHelpdesk:
         existing = self._find(task.task.task_id)
         if existing is not None:
             return existing
-        request = self.http.build_request("POST", f"{self.base}/api/v2/tickets.json", json=ticket_body(task, context),
-                                          headers=self.headers, timeout=TIMEOUT)
+        request = self.http.build_request(
+            "POST",
+            f"{self.base}/api/v2/tickets.json",
+            json=ticket_body(task, context),
+            headers=self.headers,
+            timeout=TIMEOUT,
+        )
         answer = _sent(self.http, request, "Zendesk")
         try:
             return str(answer["ticket"]["id"])
         except (KeyError, TypeError):
-            raise HandoffError(f"Zendesk answered without a ticket id: {str(answer)[:200]}", permanent=True) from None
+            raise HandoffError(
+                f"Zendesk answered without a ticket id: {str(answer)[:200]}", permanent=True
+            ) from None
 
     def _find(self, task_id: str) -> str | None:
-        request = self.http.build_request("GET", f"{self.base}/api/v2/tickets.json", params={"external_id": task_id},
-                                          headers=self.headers, timeout=TIMEOUT)
+        request = self.http.build_request(
+            "GET",
+            f"{self.base}/api/v2/tickets.json",
+            params={"external_id": task_id},
+            headers=self.headers,
+            timeout=TIMEOUT,
+        )
         tickets = (_sent(self.http, request, "Zendesk") or {}).get("tickets") or []
         return str(tickets[0]["id"]) if tickets else None
 
@@ -126,16 +146,25 @@ def ticket_body(task: Task, context: dict[str, Any]) -> dict[str, Any]:
 def ticket_text(context: dict[str, Any]) -> str:
     """The context as an agent reads it in a ticket: why, the words that triggered it, orders, journeys."""
     task, customer = context["task"], context.get("customer") or {}
-    lines = [f"Why: {task['reason']}" + (f" ({context['detail']})" if context.get("detail") else ""),
-             f"Due: {task['due_at']} (priority {task['priority']})"]
+    lines = [
+        f"Why: {task['reason']}" + (f" ({context['detail']})" if context.get("detail") else ""),
+        f"Due: {task['due_at']} (priority {task['priority']})",
+    ]
     if context.get("text"):
         lines += ["", "They wrote:", *[f"> {line}" for line in context["text"].splitlines()]]
-    lines += ["", f"Customer {task['customer_id']}: {customer.get('email') or 'no email'}, "
-              f"{customer.get('orders_count', 0)} order(s), {customer.get('total_spent', 0)} spent"]
-    lines += [f"- order {o.get('order_id')} at {o['at']}: {o.get('total')} {o.get('currency') or ''}".rstrip()
-              for o in context.get("orders") or []]
-    lines += [f"- journey {j['journey_id']} v{j['version']}: {j['status']} at step {j['step_id']}"
-              for j in context.get("journeys") or []]
+    lines += [
+        "",
+        f"Customer {task['customer_id']}: {customer.get('email') or 'no email'}, "
+        f"{customer.get('orders_count', 0)} order(s), {customer.get('total_spent', 0)} spent",
+    ]
+    lines += [
+        f"- order {o.get('order_id')} at {o['at']}: {o.get('total')} {o.get('currency') or ''}".rstrip()
+        for o in context.get("orders") or []
+    ]
+    lines += [
+        f"- journey {j['journey_id']} v{j['version']}: {j['status']} at step {j['step_id']}"
+        for j in context.get("journeys") or []
+    ]
     sent = context.get("messages") or []
     if sent:
         lines.append(f"Messages sent: {len(sent)} (last: {sent[-1]['template']}, {sent[-1]['status']})")
@@ -150,24 +179,41 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def build_helpdesk(settings: Settings, *, http: httpx.Client, clock) -> WebhookHelpdesk | ZendeskHelpdesk | None:
+def build_helpdesk(
+    settings: Settings, *, http: httpx.Client, clock
+) -> WebhookHelpdesk | ZendeskHelpdesk | None:
     """The helpdesk the settings name (None for `none`); HelpdeskConfigError says what is missing."""
     if settings.helpdesk == "none":
         return None
     if settings.helpdesk == "webhook":
         if not settings.helpdesk_url or settings.helpdesk_secret is None:
-            raise HelpdeskConfigError("ONBOARDFLOW_HELPDESK=webhook needs ONBOARDFLOW_HELPDESK_URL and "
-                                      "ONBOARDFLOW_HELPDESK_SECRET (a Standard Webhooks secret, whsec_...)")
+            raise HelpdeskConfigError(
+                "ONBOARDFLOW_HELPDESK=webhook needs ONBOARDFLOW_HELPDESK_URL and "
+                "ONBOARDFLOW_HELPDESK_SECRET (a Standard Webhooks secret, whsec_...)"
+            )
         try:
-            return WebhookHelpdesk(settings.helpdesk_url, settings.helpdesk_secret.get_secret_value(), http=http,
-                                   clock=clock)
+            return WebhookHelpdesk(
+                settings.helpdesk_url, settings.helpdesk_secret.get_secret_value(), http=http, clock=clock
+            )
         except Exception:  # noqa: BLE001 - the library's own error for a bad secret
-            raise HelpdeskConfigError("ONBOARDFLOW_HELPDESK_SECRET is not a Standard Webhooks secret: whsec_ "
-                                      "followed by base64 of 24 to 64 random bytes") from None
-    missing = [name for name, value in (("ONBOARDFLOW_ZENDESK_URL", settings.zendesk_url),
-                                        ("ONBOARDFLOW_ZENDESK_EMAIL", settings.zendesk_email),
-                                        ("ONBOARDFLOW_ZENDESK_API_TOKEN", settings.zendesk_api_token)) if not value]
+            raise HelpdeskConfigError(
+                "ONBOARDFLOW_HELPDESK_SECRET is not a Standard Webhooks secret: whsec_ "
+                "followed by base64 of 24 to 64 random bytes"
+            ) from None
+    missing = [
+        name
+        for name, value in (
+            ("ONBOARDFLOW_ZENDESK_URL", settings.zendesk_url),
+            ("ONBOARDFLOW_ZENDESK_EMAIL", settings.zendesk_email),
+            ("ONBOARDFLOW_ZENDESK_API_TOKEN", settings.zendesk_api_token),
+        )
+        if not value
+    ]
     if missing:
         raise HelpdeskConfigError(f"ONBOARDFLOW_HELPDESK=zendesk needs {', '.join(missing)}")
-    return ZendeskHelpdesk(settings.zendesk_url, settings.zendesk_email,  # type: ignore[arg-type]
-                           settings.zendesk_api_token.get_secret_value(), http=http)  # type: ignore[union-attr]
+    return ZendeskHelpdesk(
+        settings.zendesk_url,
+        settings.zendesk_email,  # type: ignore[arg-type]
+        settings.zendesk_api_token.get_secret_value(),
+        http=http,
+    )  # type: ignore[union-attr]

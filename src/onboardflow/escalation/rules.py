@@ -44,15 +44,31 @@ def read_rules(text: str, *, source: str = "<rules>") -> list[RuleBase]:
         document = yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        raise RulesInvalid([Problem(source, f"not valid YAML: {getattr(error, 'problem', error)}",
-                                    mark.line + 1 if mark else None)]) from None
+        raise RulesInvalid(
+            [
+                Problem(
+                    source,
+                    f"not valid YAML: {getattr(error, 'problem', error)}",
+                    mark.line + 1 if mark else None,
+                )
+            ]
+        ) from None
     if not isinstance(document, dict) or not isinstance(document.get("rules"), list):
-        raise RulesInvalid([Problem(source, "write the rules as a list under `rules:`, e.g. "
-                                    "rules: [{rule: refund_request}]", 1)])
+        raise RulesInvalid(
+            [
+                Problem(
+                    source,
+                    "write the rules as a list under `rules:`, e.g. rules: [{rule: refund_request}]",
+                    1,
+                )
+            ]
+        )
     try:
         return RULES.validate_python(document["rules"])
     except ValidationError as error:
-        raise RulesInvalid([_problem(item, document["rules"], node, source) for item in error.errors()]) from None
+        raise RulesInvalid(
+            [_problem(item, document["rules"], node, source) for item in error.errors()]
+        ) from None
 
 
 def _problem(item: dict[str, Any], rules: list, node: yaml.Node, source: str) -> Problem:
@@ -72,6 +88,10 @@ def _line(node: yaml.Node | None, index: int | None) -> int | None:
     if node is None or index is None:
         return None
     for key, value in getattr(node, "value", []):
-        if getattr(key, "value", None) == "rules" and isinstance(value, yaml.SequenceNode) and index < len(value.value):
+        if (
+            getattr(key, "value", None) == "rules"
+            and isinstance(value, yaml.SequenceNode)
+            and index < len(value.value)
+        ):
             return value.value[index].start_mark.line + 1
     return None

@@ -36,6 +36,14 @@ def sweep_overdue(*, store: Store, now: datetime, limit: int = 500) -> list[Task
 
 def task_overdue_event(task: Task, at: datetime) -> Event:
     opened = task.task
-    properties = {"task_id": opened.task_id, "enrollment_id": opened.enrollment_id, "queue": opened.queue,
-                  "reason": opened.reason, "due_at": opened.due_at, "assignee": task.assignee}
-    return Event(stable_id("evt", opened.task_id, "overdue"), TASK_OVERDUE, opened.customer_id, at, properties)
+    properties = {
+        "task_id": opened.task_id,
+        "enrollment_id": opened.enrollment_id,
+        "queue": opened.queue,
+        "reason": opened.reason,
+        "due_at": opened.due_at,
+        "assignee": task.assignee,
+    }
+    return Event(
+        stable_id("evt", opened.task_id, "overdue"), TASK_OVERDUE, opened.customer_id, at, properties
+    )

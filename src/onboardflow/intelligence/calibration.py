@@ -50,8 +50,13 @@ def calibration_table(truth: list[int], predicted: list[float], *, bins: int = B
 
 def _row(chunk: list[tuple[float, int]]) -> CalibrationRow:
     scores = [p for p, _ in chunk]
-    return CalibrationRow(round(scores[0], 4), round(scores[-1], 4), len(chunk), round(sum(scores) / len(chunk), 4),
-                          round(sum(t for _, t in chunk) / len(chunk), 4))
+    return CalibrationRow(
+        round(scores[0], 4),
+        round(scores[-1], 4),
+        len(chunk),
+        round(sum(scores) / len(chunk), 4),
+        round(sum(t for _, t in chunk) / len(chunk), 4),
+    )
 
 
 def save_calibration_plot(path: Path, curves: dict[str, list[CalibrationRow]], *, title: str) -> Path:
@@ -65,7 +70,9 @@ def save_calibration_plot(path: Path, curves: dict[str, list[CalibrationRow]], *
     try:
         axes.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfectly calibrated")
         for (name, rows), marker in zip(curves.items(), "os^", strict=False):
-            axes.plot([row.predicted for row in rows], [row.observed for row in rows], marker=marker, label=name)
+            axes.plot(
+                [row.predicted for row in rows], [row.observed for row in rows], marker=marker, label=name
+            )
         top = max([0.05, *(max(row.predicted, row.observed) for rows in curves.values() for row in rows)])
         axes.set_xlim(0, min(1.0, top * 1.1))
         axes.set_ylim(0, min(1.0, top * 1.1))

@@ -6,13 +6,20 @@ Thin: each command reads its options, calls `intelligence.training`, and shows t
 from __future__ import annotations
 
 import json
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from onboardflow.engine.clock import SystemClock
@@ -20,22 +27,37 @@ from onboardflow.intelligence.history import HistoryError, Source
 from onboardflow.intelligence.models import ModelFolder, ModelMissing, ModelUnreadable
 from onboardflow.settings import Settings
 
-model_app = typer.Typer(help="The store's own models: sentiment, repeat purchase, recommendations.",
-                        no_args_is_help=True)
+model_app = typer.Typer(
+    help="The store's own models: sentiment, repeat purchase, recommendations.", no_args_is_help=True
+)
 console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
 
 
-class ModelName(str, Enum):
+class ModelName(StrEnum):
     sentiment = "sentiment"
     repeat_purchase = "repeat-purchase"
     recommendations = "recommendations"
 
 
-EventsOption = Annotated[Path | None, typer.Option("--events", help="Learn from this .jsonl of canonical events "
-                                                   "instead of the store", exists=True, dir_okay=False)]
-OlistOption = Annotated[Path | None, typer.Option("--olist", help="Learn from the Olist dataset in this folder "
-                                                  "instead of the store", exists=True, file_okay=False)]
+EventsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--events",
+        help="Learn from this .jsonl of canonical events instead of the store",
+        exists=True,
+        dir_okay=False,
+    ),
+]
+OlistOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--olist",
+        help="Learn from the Olist dataset in this folder instead of the store",
+        exists=True,
+        file_okay=False,
+    ),
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the figures as one JSON line")]
 
 
@@ -59,8 +81,15 @@ class Bars:
 
 
 def _progress() -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=errors, transient=False)
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=False,
+    )
 
 
 def _source(events: Path | None, olist: Path | None) -> Source:
@@ -87,8 +116,14 @@ def _run(work, source: Source, settings: Settings):
     store = _store(source, settings)
     try:
         return work(store)
-    except (HistoryError, ModelMissing, ModelUnreadable, NotEnoughHistory, NotEnoughReviews,
-            NothingToRecommend) as error:
+    except (
+        HistoryError,
+        ModelMissing,
+        ModelUnreadable,
+        NotEnoughHistory,
+        NotEnoughReviews,
+        NothingToRecommend,
+    ) as error:
         errors.print(f"error: {error}", highlight=False, markup=False)
         raise typer.Exit(1) from None
     finally:
@@ -101,8 +136,14 @@ def train(
     name: Annotated[ModelName, typer.Argument(help="Which model")],
     events: EventsOption = None,
     olist: OlistOption = None,
-    window: Annotated[int | None, typer.Option(min=7, max=730, help="repeat-purchase: days after the first order "
-                                               "in which a second one counts (default 90)")] = None,
+    window: Annotated[
+        int | None,
+        typer.Option(
+            min=7,
+            max=730,
+            help="repeat-purchase: days after the first order in which a second one counts (default 90)",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Learn a model from the store's history (or --events / --olist), measure it on the held-out part, and
@@ -115,8 +156,15 @@ def train(
     def work(store):
         with _progress() as progress:
             bars = Bars(progress, "history")
-            outcome = train_model(name=name.value, source=source, store=store, folder=folder,
-                                  now=SystemClock().now(), progress=bars, window=window)
+            outcome = train_model(
+                name=name.value,
+                source=source,
+                store=store,
+                folder=folder,
+                now=SystemClock().now(),
+                progress=bars,
+                window=window,
+            )
             bars.finish()
             return outcome
 
@@ -131,8 +179,13 @@ def evaluate(
     name: Annotated[ModelName, typer.Argument(help="Which model")],
     events: EventsOption = None,
     olist: OlistOption = None,
-    plot: Annotated[Path | None, typer.Option(help="repeat-purchase: where to save the calibration plot "
-                                              "(default: repeat-purchase.png in the models folder)")] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            help="repeat-purchase: where to save the calibration plot "
+            "(default: repeat-purchase.png in the models folder)"
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Measure the saved model on the held-out part of the history against its baseline; for repeat purchase,
@@ -145,8 +198,9 @@ def evaluate(
     def work(store):
         with _progress() as progress:
             bars = Bars(progress, "history")
-            outcome = evaluate_model(name=name.value, source=source, store=store, folder=folder, progress=bars,
-                                     plot=plot)
+            outcome = evaluate_model(
+                name=name.value, source=source, store=store, folder=folder, progress=bars, plot=plot
+            )
             bars.finish()
             return outcome
 
@@ -170,19 +224,33 @@ def _show(outcome, as_json: bool) -> None:
     if evaluation is not None and getattr(evaluation, "table", None):
         console.print(_calibration(evaluation))
     if outcome.metrics.get("held_out_orders") == 0:
-        errors.print("no held-out orders: no customer ordered both before and after the split time, so the hit "
-                     "rate cannot be measured on this history", highlight=False)
+        errors.print(
+            "no held-out orders: no customer ordered both before and after the split time, so the hit "
+            "rate cannot be measured on this history",
+            highlight=False,
+        )
 
 
 def _calibration(evaluation) -> Table:
     """Model and baseline side by side: each bin's predictions, how many, mean predicted, share observed."""
     table = Table(title="calibration on the held-out customers (bins of about equal count)")
-    for column in ("model: up to", "n", "predicted", "observed", "baseline: up to", "n ", "predicted ", "observed "):
+    for column in (
+        "model: up to",
+        "n",
+        "predicted",
+        "observed",
+        "baseline: up to",
+        "n ",
+        "predicted ",
+        "observed ",
+    ):
         table.add_column(column, justify="right")
     rows, base = evaluation.table, evaluation.baseline_table
     for index in range(max(len(rows), len(base))):
-        table.add_row(*_cells(rows[index] if index < len(rows) else None),
-                      *_cells(base[index] if index < len(base) else None))
+        table.add_row(
+            *_cells(rows[index] if index < len(rows) else None),
+            *_cells(base[index] if index < len(base) else None),
+        )
     return table
 
 

@@ -69,8 +69,9 @@ def _order(properties: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _delivery(seen: list[Any], order_id: Any) -> dict[str, Any]:
-    delivered = next((e for e in seen if e.name == ORDER_DELIVERED and e.properties.get("order_id") == order_id),
-                     None)
+    delivered = next(
+        (e for e in seen if e.name == ORDER_DELIVERED and e.properties.get("order_id") == order_id), None
+    )
     if delivered is None:
         return {"delivered": 0, "delivery_delay_days": 0.0, "late": 0}
     estimated = _time(delivered.properties.get("estimated_delivery_at"))
@@ -80,7 +81,9 @@ def _delivery(seen: list[Any], order_id: Any) -> dict[str, Any]:
 
 
 def _review(seen: list[Any], order_id: Any) -> dict[str, Any]:
-    reviews = [e for e in seen if e.name == REVIEW_SUBMITTED and e.properties.get("order_id") in (order_id, None)]
+    reviews = [
+        e for e in seen if e.name == REVIEW_SUBMITTED and e.properties.get("order_id") in (order_id, None)
+    ]
     score = _number(reviews[-1].properties.get("score")) if reviews else None
     if score is None:
         return {"reviewed": 0, "review_score": 0.0}
@@ -95,8 +98,13 @@ def _country(seen: list[Any]) -> str | None:
     return None
 
 
-def snapshots(histories: Mapping[str, list[Any]], *, end: datetime, offsets: Iterable[int] = OFFSETS,
-              window: int = WINDOW) -> list[Snapshot]:
+def snapshots(
+    histories: Mapping[str, list[Any]],
+    *,
+    end: datetime,
+    offsets: Iterable[int] = OFFSETS,
+    window: int = WINDOW,
+) -> list[Snapshot]:
     """Labelled snapshots of every customer whose window closed by `end` (the last event of the history)."""
     found = []
     for customer_id, history in histories.items():

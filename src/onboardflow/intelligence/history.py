@@ -23,7 +23,7 @@ class HistoryError(ValueError):
 
 @dataclass(frozen=True)
 class Source:
-    """Which history: `events` (a .jsonl of canonical events) or `olist` (the dataset's folder), else the store."""
+    """Which history: `events` (a .jsonl of canonical events), `olist` (the dataset's folder), or a store."""
 
     events: Path | None = None
     olist: Path | None = None
@@ -36,7 +36,9 @@ class Source:
         return f"store {store_url}"
 
 
-def read_history(source: Source, store: Store | None, *, names: Iterable[str] | None = None) -> Iterator[Event]:
+def read_history(
+    source: Source, store: Store | None, *, names: Iterable[str] | None = None
+) -> Iterator[Event]:
     wanted = None if names is None else frozenset(names)
     if source.events is not None:
         events = events_file(source.events)
@@ -85,8 +87,12 @@ def reviews_in(events: Iterable[Event]) -> Iterator[Review]:
     for event in events:
         if event.name != REVIEW_SUBMITTED:
             continue
-        review = _review(event.id, event.properties.get("title"), event.properties.get("text"),
-                         event.properties.get("score"))
+        review = _review(
+            event.id,
+            event.properties.get("title"),
+            event.properties.get("text"),
+            event.properties.get("score"),
+        )
         if review is not None:
             yield review
 
@@ -99,8 +105,12 @@ def olist_reviews(folder: Path) -> Iterator[Review]:
         raise HistoryError(f"{folder} has no {FILES['reviews']}: point --olist at the dataset's folder")
     with path.open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
-            review = _review(f"{row['review_id']}:{row['order_id']}", row.get("review_comment_title"),
-                             row.get("review_comment_message"), row.get("review_score"))
+            review = _review(
+                f"{row['review_id']}:{row['order_id']}",
+                row.get("review_comment_title"),
+                row.get("review_comment_message"),
+                row.get("review_score"),
+            )
             if review is not None:
                 yield review
 

@@ -86,5 +86,7 @@ class ModelFolder:
         return frozenset(score for score, model in SCORE_MODELS.items() if self.has(model))
 
 
-def card_for(name: str, *, rows: int, metrics: dict[str, Any], details: dict[str, Any], now: datetime) -> ModelCard:
+def card_for(
+    name: str, *, rows: int, metrics: dict[str, Any], details: dict[str, Any], now: datetime
+) -> ModelCard:
     return ModelCard(name, now.isoformat(timespec="seconds"), rows, metrics, details)

@@ -67,10 +67,15 @@ class Evaluation:
     baseline_table: list[CalibrationRow] = field(default_factory=list)
 
     def metrics(self) -> dict[str, Any]:
-        return {"held_out_customers": self.customers, "held_out_snapshots": self.snapshots,
-                "held_out_repeat_rate": round(self.positives / self.snapshots, 4) if self.snapshots else None,
-                "auc": self.auc, "baseline_auc": self.baseline_auc, "brier": self.brier,
-                "baseline_brier": self.baseline_brier}
+        return {
+            "held_out_customers": self.customers,
+            "held_out_snapshots": self.snapshots,
+            "held_out_repeat_rate": round(self.positives / self.snapshots, 4) if self.snapshots else None,
+            "auc": self.auc,
+            "baseline_auc": self.baseline_auc,
+            "brier": self.brier,
+            "baseline_brier": self.baseline_brier,
+        }
 
 
 def history_end(histories: Mapping[str, list[Any]]) -> datetime:
@@ -103,17 +108,19 @@ def train_repeat_purchase(
     return model, evaluate_repeat_purchase(model, histories)
 
 
-def _check(snaps: list[Snapshot], histories: Mapping[str, list[Any]], window: int, part: str = "customers") -> None:
+def _check(
+    snaps: list[Snapshot], histories: Mapping[str, list[Any]], window: int, part: str = "customers"
+) -> None:
     repeaters = {snap.customer_id for snap in snaps if snap.label}
     others = {snap.customer_id for snap in snaps} - repeaters
     if len(repeaters) < MIN_CUSTOMERS or len(others) < MIN_CUSTOMERS:
         buyers = sum(1 for history in histories.values() if orders_of(history))
         twice = sum(1 for history in histories.values() if len(orders_of(history)) > 1)
         raise NotEnoughHistory(
-            f"repeat purchase needs at least {MIN_CUSTOMERS} {part} who ordered again within {window} days and "
-            f"{MIN_CUSTOMERS} who did not; this history has {len(repeaters)} and {len(others)} (of {buyers} "
-            f"customers with an order, {twice} ordered more than once, and only customers whose {window} days "
-            "have passed count). Train on a longer history, or a shorter --window"
+            f"repeat purchase needs at least {MIN_CUSTOMERS} {part} who ordered again within {window} "
+            f"days and {MIN_CUSTOMERS} who did not; this history has {len(repeaters)} and {len(others)} "
+            f"(of {buyers} customers with an order, {twice} ordered more than once, and only customers "
+            f"whose {window} days have passed count). Train on a longer history, or a shorter --window"
         )
 
 
@@ -123,8 +130,13 @@ def new_pipeline() -> Any:
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
-    return Pipeline([("vectorise", DictVectorizer(sparse=False)), ("scale", StandardScaler()),
-                     ("classifier", LogisticRegression(C=1.0, max_iter=2000))])
+    return Pipeline(
+        [
+            ("vectorise", DictVectorizer(sparse=False)),
+            ("scale", StandardScaler()),
+            ("classifier", LogisticRegression(C=1.0, max_iter=2000)),
+        ]
+    )
 
 
 def _baseline(train: list[Snapshot]) -> tuple[dict[str, float], float]:
@@ -136,21 +148,30 @@ def _baseline(train: list[Snapshot]) -> tuple[dict[str, float], float]:
 
 
 def evaluate_repeat_purchase(model: RepeatPurchaseModel, histories: Mapping[str, list[Any]]) -> Evaluation:
-    """The model and the baseline on the customers held out at training (first order at or after the cutoff)."""
-    snaps = [snap for snap in snapshots(histories, end=history_end(histories), window=model.window)
-             if snap.first_order_at >= model.cutoff]
+    """The model and the baseline on the customers held out at training (first order from the cutoff on)."""
+    snaps = [
+        snap
+        for snap in snapshots(histories, end=history_end(histories), window=model.window)
+        if snap.first_order_at >= model.cutoff
+    ]
     if not snaps:
         raise NotEnoughHistory(
-            f"no held-out customers: none has a first order after {model.cutoff:%Y-%m-%d} whose {model.window} "
-            "days have passed in this history; evaluate on the history the model was trained on, or a later one"
+            f"no held-out customers: none has a first order after {model.cutoff:%Y-%m-%d} whose "
+            f"{model.window} days have passed in this history; evaluate on the history the model was "
+            "trained on, or a later one"
         )
     rows, truth = [snap.features for snap in snaps], [snap.label for snap in snaps]
     predicted, baseline = model.predict(rows), model.baseline(rows)
     return Evaluation(
-        customers=len({snap.customer_id for snap in snaps}), snapshots=len(snaps), positives=sum(truth),
-        auc=auc(truth, predicted), baseline_auc=auc(truth, baseline),
-        brier=brier(truth, predicted), baseline_brier=brier(truth, baseline),
-        table=calibration_table(truth, predicted), baseline_table=calibration_table(truth, baseline),
+        customers=len({snap.customer_id for snap in snaps}),
+        snapshots=len(snaps),
+        positives=sum(truth),
+        auc=auc(truth, predicted),
+        baseline_auc=auc(truth, baseline),
+        brier=brier(truth, predicted),
+        baseline_brier=brier(truth, baseline),
+        table=calibration_table(truth, predicted),
+        baseline_table=calibration_table(truth, baseline),
     )
 
 

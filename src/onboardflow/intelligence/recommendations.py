@@ -36,8 +36,14 @@ class Product:
 
     def card(self) -> dict[str, Any]:
         """What a message template sees: `{{ item.name }}`, `{{ item.url }}`, `{{ item.image }}`, ..."""
-        return {"product_id": self.product_id, "name": self.name or self.product_id, "url": self.url,
-                "image": self.image, "price": self.price, "category": self.category}
+        return {
+            "product_id": self.product_id,
+            "name": self.name or self.product_id,
+            "url": self.url,
+            "image": self.image,
+            "price": self.price,
+            "category": self.category,
+        }
 
 
 @dataclass
@@ -57,7 +63,9 @@ class Recommender:
                     scores[other] += similarity
         chosen = [pid for pid, _ in sorted(scores.items(), key=lambda item: (-item[1], item[0]))][:top]
         categories = Counter(self.products[pid].category for pid in owned if pid in self.products)
-        fallbacks = [pid for category, _ in categories.most_common() for pid in self.by_category.get(category, ())]
+        fallbacks = [
+            pid for category, _ in categories.most_common() for pid in self.by_category.get(category, ())
+        ]
         for pid in [*fallbacks, *self.best_sellers]:
             if len(chosen) >= top:
                 break
@@ -73,22 +81,39 @@ class Recommender:
 
 def orders_in(histories: Mapping[str, list[Any]]) -> list[tuple[datetime, str, list[dict[str, Any]]]]:
     """Every order as (time, customer, its product lines), in time order."""
-    found = [(event.at, customer, [p for p in event.properties.get("products") or [] if isinstance(p, Mapping)
-                                   and p.get("product_id")])
-             for customer, history in histories.items() for event in history if event.name == ORDER_COMPLETED]
+    found = [
+        (
+            event.at,
+            customer,
+            [
+                p
+                for p in event.properties.get("products") or []
+                if isinstance(p, Mapping) and p.get("product_id")
+            ],
+        )
+        for customer, history in histories.items()
+        for event in history
+        if event.name == ORDER_COMPLETED
+    ]
     return sorted(found, key=lambda order: (order[0], order[1]))
 
 
 def train_recommendations(orders: list[tuple[datetime, str, list[dict[str, Any]]]]) -> Recommender:
     lines = [line for _, _, items in orders for line in items]
     if not lines:
-        raise NothingToRecommend("the history has no orders with products (properties.products[].product_id) "
-                                 "to learn from: import orders first (`onboardflow import`)")
+        raise NothingToRecommend(
+            "the history has no orders with products (properties.products[].product_id) "
+            "to learn from: import orders first (`onboardflow import`)"
+        )
     bought: dict[str, set[str]] = defaultdict(set)
     for _, customer, items in orders:
         bought[customer].update(str(line["product_id"]) for line in items)
-    return Recommender(_neighbours(bought), *_best_sellers(lines), products=_products(lines),
-                       trained_until=orders[-1][0] if orders else None)
+    return Recommender(
+        _neighbours(bought),
+        *_best_sellers(lines),
+        products=_products(lines),
+        trained_until=orders[-1][0] if orders else None,
+    )
 
 
 def _neighbours(bought: Mapping[str, set[str]]) -> dict[str, list[tuple[str, float]]]:
@@ -98,9 +123,13 @@ def _neighbours(bought: Mapping[str, set[str]]) -> dict[str, list[tuple[str, flo
         buyers.update(products)
         for product in products:
             together[product].update(other for other in products if other != product)
-    return {product: [(other, round(count / math.sqrt(buyers[product] * buyers[other]), 4))
-                      for other, count in sorted(others.items(), key=lambda item: (-item[1], item[0]))[:NEIGHBOURS]]
-            for product, others in together.items()}
+    return {
+        product: [
+            (other, round(count / math.sqrt(buyers[product] * buyers[other]), 4))
+            for other, count in sorted(others.items(), key=lambda item: (-item[1], item[0]))[:NEIGHBOURS]
+        ]
+        for product, others in together.items()
+    }
 
 
 def _best_sellers(lines: list[dict[str, Any]]) -> tuple[dict[str, list[str]], list[str]]:
@@ -116,7 +145,7 @@ def _best_sellers(lines: list[dict[str, Any]]) -> tuple[dict[str, list[str]], li
     for pid in ranked:
         if pid in category_of and len(by_category[category_of[pid]]) < NEIGHBOURS:
             by_category[category_of[pid]].append(pid)
-    return dict(by_category), ranked[:NEIGHBOURS * 10]
+    return dict(by_category), ranked[: NEIGHBOURS * 10]
 
 
 def _products(lines: list[dict[str, Any]]) -> dict[str, Product]:
@@ -125,9 +154,13 @@ def _products(lines: list[dict[str, Any]]) -> dict[str, Product]:
     for line in lines:
         price = line.get("price")
         found[str(line["product_id"])] = Product(
-            str(line["product_id"]), line.get("name"), line.get("url"), line.get("image_url") or line.get("image"),
+            str(line["product_id"]),
+            line.get("name"),
+            line.get("url"),
+            line.get("image_url") or line.get("image"),
             float(price) if isinstance(price, int | float) and not isinstance(price, bool) else None,
-            line.get("category"))
+            line.get("category"),
+        )
     return found
 
 
@@ -139,8 +172,12 @@ class HitRates:
     top: int
 
     def metrics(self) -> dict[str, Any]:
-        return {"held_out_orders": self.held_out_orders, "top": self.top, "hit_rate": self.hit_rate,
-                "popularity_hit_rate": self.popularity_hit_rate}
+        return {
+            "held_out_orders": self.held_out_orders,
+            "top": self.top,
+            "hit_rate": self.hit_rate,
+            "popularity_hit_rate": self.popularity_hit_rate,
+        }
 
 
 def split(orders: list[tuple[datetime, str, list[dict[str, Any]]]]):
@@ -155,7 +192,12 @@ def evaluate_recommendations(recommender: Recommender, orders, *, top: int = TOP
     hits = popular_hits = counted = 0
     for at, customer, items in orders:
         new = {str(line["product_id"]) for line in items} - before[customer]
-        if recommender.trained_until is not None and at > recommender.trained_until and before[customer] and new:
+        if (
+            recommender.trained_until is not None
+            and at > recommender.trained_until
+            and before[customer]
+            and new
+        ):
             counted += 1
             hits += bool(new & {p.product_id for p in recommender.recommend(before[customer], top=top)})
             popular_hits += bool(new & set(recommender.popular(before[customer], top=top)))

@@ -20,10 +20,15 @@ from onboardflow.core.model import Event
 START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 COUNTRIES = (("US", 0.0), ("GB", 0.1), ("DE", -0.2), ("BR", -0.4), ("CA", 0.1))
 LINES = (  # product line, category, base price, how loyal its buyers are (log-odds)
-    ("cleanse", "skincare", 18.0, 0.5), ("hydrate", "skincare", 32.0, 0.5), ("protect", "skincare", 24.0, 0.3),
-    ("brew", "coffee", 14.0, 0.8), ("grind", "coffee", 45.0, 0.2),
-    ("run", "apparel", 60.0, -0.3), ("yoga", "apparel", 48.0, -0.1),
-    ("charge", "electronics", 25.0, -0.5), ("listen", "electronics", 120.0, -0.7),
+    ("cleanse", "skincare", 18.0, 0.5),
+    ("hydrate", "skincare", 32.0, 0.5),
+    ("protect", "skincare", 24.0, 0.3),
+    ("brew", "coffee", 14.0, 0.8),
+    ("grind", "coffee", 45.0, 0.2),
+    ("run", "apparel", 60.0, -0.3),
+    ("yoga", "apparel", 48.0, -0.1),
+    ("charge", "electronics", 25.0, -0.5),
+    ("listen", "electronics", 120.0, -0.7),
     ("bake", "kitchen", 22.0, 0.0),
 )
 PRODUCTS_PER_LINE = 5
@@ -38,22 +43,34 @@ class Product:
     line: str
 
     def line_item(self, quantity: int) -> dict[str, Any]:
-        return {"product_id": self.product_id, "name": self.name, "category": self.category, "price": self.price,
-                "quantity": quantity, "url": f"https://shop.example/p/{self.product_id}",
-                "image_url": f"https://shop.example/img/{self.product_id}.jpg"}
+        return {
+            "product_id": self.product_id,
+            "name": self.name,
+            "category": self.category,
+            "price": self.price,
+            "quantity": quantity,
+            "url": f"https://shop.example/p/{self.product_id}",
+            "image_url": f"https://shop.example/img/{self.product_id}.jpg",
+        }
 
 
 def catalog() -> list[Product]:
-    return [Product(f"p_{line}_{n}", f"{line.title()} no. {n}", category, round(price * (0.8 + 0.1 * n), 2), line)
-            for line, category, price, _ in LINES for n in range(1, PRODUCTS_PER_LINE + 1)]
+    return [
+        Product(f"p_{line}_{n}", f"{line.title()} no. {n}", category, round(price * (0.8 + 0.1 * n), 2), line)
+        for line, category, price, _ in LINES
+        for n in range(1, PRODUCTS_PER_LINE + 1)
+    ]
 
 
 def sample_history(*, customers: int = 3000, seed: int = 7, days: int = 365) -> list[Event]:
     """Every event of the shop's first `days` days, in time order."""
     rng = random.Random(seed)
     products = catalog()
-    events = [event for number in range(1, customers + 1)
-              for event in _customer(rng, f"s_{number:05d}", products, days)]
+    events = [
+        event
+        for number in range(1, customers + 1)
+        for event in _customer(rng, f"s_{number:05d}", products, days)
+    ]
     end = START + timedelta(days=days)
     return sorted((event for event in events if event.at <= end), key=lambda event: (event.at, event.id))
 
@@ -70,16 +87,26 @@ def _customer(rng: random.Random, cid: str, products: list[Product], days: int) 
     yield from _fulfilment(cid, "o1", at, delay)
     score = _review_score(rng, late)
     if rng.random() < 0.6:
-        yield Event(f"{cid}-review-o1", "Review Submitted", cid, at + timedelta(days=8 + delay, hours=3),
-                    {"order_id": f"{cid}-o1", "score": score})
+        yield Event(
+            f"{cid}-review-o1",
+            "Review Submitted",
+            cid,
+            at + timedelta(days=8 + delay, hours=3),
+            {"order_id": f"{cid}-o1", "score": score},
+        )
     yield from _engagement(rng, cid, at, engaged)
     odds = -1.6 + line[3] + country_effect + 0.55 * (score - 3) - 0.9 * late + 2.2 * (engaged - 0.5)
     if rng.random() < 1 / (1 + math.exp(-odds)):
         again = at + timedelta(days=min(85.0, 8 + rng.expovariate(1 / 25)))
         yield _order_event(cid, "o2", again, _next_basket(rng, products, basket), None)
         if rng.random() < 0.35:
-            yield _order_event(cid, "o3", again + timedelta(days=rng.uniform(20, 120)),
-                               _next_basket(rng, products, basket), None)
+            yield _order_event(
+                cid,
+                "o3",
+                again + timedelta(days=rng.uniform(20, 120)),
+                _next_basket(rng, products, basket),
+                None,
+            )
 
 
 def _basket(rng: random.Random, products: list[Product], line: str) -> list[tuple[Product, int]]:
@@ -95,16 +122,22 @@ def _next_basket(rng: random.Random, products: list[Product], before: list[tuple
     if rng.random() < 0.3:
         category = before[0][0].category
         line = rng.choice([name for name, cat, _, _ in LINES if cat == category])
-    fresh = [p for p in products if p.line == line and p.product_id not in owned] or \
-            [p for p in products if p.product_id not in owned]
+    fresh = [p for p in products if p.line == line and p.product_id not in owned] or [
+        p for p in products if p.product_id not in owned
+    ]
     return [(product, 1) for product in rng.sample(fresh, k=min(len(fresh), rng.choice((1, 2))))]
 
 
 def _order_event(cid: str, oid: str, at: datetime, basket, profile) -> Event:
     items = [product.line_item(quantity) for product, quantity in basket]
     total = round(sum(item["price"] * item["quantity"] for item in items), 2)
-    properties = {"order_id": f"{cid}-{oid}", "total": total, "currency": "USD", "products": items,
-                  "estimated_delivery_at": _iso(at + timedelta(days=5))}
+    properties = {
+        "order_id": f"{cid}-{oid}",
+        "total": total,
+        "currency": "USD",
+        "products": items,
+        "estimated_delivery_at": _iso(at + timedelta(days=5)),
+    }
     return Event(f"{cid}-{oid}", "Order Completed", cid, at, properties, profile)
 
 
@@ -118,8 +151,13 @@ def _fulfilment(cid: str, oid: str, at: datetime, delay: int) -> Iterator[Event]
     order_id = f"{cid}-{oid}"
     estimated = at + timedelta(days=5)
     yield Event(f"{order_id}-shipped", "Order Shipped", cid, at + timedelta(days=1), {"order_id": order_id})
-    yield Event(f"{order_id}-delivered", "Order Delivered", cid, estimated + timedelta(days=delay, hours=2),
-                {"order_id": order_id, "estimated_delivery_at": _iso(estimated), "late": delay > 0})
+    yield Event(
+        f"{order_id}-delivered",
+        "Order Delivered",
+        cid,
+        estimated + timedelta(days=delay, hours=2),
+        {"order_id": order_id, "estimated_delivery_at": _iso(estimated), "late": delay > 0},
+    )
 
 
 def _review_score(rng: random.Random, late: int) -> int:

@@ -94,12 +94,21 @@ def new_pipeline() -> Any:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import FeatureUnion, Pipeline
 
-    features = FeatureUnion([
-        ("words", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, strip_accents="unicode")),
-        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True)),
-    ])
-    return Pipeline([("features", features),
-                     ("classifier", LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced"))])
+    features = FeatureUnion(
+        [
+            (
+                "words",
+                TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, strip_accents="unicode"),
+            ),
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True)),
+        ]
+    )
+    return Pipeline(
+        [
+            ("features", features),
+            ("classifier", LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced")),
+        ]
+    )
 
 
 def train_sentiment(
@@ -110,16 +119,21 @@ def train_sentiment(
     counts = Counter(label for _, label in split.train)
     if min(counts[0], counts[1]) < MIN_REVIEWS:
         raise NotEnoughReviews(
-            f"sentiment needs at least {MIN_REVIEWS} positive (4-5 stars) and {MIN_REVIEWS} negative (1-2 stars) "
-            f"reviews with text to learn from; the history has {counts[1]} and {counts[0]} (besides the held-out "
-            "ones). Import more reviews (`onboardflow import`) or train from a file with --events"
+            f"sentiment needs at least {MIN_REVIEWS} positive (4-5 stars) and {MIN_REVIEWS} negative "
+            f"(1-2 stars) reviews with text to learn from; the history has {counts[1]} and {counts[0]} "
+            "(besides the held-out ones). Import more reviews (`onboardflow import`) or train from a file "
+            "with --events"
         )
     step("fitting")
     pipeline = new_pipeline()
     pipeline.fit([text for text, _ in split.train], [label for _, label in split.train])
     model = TrainedSentiment(pipeline)
     step("measuring")
-    return model, {**measure(model, split.test), "train_reviews": len(split.train), "neutral_left_out": split.neutral}
+    return model, {
+        **measure(model, split.test),
+        "train_reviews": len(split.train),
+        "neutral_left_out": split.neutral,
+    }
 
 
 def measure(model: Any, test: list[tuple[str, int]]) -> dict[str, Any]:

@@ -11,8 +11,15 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from onboardflow.core.model import Event
-from onboardflow.intelligence.history import REVIEW_SUBMITTED, Review, Source, by_customer, olist_reviews, \
-    read_history, reviews_in
+from onboardflow.intelligence.history import (
+    REVIEW_SUBMITTED,
+    Review,
+    Source,
+    by_customer,
+    olist_reviews,
+    read_history,
+    reviews_in,
+)
 from onboardflow.intelligence.models import ModelFolder, card_for
 from onboardflow.ports import Store
 
@@ -30,6 +37,9 @@ class Quiet:
 
     def step(self, description: str) -> None:
         return None
+
+
+QUIET = Quiet()
 
 
 @dataclass
@@ -65,13 +75,24 @@ def _histories(source: Source, store: Store | None, progress: Progress, names=No
     return by_customer(_counted(read_history(source, store, names=names), progress))
 
 
-def train_model(*, name: str, source: Source, store: Store | None, folder: ModelFolder, now: datetime,
-                progress: Progress = Quiet(), window: int | None = None) -> Outcome:
+def train_model(
+    *,
+    name: str,
+    source: Source,
+    store: Store | None,
+    folder: ModelFolder,
+    now: datetime,
+    progress: Progress = QUIET,
+    window: int | None = None,
+) -> Outcome:
     trainer = TRAINERS[name]
     model, outcome = trainer(source, store, progress, window)
     outcome.details["source"] = source.describe("(the store)")
-    outcome.path = folder.save(name, model, card_for(name, rows=outcome.rows, metrics=outcome.metrics,
-                                                     details=outcome.details, now=now))
+    outcome.path = folder.save(
+        name,
+        model,
+        card_for(name, rows=outcome.rows, metrics=outcome.metrics, details=outcome.details, now=now),
+    )
     return outcome
 
 
@@ -80,9 +101,15 @@ def _train_sentiment(source, store, progress, window):
 
     reviews = _reviews(source, store, progress)
     model, metrics = train_sentiment(reviews, step=progress.step)
-    return model, Outcome("sentiment", metrics, rows=metrics["train_reviews"],
-                          details={"labels": "4-5 stars positive, 1-2 negative, 3 left out",
-                                   "held_out": "one review in five, by a hash of its id"})
+    return model, Outcome(
+        "sentiment",
+        metrics,
+        rows=metrics["train_reviews"],
+        details={
+            "labels": "4-5 stars positive, 1-2 negative, 3 left out",
+            "held_out": "one review in five, by a hash of its id",
+        },
+    )
 
 
 def _train_repeat_purchase(source, store, progress, window):
@@ -91,16 +118,24 @@ def _train_repeat_purchase(source, store, progress, window):
 
     histories = _histories(source, store, progress, names=FEATURE_EVENTS)
     model, evaluation = train_repeat_purchase(histories, window=window or WINDOW, step=progress.step)
-    details = {"window_days": model.window, "snapshot_days": list(model.offsets),
-               "held_out": f"customers whose first order is on or after {model.cutoff.isoformat()}",
-               "baseline": "the repeat rate of training customers with the same review score"}
-    return model, Outcome("repeat-purchase", evaluation.metrics(), rows=len(histories), evaluation=evaluation,
-                          details=details)
+    details = {
+        "window_days": model.window,
+        "snapshot_days": list(model.offsets),
+        "held_out": f"customers whose first order is on or after {model.cutoff.isoformat()}",
+        "baseline": "the repeat rate of training customers with the same review score",
+    }
+    return model, Outcome(
+        "repeat-purchase", evaluation.metrics(), rows=len(histories), evaluation=evaluation, details=details
+    )
 
 
 def _train_recommendations(source, store, progress, window):
-    from onboardflow.intelligence.recommendations import evaluate_recommendations, orders_in, split, \
-        train_recommendations
+    from onboardflow.intelligence.recommendations import (
+        evaluate_recommendations,
+        orders_in,
+        split,
+        train_recommendations,
+    )
 
     orders = orders_in(_histories(source, store, progress, names=[ORDER_COMPLETED]))
     earlier, _ = split(orders)
@@ -108,17 +143,31 @@ def _train_recommendations(source, store, progress, window):
     model = train_recommendations(earlier)
     progress.step("measuring")
     rates = evaluate_recommendations(model, orders)
-    details = {"held_out": f"orders after {model.trained_until.isoformat() if model.trained_until else '-'}",
-               "baseline": "the best-sellers the customer does not have"}
-    return model, Outcome("recommendations", rates.metrics(), rows=len(earlier), evaluation=rates, details=details)
+    details = {
+        "held_out": f"orders after {model.trained_until.isoformat() if model.trained_until else '-'}",
+        "baseline": "the best-sellers the customer does not have",
+    }
+    return model, Outcome(
+        "recommendations", rates.metrics(), rows=len(earlier), evaluation=rates, details=details
+    )
 
 
-TRAINERS = {"sentiment": _train_sentiment, "repeat-purchase": _train_repeat_purchase,
-            "recommendations": _train_recommendations}
+TRAINERS = {
+    "sentiment": _train_sentiment,
+    "repeat-purchase": _train_repeat_purchase,
+    "recommendations": _train_recommendations,
+}
 
 
-def evaluate_model(*, name: str, source: Source, store: Store | None, folder: ModelFolder,
-                   progress: Progress = Quiet(), plot: Path | None = None) -> Outcome:
+def evaluate_model(
+    *,
+    name: str,
+    source: Source,
+    store: Store | None,
+    folder: ModelFolder,
+    progress: Progress = QUIET,
+    plot: Path | None = None,
+) -> Outcome:
     """The saved model on the held-out part of this history (the part its training left out)."""
     model = folder.load(name)
     if name == "sentiment":
@@ -127,10 +176,14 @@ def evaluate_model(*, name: str, source: Source, store: Store | None, folder: Mo
         metrics = evaluate_sentiment(model, _reviews(source, store, progress))
         return Outcome(name, metrics, rows=metrics["held_out_reviews"])
     if name == "repeat-purchase":
-        return _evaluate_repeat_purchase(model, source, store, progress, plot or folder.path / "repeat-purchase.png")
+        return _evaluate_repeat_purchase(
+            model, source, store, progress, plot or folder.path / "repeat-purchase.png"
+        )
     from onboardflow.intelligence.recommendations import evaluate_recommendations, orders_in
 
-    rates = evaluate_recommendations(model, orders_in(_histories(source, store, progress, names=[ORDER_COMPLETED])))
+    rates = evaluate_recommendations(
+        model, orders_in(_histories(source, store, progress, names=[ORDER_COMPLETED]))
+    )
     return Outcome(name, rates.metrics(), rows=rates.held_out_orders, evaluation=rates)
 
 
@@ -141,8 +194,13 @@ def _evaluate_repeat_purchase(model, source, store, progress, plot: Path) -> Out
 
     evaluation = evaluate_repeat_purchase(model, _histories(source, store, progress, names=FEATURE_EVENTS))
     progress.step("plotting")
-    title = f"Repeat purchase within {model.window} days: AUC {evaluation.auc} vs baseline {evaluation.baseline_auc}"
-    save_calibration_plot(plot, {"model": evaluation.table, "baseline (rate by review score)":
-                                 evaluation.baseline_table}, title=title)
-    return Outcome("repeat-purchase", evaluation.metrics(), rows=evaluation.snapshots, evaluation=evaluation,
-                   plot=plot)
+    title = (f"Repeat purchase within {model.window} days: AUC {evaluation.auc} "
+             f"vs baseline {evaluation.baseline_auc}")
+    save_calibration_plot(
+        plot,
+        {"model": evaluation.table, "baseline (rate by review score)": evaluation.baseline_table},
+        title=title,
+    )
+    return Outcome(
+        "repeat-purchase", evaluation.metrics(), rows=evaluation.snapshots, evaluation=evaluation, plot=plot
+    )

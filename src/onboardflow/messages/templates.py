@@ -85,7 +85,8 @@ class MessageScope:
     @classmethod
     def of(cls, customer: Customer, *, trigger: Mapping[str, Any] | None = None,
            journey_id: str | None = None, step_id: str | None = None, message_id: str | None = None,
-           unsubscribe_url: str | None = None, recommendations: tuple[Mapping[str, Any], ...] = ()) -> MessageScope:
+           unsubscribe_url: str | None = None,
+           recommendations: tuple[Mapping[str, Any], ...] = ()) -> MessageScope:
         """The scope of one message to `customer`: the same `customer` map that conditions see."""
         return cls(customer.scope(), trigger or {}, journey_id, step_id, message_id, unsubscribe_url,
                    recommendations)

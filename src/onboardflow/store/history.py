@@ -12,7 +12,14 @@ from onboardflow.store import codec
 from onboardflow.store.schema import events
 from onboardflow.store.statements import rows_by_ids
 
-COLUMNS = (events.c.id, events.c.name, events.c.customer_id, events.c.at, events.c.properties, events.c.customer)
+COLUMNS = (
+    events.c.id,
+    events.c.name,
+    events.c.customer_id,
+    events.c.at,
+    events.c.properties,
+    events.c.customer,
+)
 STREAM_ROWS = 2000
 
 
@@ -20,14 +27,20 @@ def _named(query: sa.Select, names: Iterable[str] | None) -> sa.Select:
     return query if names is None else query.where(events.c.name.in_(sorted(set(names))))
 
 
-def histories(connection: sa.Connection, customer_ids: Iterable[str], names: Iterable[str] | None) -> dict[
-        str, list[Event]]:
-    query = _named(sa.select(*COLUMNS).where(events.c.customer_id.in_(sa.bindparam("ids", expanding=True))), names)
+def histories(
+    connection: sa.Connection, customer_ids: Iterable[str], names: Iterable[str] | None
+) -> dict[str, list[Event]]:
+    query = _named(
+        sa.select(*COLUMNS).where(events.c.customer_id.in_(sa.bindparam("ids", expanding=True))), names
+    )
     found: dict[str, list[tuple[int, Event]]] = {}
     query = query.add_columns(events.c.position)
     for row in rows_by_ids(connection, query, customer_ids):
         found.setdefault(row["customer_id"], []).append((row["position"], codec.event_from_document(row)))
-    return {customer: [event for _, event in sorted(rows, key=lambda item: item[0])] for customer, rows in found.items()}
+    return {
+        customer: [event for _, event in sorted(rows, key=lambda item: item[0])]
+        for customer, rows in found.items()
+    }
 
 
 def customer_history(connection: sa.Connection, customer_id: str, names: Iterable[str] | None) -> list[Event]:

@@ -41,7 +41,9 @@ class MemoryTasks:
             checked = check_claim(found, assignee)
             if checked is not None:
                 return checked
-            claimed = self.task_rows[task_id] = replace(found, status="assigned", assignee=assignee, assigned_at=at)
+            claimed = self.task_rows[task_id] = replace(
+                found, status="assigned", assignee=assignee, assigned_at=at
+            )
             return claimed
 
     def mark_overdue(self, now: datetime, *, limit: int = 500) -> list[Task]:
@@ -60,8 +62,11 @@ class MemoryTasks:
     def claim_handoffs(self, now: datetime, limit: int, *, lease_seconds: int = 60) -> list[Task]:
         with self._lock:
             due = [
-                row for task_id, row in self.task_rows.items()
-                if row.is_open and self._handoff(row).due_at is not None and self._handoff(row).due_at <= now
+                row
+                for task_id, row in self.task_rows.items()
+                if row.is_open
+                and self._handoff(row).due_at is not None
+                and self._handoff(row).due_at <= now
                 and (self._handoff(row).lease_until is None or self._handoff(row).lease_until <= now)
             ]
             claimed = sorted(due, key=lambda row: (self._handoff(row).due_at, row.task.task_id))[:limit]
@@ -69,8 +74,15 @@ class MemoryTasks:
                 self._handoff(row).lease_until = now + timedelta(seconds=lease_seconds)
             return claimed
 
-    def record_handoff(self, task_id: str, *, at: datetime, external_id: str | None = None,
-                       error: str | None = None, next_attempt_at: datetime | None = None) -> None:
+    def record_handoff(
+        self,
+        task_id: str,
+        *,
+        at: datetime,
+        external_id: str | None = None,
+        error: str | None = None,
+        next_attempt_at: datetime | None = None,
+    ) -> None:
         with self._lock:
             row = self.task_rows.get(task_id)
             if row is None:
@@ -105,16 +117,21 @@ class MemoryTasks:
         for event, position in list(self.events.values()):
             if event.customer_id in wanted and (named is None or event.name in named):
                 found.setdefault(event.customer_id, []).append((position, event))
-        return {customer: [event for _, event in sorted(rows, key=lambda item: item[0])]
-                for customer, rows in found.items()}
+        return {
+            customer: [event for _, event in sorted(rows, key=lambda item: item[0])]
+            for customer, rows in found.items()
+        }
 
     # history, for the models
 
     def history(self, *, names: Iterable[str] | None = None) -> Iterator[Event]:
         named = None if names is None else set(names)
         with self._lock:
-            rows = [(event.customer_id, position, event.id, event) for event, position in self.events.values()
-                    if named is None or event.name in named]
+            rows = [
+                (event.customer_id, position, event.id, event)
+                for event, position in self.events.values()
+                if named is None or event.name in named
+            ]
         for *_, event in sorted(rows, key=lambda row: row[:3]):
             yield event
 

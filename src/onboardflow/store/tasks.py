@@ -35,14 +35,16 @@ def claim(connection: sa.Connection, task_id: str, *, assignee: str, at: datetim
 
 
 def check_claim(found: Task, assignee: str) -> Task | None:
-    """The task as it is when claiming it changes nothing; raises when it cannot be claimed; None: claim it."""
+    """The task when claiming it changes nothing; raises when it cannot be claimed; None: claim it."""
     if not found.is_open:
         raise TaskClosed(f"task {found.task.task_id} is {found.status} already (outcome: {found.outcome})")
     if found.status == "assigned" and found.assignee == assignee:
         return found
     if found.status == "assigned":
-        raise TaskTaken(f"task {found.task.task_id} is assigned to {found.assignee} already "
-                        f"(since {found.assigned_at:%Y-%m-%d %H:%M} UTC)")
+        raise TaskTaken(
+            f"task {found.task.task_id} is assigned to {found.assignee} already "
+            f"(since {found.assigned_at:%Y-%m-%d %H:%M} UTC)"
+        )
     return None
 
 
@@ -61,7 +63,9 @@ def mark_overdue(connection: sa.Connection, now: datetime, *, limit: int, is_pos
     connection.execute(
         sa.update(tasks).where(tasks.c.id.in_(ids)).values(overdue_at=now, priority=OVERDUE_PRIORITY)
     )
-    rows = connection.execute(sa.select(tasks).where(tasks.c.id.in_(ids)).order_by(tasks.c.due_at, tasks.c.id))
+    rows = connection.execute(
+        sa.select(tasks).where(tasks.c.id.in_(ids)).order_by(tasks.c.due_at, tasks.c.id)
+    )
     return [codec.task_from_row(row) for row in rows.mappings()]
 
 
@@ -94,7 +98,11 @@ def record_handoff(
     error: str | None,
     next_attempt_at: datetime | None,
 ) -> None:
-    values: dict = {"handoff_attempts": tasks.c.handoff_attempts + 1, "lease_until": None, "handoff_error": error}
+    values: dict = {
+        "handoff_attempts": tasks.c.handoff_attempts + 1,
+        "lease_until": None,
+        "handoff_error": error,
+    }
     if external_id is not None:
         values.update(external_id=external_id, handed_off_at=at, handoff_due_at=None)
     else:
@@ -108,7 +116,10 @@ def open_tasks(connection: sa.Connection, customer_ids) -> dict[tuple[str, str],
     """(customer, reason) -> the id of that customer's open task for it."""
     query = (
         sa.select(tasks.c.customer_id, tasks.c.reason, tasks.c.id)
-        .where(tasks.c.status.in_(OPEN_TASK_STATUSES), tasks.c.customer_id.in_(sa.bindparam("ids", expanding=True)))
+        .where(
+            tasks.c.status.in_(OPEN_TASK_STATUSES),
+            tasks.c.customer_id.in_(sa.bindparam("ids", expanding=True)),
+        )
         .order_by(tasks.c.created_at, tasks.c.id)
     )
     found: dict[tuple[str, str], str] = {}

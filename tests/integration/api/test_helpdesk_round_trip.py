@@ -53,7 +53,9 @@ class FakeZendesk:
         self.tickets: list[dict] = []
         self.requests: list[tuple[str, str, dict]] = []
         self.fail_with: list[int] = []  # statuses to answer the next POSTs with
-        self.credentials = "Basic " + base64.b64encode(f"agent@shop.example/token:{ZENDESK_TOKEN}".encode()).decode()
+        self.credentials = (
+            "Basic " + base64.b64encode(f"agent@shop.example/token:{ZENDESK_TOKEN}".encode()).decode()
+        )
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
@@ -87,8 +89,9 @@ class FakeZendesk:
 
             def _reply(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
-                status, answer = fake.answer(self.command, self.path, {k.lower(): v for k, v in self.headers.items()},
-                                             body)
+                status, answer = fake.answer(
+                    self.command, self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                )
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -119,8 +122,13 @@ def zendesk() -> Iterator[FakeZendesk]:
 
 
 def zendesk_settings(zendesk: FakeZendesk) -> dict:
-    return {"helpdesk": "zendesk", "zendesk_url": zendesk.url, "zendesk_email": "agent@shop.example",
-            "zendesk_api_token": ZENDESK_TOKEN, "zendesk_webhook_secret": ZENDESK_SECRET}
+    return {
+        "helpdesk": "zendesk",
+        "zendesk_url": zendesk.url,
+        "zendesk_email": "agent@shop.example",
+        "zendesk_api_token": ZENDESK_TOKEN,
+        "zendesk_webhook_secret": ZENDESK_SECRET,
+    }
 
 
 def refund_shop(store, **changes):
@@ -142,8 +150,11 @@ def zendesk_post(api, payload: dict, *, secret: str = ZENDESK_SECRET):
     body = json.dumps(payload).encode()
     stamp = "2026-03-02T09:00:00Z"
     signature = base64.b64encode(hmac.new(secret.encode(), stamp.encode() + body, hashlib.sha256).digest())
-    headers = {"x-zendesk-webhook-signature": signature.decode(), "x-zendesk-webhook-signature-timestamp": stamp,
-               "content-type": "application/json"}
+    headers = {
+        "x-zendesk-webhook-signature": signature.decode(),
+        "x-zendesk-webhook-signature-timestamp": stamp,
+        "content-type": "application/json",
+    }
     return api.client.post("/webhooks/zendesk", content=body, headers=headers)
 
 
@@ -163,8 +174,16 @@ def test_a_task_goes_to_zendesk_and_its_solution_moves_the_journey(store, zendes
     assert store.task(task.task.task_id).external_id == str(ticket["id"])
     assert hand_off(api, store, **zendesk_settings(zendesk)).sent == 0  # sent once
 
-    solved = zendesk_post(api, {"external_id": task.task.task_id, "ticket_id": ticket["id"], "status": "solved",
-                                "outcome": "refunded", "assignee": "agent@shop.example"})
+    solved = zendesk_post(
+        api,
+        {
+            "external_id": task.task.task_id,
+            "ticket_id": ticket["id"],
+            "status": "solved",
+            "outcome": "refunded",
+            "assignee": "agent@shop.example",
+        },
+    )
 
     assert solved.status_code == 200, solved.text
     assert solved.json() == {"task_id": task.task.task_id, "status": "resolved", "outcome": "refunded"}
@@ -255,8 +274,11 @@ class Receiver:
             body = Webhook(HELPDESK_SECRET)
             payload = json.loads(request.content)
             # the library checks the timestamp against the wall clock: check the signature by hand instead
-            expected = body.sign(request.headers["webhook-id"], _moment(request.headers["webhook-timestamp"]),
-                                 request.content.decode())
+            expected = body.sign(
+                request.headers["webhook-id"],
+                _moment(request.headers["webhook-timestamp"]),
+                request.content.decode(),
+            )
             assert request.headers["webhook-signature"] == expected
         except (AssertionError, KeyError):
             self.refused += 1
@@ -272,7 +294,11 @@ def _moment(stamp: str):
 
 
 def test_the_generic_helpdesk_gets_a_signed_task_and_resolves_it_through_the_signed_route(store):
-    changes = {"helpdesk": "webhook", "helpdesk_url": "https://desk.example/hooks", "helpdesk_secret": HELPDESK_SECRET}
+    changes = {
+        "helpdesk": "webhook",
+        "helpdesk_url": "https://desk.example/hooks",
+        "helpdesk_secret": HELPDESK_SECRET,
+    }
     api, engine = refund_shop(store, **changes)
     [task] = store.tasks()
     receiver = Receiver()
@@ -284,18 +310,31 @@ def test_the_generic_helpdesk_gets_a_signed_task_and_resolves_it_through_the_sig
     assert (result.sent, receiver.refused) == (1, 0)
     [sent] = receiver.received
     assert (sent["type"], sent["task"]["id"], sent["context"]["text"]) == (
-        "task.opened", task.task.task_id, "The blender arrived cracked, I want my money back")
+        "task.opened",
+        task.task.task_id,
+        "The blender arrived cracked, I want my money back",
+    )
     assert store.task(task.task.task_id).external_id == "HD-1"
 
     body = json.dumps({"task_id": task.task.task_id, "outcome": "refunded", "by": "bo@shop.example"})
-    headers = {"webhook-id": "msg_1", "webhook-timestamp": str(int(T0.timestamp())),
-               "webhook-signature": Webhook(HELPDESK_SECRET).sign("msg_1", T0, body)}
+    headers = {
+        "webhook-id": "msg_1",
+        "webhook-timestamp": str(int(T0.timestamp())),
+        "webhook-signature": Webhook(HELPDESK_SECRET).sign("msg_1", T0, body),
+    }
     resolved = api.client.post("/webhooks/helpdesk", content=body, headers=headers)
-    forged = api.client.post("/webhooks/helpdesk", content=body,
-                             headers={**headers, "webhook-signature": "v1,bm90IGl0"})
-    stale = api.client.post("/webhooks/helpdesk", content=body, headers={
-        **headers, "webhook-timestamp": str(int((T0 - timedelta(hours=1)).timestamp())),
-        "webhook-signature": Webhook(HELPDESK_SECRET).sign("msg_1", T0 - timedelta(hours=1), body)})
+    forged = api.client.post(
+        "/webhooks/helpdesk", content=body, headers={**headers, "webhook-signature": "v1,bm90IGl0"}
+    )
+    stale = api.client.post(
+        "/webhooks/helpdesk",
+        content=body,
+        headers={
+            **headers,
+            "webhook-timestamp": str(int((T0 - timedelta(hours=1)).timestamp())),
+            "webhook-signature": Webhook(HELPDESK_SECRET).sign("msg_1", T0 - timedelta(hours=1), body),
+        },
+    )
 
     assert resolved.status_code == 200, resolved.text
     assert (forged.status_code, stale.status_code) == (401, 401)

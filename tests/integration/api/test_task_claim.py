@@ -15,8 +15,12 @@ AUTH = {"Authorization": f"Bearer {ADMIN}"}
 def with_task(store):
     api = make_api(store)
     engine = Engine(store, clock=api.clock, rules=read_rules("rules: [{rule: high_value, order_total: 500}]"))
-    order = {"order_id": "o1", "total": 720.0, "currency": "USD",
-             "products": [{"product_id": "p1", "price": 720.0, "quantity": 1}]}
+    order = {
+        "order_id": "o1",
+        "total": 720.0,
+        "currency": "USD",
+        "products": [{"product_id": "p1", "price": 720.0, "quantity": 1}],
+    }
     engine.ingest([Event("e1", "Order Completed", "c1", T0, order, PROFILE)])
     [task] = store.tasks()
     return api, task.task.task_id
@@ -25,7 +29,9 @@ def with_task(store):
 def test_claiming_a_task_assigns_it_and_answers_with_the_customers_context(store):
     api, task_id = with_task(store)
 
-    response = api.client.post(f"/v1/tasks/{task_id}/claim", json={"assignee": "ana@shop.example"}, headers=AUTH)
+    response = api.client.post(
+        f"/v1/tasks/{task_id}/claim", json={"assignee": "ana@shop.example"}, headers=AUTH
+    )
 
     assert response.status_code == 200, response.text
     body = response.json()
@@ -58,8 +64,11 @@ def test_claiming_needs_the_write_scope(memory_api):
     api.store.save_api_key(record)
 
     anonymous = api.client.post(f"/v1/tasks/{task_id}/claim", json={"assignee": "ana@shop.example"})
-    reader = api.client.post(f"/v1/tasks/{task_id}/claim", json={"assignee": "ana@shop.example"},
-                             headers={"Authorization": f"Bearer {read_only}"})
+    reader = api.client.post(
+        f"/v1/tasks/{task_id}/claim",
+        json={"assignee": "ana@shop.example"},
+        headers={"Authorization": f"Bearer {read_only}"},
+    )
 
     assert (anonymous.status_code, reader.status_code) == (401, 403)
     assert store_status(api, task_id) == "open"

@@ -90,7 +90,8 @@ def test_the_design_example_with_its_elided_steps_needs_a_trained_repeat_purchas
     [problem] = raised.value.problems
     assert (problem.line, problem.step_id, problem.field) == (30, "route", "branch.1.when")
     assert "no repeat-purchase model is trained" in problem.message
-    assert load_journey(whole, source="DESIGN.md", scores=["repeat_purchase"]).reads_scores == {"repeat_purchase"}
+    trained = load_journey(whole, source="DESIGN.md", scores=["repeat_purchase"])
+    assert trained.reads_scores == {"repeat_purchase"}
 
 
 def test_first_purchase_welcome_keeps_the_shape_of_the_design_example():

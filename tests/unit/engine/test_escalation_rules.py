@@ -47,7 +47,10 @@ def desk(shop: Shop) -> Shop:
 
 
 def opened(shop: Shop, customer_id: str = "c1") -> list[tuple[str, str, str]]:
-    return [(row.task.reason, row.task.queue, row.task.priority) for row in shop.store.tasks(customer_id=customer_id)]
+    return [
+        (row.task.reason, row.task.queue, row.task.priority)
+        for row in shop.store.tasks(customer_id=customer_id)
+    ]
 
 
 def test_a_big_order_opens_a_high_value_task_with_the_order_in_its_context(desk):
@@ -55,7 +58,11 @@ def test_a_big_order_opens_a_high_value_task_with_the_order_in_its_context(desk)
 
     [row] = desk.store.tasks()
     assert (row.task.reason, row.task.queue, row.task.priority, row.task.rule) == (
-        "high-value customer", "vip", "high", "high_value")
+        "high-value customer",
+        "vip",
+        "high",
+        "high_value",
+    )
     assert row.task.due_at == desk.clock.now() + timedelta(hours=48)  # the default SLA
     assert row.task.context["detail"] == "order total 620 is over 500"
     assert row.task.context["event"]["order_id"] == "o1"
@@ -88,7 +95,10 @@ def test_the_third_ticket_within_the_window_opens_a_repeated_complaints_task(des
     desk.ingest(desk.event("Support Ticket Opened", subject="third time asking"))
 
     [row] = desk.store.tasks()
-    assert (row.task.reason, row.task.context["detail"]) == ("repeated complaints", "3 support tickets within 30 days")
+    assert (row.task.reason, row.task.context["detail"]) == (
+        "repeated complaints",
+        "3 support tickets within 30 days",
+    )
     assert row.task.context["text"] == "third time asking"
 
 
@@ -104,8 +114,10 @@ def test_tickets_older_than_the_window_do_not_count(desk):
 
 
 def test_tickets_in_one_batch_count_each_other(desk):
-    events = [desk.event("Support Ticket Opened", at=desk.clock.now() + timedelta(hours=n), subject=f"#{n}")
-              for n in range(3)]
+    events = [
+        desk.event("Support Ticket Opened", at=desk.clock.now() + timedelta(hours=n), subject=f"#{n}")
+        for n in range(3)
+    ]
 
     desk.ingest(*events)
 
@@ -116,7 +128,11 @@ def test_tickets_in_one_batch_count_each_other(desk):
     ("name", "properties", "reason"),
     [
         ("Order Delivered", {"order_id": "o1", "late": True}, "late delivery"),
-        ("Order Delivered", {"order_id": "o1", "estimated_delivery_at": "2026-03-01T00:00:00Z"}, "late delivery"),
+        (
+            "Order Delivered",
+            {"order_id": "o1", "estimated_delivery_at": "2026-03-01T00:00:00Z"},
+            "late delivery",
+        ),
         ("Delivery Failed", {"order_id": "o1", "reason": "address not found"}, "failed delivery"),
         ("Payment Failed", {"reason": "card declined"}, "payment failed"),
         ("Refund Requested", {"order_id": "o1"}, "refund requested"),
@@ -141,7 +157,9 @@ def test_a_rule_sets_its_own_due_time(desk):
 
 
 def test_a_negative_review_is_scored_at_the_edge_and_escalated_with_its_text(desk):
-    desk.ingest(desk.event("Review Submitted", title="Broken", text="arrived broken, nobody answers", score=1))
+    desk.ingest(
+        desk.event("Review Submitted", title="Broken", text="arrived broken, nobody answers", score=1)
+    )
 
     [row] = desk.store.tasks()
     assert row.task.reason == "negative sentiment"
@@ -152,8 +170,10 @@ def test_a_negative_review_is_scored_at_the_edge_and_escalated_with_its_text(des
 
 
 def test_a_positive_review_opens_nothing_and_a_given_sentiment_is_kept(desk):
-    desk.ingest(desk.event("Review Submitted", text="lovely, thanks", score=5),
-                desk.event("Support Ticket Opened", subject="broken?", sentiment=0.2))
+    desk.ingest(
+        desk.event("Review Submitted", text="lovely, thanks", score=5),
+        desk.event("Support Ticket Opened", subject="broken?", sentiment=0.2),
+    )
 
     assert desk.store.tasks() == []
     assert [e.properties["sentiment"] for e in desk.store.customer_history("c1")] == [0.6, 0.2]
@@ -161,9 +181,13 @@ def test_a_positive_review_opens_nothing_and_a_given_sentiment_is_kept(desk):
 
 def test_one_open_task_per_customer_and_reason_until_it_is_resolved(desk):
     desk.ingest(desk.event("Refund Requested", order_id="o1"))
-    desk.ingest(desk.event("Refund Requested", order_id="o2"), desk.event("Refund Requested", "c2", order_id="o3"))
+    desk.ingest(
+        desk.event("Refund Requested", order_id="o2"), desk.event("Refund Requested", "c2", order_id="o3")
+    )
     assert sorted((row.task.customer_id, row.task.reason) for row in desk.store.tasks()) == [
-        ("c1", "refund requested"), ("c2", "refund requested")]
+        ("c1", "refund requested"),
+        ("c2", "refund requested"),
+    ]
 
     [first] = desk.store.tasks(customer_id="c1")
     resolve_task(store=desk.store, clock=desk.clock, task_id=first.task.task_id, outcome="refunded")

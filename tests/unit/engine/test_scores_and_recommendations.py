@@ -71,7 +71,9 @@ def test_a_branch_on_the_score_routes_each_customer_by_their_own_history(shop):
     assert shop.sent("c1") == ["reassure"]
     assert shop.sent("c2") == []
     assert sorted((customer, names) for customer, names, _ in scorer.calls) == [
-        ("c1", ["Order Completed", "Review Submitted"]), ("c2", ["Order Completed"])]
+        ("c1", ["Order Completed", "Review Submitted"]),
+        ("c2", ["Order Completed"]),
+    ]
     assert {now for _, _, now in scorer.calls} == {shop.clock.now() - timedelta(days=1)}  # the timer's time
 
 
@@ -94,28 +96,49 @@ def test_without_a_scorer_a_score_condition_does_not_hold(shop):
     assert [visit.step_id for visit in shop.enrollment("c1", "nudge").history] == ["settle", "route", "done"]
 
 
-PICKS = {"picks": "email:\n  default:\n    subject: Picked for you\n    text: >-\n"
-                  "      {% for item in recommendations %}{{ item.name }} {{ item.price }} {{ item.url }};"
-                  "{% endfor %}\n"}
+PICKS = {
+    "picks": "email:\n  default:\n    subject: Picked for you\n    text: >-\n"
+    "      {% for item in recommendations %}{{ item.name }} {{ item.price }} {{ item.url }};"
+    "{% endfor %}\n"
+}
 
 
 def line(pid: str, category: str = "coffee") -> dict:
-    return {"product_id": pid, "name": pid.title(), "category": category, "price": 12.0, "quantity": 1,
-            "url": f"https://shop.example/{pid}", "image_url": f"https://shop.example/{pid}.jpg"}
+    return {
+        "product_id": pid,
+        "name": pid.title(),
+        "category": category,
+        "price": 12.0,
+        "quantity": 1,
+        "url": f"https://shop.example/{pid}",
+        "image_url": f"https://shop.example/{pid}.jpg",
+    }
 
 
 def test_a_template_shows_recommendations_for_the_customer_without_what_they_bought(shop):
-    past = [(shop.clock.now(), "x", [line("beans"), line("filter")]), (shop.clock.now(), "y", [line("beans"),
-             line("mug")]), (shop.clock.now(), "z", [line("filter")])]
+    past = [
+        (shop.clock.now(), "x", [line("beans"), line("filter")]),
+        (shop.clock.now(), "y", [line("beans"), line("mug")]),
+        (shop.clock.now(), "z", [line("filter")]),
+    ]
     recommender = train_recommendations(past)
     shop.publish(ROUTED)
     scored(shop).score = lambda customer, history, now: {"repeat_purchase": 0.1}
-    shop.ingest(shop.event("Order Completed", "c1", customer=RETAIL, order_id="o1", total=12.0,
-                           products=[line("beans")]))
+    shop.ingest(
+        shop.event(
+            "Order Completed", "c1", customer=RETAIL, order_id="o1", total=12.0, products=[line("beans")]
+        )
+    )
     shop.engine.run_timers_until(shop.clock.now() + timedelta(days=6))
     email = RecordingChannel("email")
-    sender = Dispatcher(shop.store, shop.engine.catalog, {"email": email}, templates=templates_from_texts(PICKS),
-                        recommender=recommender, recommendations=2)
+    sender = Dispatcher(
+        shop.store,
+        shop.engine.catalog,
+        {"email": email},
+        templates=templates_from_texts(PICKS),
+        recommender=recommender,
+        recommendations=2,
+    )
 
     sender.dispatch_due(now=shop.clock.now())
 

@@ -1,4 +1,4 @@
-"""The examples of docs/escalation.md and docs/intelligence.md, run, so the pages cannot drift from the code."""
+"""The examples of docs/escalation.md and docs/intelligence.md, run: the pages cannot drift from the code."""
 
 from __future__ import annotations
 
@@ -17,8 +17,11 @@ FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 
 
 def blocks(page: str, language: str) -> list[str]:
-    return [match.group(2) for match in FENCE.finditer((DOCS / page).read_text(encoding="utf-8"))
-            if match.group(1) == language]
+    return [
+        match.group(2)
+        for match in FENCE.finditer((DOCS / page).read_text(encoding="utf-8"))
+        if match.group(1) == language
+    ]
 
 
 def test_the_rules_file_of_the_page_reads_and_has_every_kind():
@@ -27,8 +30,16 @@ def test_the_rules_file_of_the_page_reads_and_has_every_kind():
     rules = read_rules(rules_file, source="escalation.yaml")
 
     assert sorted(rule.rule for rule in rules) == sorted(
-        ["high_value", "repeated_complaints", "late_delivery", "failed_delivery", "payment_failure",
-         "refund_request", "negative_sentiment"])
+        [
+            "high_value",
+            "repeated_complaints",
+            "late_delivery",
+            "failed_delivery",
+            "payment_failure",
+            "refund_request",
+            "negative_sentiment",
+        ]
+    )
 
 
 def test_the_error_shown_is_the_one_a_rule_without_threshold_gets():
@@ -51,9 +62,11 @@ def test_the_journeys_of_the_page_validate(page):
 
 def test_the_untrained_score_error_shown_is_the_validators():
     shown = next(block for block in blocks("intelligence.md", "text") if "score.repeat_purchase" in block)
-    journey = ("id: nudge\nname: Nudge\nowner: growth@shop.example\ntrigger: {event: Order Completed}\nsteps:\n"
-               "  - {id: settle, wait: 5d}\n  - id: route\n    branch:\n      - when: score.repeat_purchase < 0.2\n"
-               "        goto: done\n  - {id: done, exit: completed}\n")
+    journey = (
+        "id: nudge\nname: Nudge\nowner: growth@shop.example\ntrigger: {event: Order Completed}\nsteps:\n"
+        "  - {id: settle, wait: 5d}\n  - id: route\n    branch:\n      - when: score.repeat_purchase < 0.2\n"
+        "        goto: done\n  - {id: done, exit: completed}\n"
+    )
 
     with pytest.raises(JourneyInvalid) as raised:
         load_journey(journey, source="journeys/nudge.yaml", scores=[])
@@ -63,11 +76,20 @@ def test_the_untrained_score_error_shown_is_the_validators():
 
 def test_the_recommendations_template_of_the_page_renders_each_product():
     [template] = [block for block in blocks("intelligence.md", "yaml") if block.startswith("email:")]
-    items = ({"product_id": "p1", "name": "Beans", "url": "https://shop.example/p1", "image": "https://i/p1.jpg",
-              "price": 12.5, "category": "coffee"},)
+    items = (
+        {
+            "product_id": "p1",
+            "name": "Beans",
+            "url": "https://shop.example/p1",
+            "image": "https://i/p1.jpg",
+            "price": 12.5,
+            "category": "coffee",
+        },
+    )
 
-    content = render_message(templates_from_texts({"picks": template}), "picks", "email",
-                             MessageScope(recommendations=items))
+    content = render_message(
+        templates_from_texts({"picks": template}), "picks", "email", MessageScope(recommendations=items)
+    )
 
     assert '<a href="https://shop.example/p1"><img src="https://i/p1.jpg"> Beans' in content.html
     assert "12.50" in content.html

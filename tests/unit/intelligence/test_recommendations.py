@@ -19,18 +19,31 @@ T0 = datetime(2026, 1, 5, tzinfo=UTC)
 
 
 def order(customer: str, day: int, *products: tuple[str, str]) -> tuple:
-    lines = [{"product_id": pid, "category": category, "price": 10.0, "quantity": 1, "name": pid.upper(),
-              "url": f"https://shop.example/{pid}", "image_url": f"https://shop.example/{pid}.jpg"}
-             for pid, category in products]
+    lines = [
+        {
+            "product_id": pid,
+            "category": category,
+            "price": 10.0,
+            "quantity": 1,
+            "name": pid.upper(),
+            "url": f"https://shop.example/{pid}",
+            "image_url": f"https://shop.example/{pid}.jpg",
+        }
+        for pid, category in products
+    ]
     return (T0 + timedelta(days=day), customer, lines)
 
 
 ORDERS = [
     order("a", 1, ("serum", "skin"), ("toner", "skin")),
     order("b", 2, ("serum", "skin"), ("toner", "skin"), ("mask", "skin")),
-    order("c", 3, ("serum", "skin")), order("c", 4, ("mask", "skin")),
-    order("d", 5, ("kettle", "kitchen")), order("e", 6, ("kettle", "kitchen")), order("f", 7, ("mug", "kitchen")),
-    order("g", 8, ("kettle", "kitchen")), order("h", 9, ("grinder", "coffee")),
+    order("c", 3, ("serum", "skin")),
+    order("c", 4, ("mask", "skin")),
+    order("d", 5, ("kettle", "kitchen")),
+    order("e", 6, ("kettle", "kitchen")),
+    order("f", 7, ("mug", "kitchen")),
+    order("g", 8, ("kettle", "kitchen")),
+    order("h", 9, ("grinder", "coffee")),
     order("i", 10, ("serum", "skin"), ("toner", "skin")),
 ]
 
@@ -42,8 +55,14 @@ def test_co_purchases_come_first_and_what_was_bought_never_comes():
 
     assert [item.product_id for item in found][:2] == ["toner", "mask"]
     assert "serum" not in [item.product_id for item in found]
-    assert found[0].card() == {"product_id": "toner", "name": "TONER", "url": "https://shop.example/toner",
-                               "image": "https://shop.example/toner.jpg", "price": 10.0, "category": "skin"}
+    assert found[0].card() == {
+        "product_id": "toner",
+        "name": "TONER",
+        "url": "https://shop.example/toner",
+        "image": "https://shop.example/toner.jpg",
+        "price": 10.0,
+        "category": "skin",
+    }
 
 
 def test_without_co_purchases_the_categorys_best_sellers_fill_in_then_the_shops():

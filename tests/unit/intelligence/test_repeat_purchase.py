@@ -19,14 +19,23 @@ def event(name: str, days: float, **properties) -> Event:
     return Event(f"{name}-{days}", name, "c1", T0 + timedelta(days=days), properties)
 
 
-FIRST = event("Order Completed", 0, order_id="o1", total=80.0,
-              products=[{"product_id": "p1", "category": "coffee", "price": 30.0, "quantity": 2},
-                        {"product_id": "p2", "category": "kitchen", "price": 20.0, "quantity": 1}])
+FIRST = event(
+    "Order Completed",
+    0,
+    order_id="o1",
+    total=80.0,
+    products=[
+        {"product_id": "p1", "category": "coffee", "price": 30.0, "quantity": 2},
+        {"product_id": "p2", "category": "kitchen", "price": 20.0, "quantity": 1},
+    ],
+)
 HISTORY = [
     FIRST,
     event("Order Delivered", 6, order_id="o1", estimated_delivery_at="2026-01-08T10:00:00Z"),
     event("Review Submitted", 7, order_id="o1", score=2),
-    event("Email Opened", 3), event("Link Clicked", 3.1), event("Email Opened", 20),
+    event("Email Opened", 3),
+    event("Link Clicked", 3.1),
+    event("Email Opened", 20),
 ]
 
 
@@ -34,9 +43,19 @@ def test_features_are_what_had_happened_by_the_moment():
     early = features(HISTORY, as_of=T0 + timedelta(days=5), country="PT")
     later = features(HISTORY, as_of=T0 + timedelta(days=10), country="PT")
 
-    assert early == {"first_order_value": 80.0, "items": 3, "category": "coffee", "delivered": 0,
-                     "delivery_delay_days": 0.0, "late": 0, "reviewed": 0, "review_score": 0.0, "engagement": 2,
-                     "days_since_purchase": 5.0, "country": "PT"}
+    assert early == {
+        "first_order_value": 80.0,
+        "items": 3,
+        "category": "coffee",
+        "delivered": 0,
+        "delivery_delay_days": 0.0,
+        "late": 0,
+        "reviewed": 0,
+        "review_score": 0.0,
+        "engagement": 2,
+        "days_since_purchase": 5.0,
+        "country": "PT",
+    }
     assert (later["delivered"], later["delivery_delay_days"], later["late"]) == (1, 3.0, 1)
     assert (later["reviewed"], later["review_score"]) == (1, 2.0)
     assert features(HISTORY, as_of=T0 - timedelta(days=1)) is None  # no order yet
@@ -81,7 +100,9 @@ def test_the_scorer_gives_a_probability_after_one_order_and_one_after_two(traine
     customer = Customer("c1", country="US")
 
     [score] = scorer.score(customer, HISTORY, T0 + timedelta(days=10)).values()
-    twice = scorer.score(customer, [*HISTORY, event("Order Completed", 9, order_id="o2")], T0 + timedelta(days=10))
+    twice = scorer.score(
+        customer, [*HISTORY, event("Order Completed", 9, order_id="o2")], T0 + timedelta(days=10)
+    )
 
     assert 0 < score < 1
     assert twice == {"repeat_purchase": 1.0}
@@ -91,8 +112,11 @@ def test_the_scorer_gives_a_probability_after_one_order_and_one_after_two(traine
 def test_a_late_delivery_and_a_bad_review_lower_the_score(trained):
     model, _ = trained
     scorer = RepeatPurchaseScorer(model)
-    happy = [FIRST, event("Order Delivered", 2, order_id="o1", estimated_delivery_at="2026-01-08T10:00:00Z"),
-             event("Review Submitted", 3, order_id="o1", score=5)]
+    happy = [
+        FIRST,
+        event("Order Delivered", 2, order_id="o1", estimated_delivery_at="2026-01-08T10:00:00Z"),
+        event("Review Submitted", 3, order_id="o1", score=5),
+    ]
 
     unhappy_score = scorer.score(Customer("c1", country="US"), HISTORY[:3], T0 + timedelta(days=14))
     happy_score = scorer.score(Customer("c1", country="US"), happy, T0 + timedelta(days=14))
@@ -111,5 +135,8 @@ def test_the_olist_sample_has_no_repeat_customers_and_says_so(olist_histories):
 def test_ties_stay_in_one_calibration_bin():
     rows = calibration_table([0, 1, 0, 1, 1, 0, 0, 0], [0.2, 0.2, 0.2, 0.2, 0.6, 0.6, 0.1, 0.1], bins=4)
 
-    assert [(row.predicted, row.count, row.observed) for row in rows] == [(0.1, 2, 0.0), (0.2, 4, 0.5),
-                                                                          (0.6, 2, 0.5)]
+    assert [(row.predicted, row.count, row.observed) for row in rows] == [
+        (0.1, 2, 0.0),
+        (0.2, 4, 0.5),
+        (0.6, 2, 0.5),
+    ]

@@ -69,7 +69,10 @@ def test_evaluating_again_measures_the_same_held_out_reviews(portuguese):
 
     again = evaluate_sentiment(model, reviews)
 
-    assert (again["held_out_reviews"], again["accuracy"]) == (metrics["held_out_reviews"], metrics["accuracy"])
+    assert (again["held_out_reviews"], again["accuracy"]) == (
+        metrics["held_out_reviews"],
+        metrics["accuracy"],
+    )
 
 
 def test_too_few_reviews_say_how_many_there_are_and_what_is_needed():

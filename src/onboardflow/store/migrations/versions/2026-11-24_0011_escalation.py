@@ -1,4 +1,4 @@
-"""escalation: tasks opened by rules (no journey, enrollment or step), claims, overdue marks, helpdesk hand-off
+"""escalation: tasks opened by rules (no journey, enrollment or step), claims, overdue marks, hand-off
 
 Revision ID: 0011
 Revises: 0007
@@ -17,8 +17,12 @@ down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-ORIGIN = (("enrollment_id", sa.String()), ("journey_id", sa.String()), ("version", sa.Integer()),
-          ("step_id", sa.String()))
+ORIGIN = (
+    ("enrollment_id", sa.String()),
+    ("journey_id", sa.String()),
+    ("version", sa.Integer()),
+    ("step_id", sa.String()),
+)
 
 
 def upgrade() -> None:
@@ -40,8 +44,17 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("tasks") as table:
         table.drop_index(op.f("ix_tasks_customer_id_status"))
-        for name in ("lease_until", "handoff_error", "handoff_attempts", "handoff_due_at", "handed_off_at",
-                     "external_id", "overdue_at", "assigned_at", "rule"):
+        for name in (
+            "lease_until",
+            "handoff_error",
+            "handoff_attempts",
+            "handoff_due_at",
+            "handed_off_at",
+            "external_id",
+            "overdue_at",
+            "assigned_at",
+            "rule",
+        ):
             table.drop_column(name)
         for name, kind in ORIGIN:
             table.alter_column(name, existing_type=kind, nullable=False)
