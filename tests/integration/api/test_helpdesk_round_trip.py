@@ -47,7 +47,7 @@ steps:
 
 
 class LocalServer:
-    """A real HTTP server on 127.0.0.1, in a thread: `answer` (method, path, headers, body) -> status, JSON."""
+    """A real HTTP server on 127.0.0.1 in a thread: `answer` (method, path, headers, body) -> status, JSON."""
 
     def __init__(self) -> None:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
