@@ -23,26 +23,27 @@ def desk(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> Cli:  # noqa: F811
     return cli
 
 
-def ingest(cli: Cli, *events: dict) -> None:
-    (cli.folder / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events), encoding="utf-8")
-    cli("ingest", "events.jsonl")
+def ingest(runner: Cli, *events: dict) -> None:
+    (runner.folder / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events), encoding="utf-8")
+    runner("ingest", "events.jsonl")
 
 
 def refund(at: datetime, event_id: str = "e1") -> dict:
     return {"id": event_id, "name": "Refund Requested", "customer_id": "c1", "at": at.isoformat(),
-            "properties": {"order_id": "o1", "text": "It never worked"}, "customer": {"email": "ana@example.com"}}
+            "properties": {"order_id": "o1", "text": "It never worked"},
+            "customer": {"email": "ana@example.com"}}
 
 
-def listed(cli: Cli, *options: str) -> list[dict]:
-    return [json.loads(line) for line in cli("tasks", "list", "--json", *options).output.splitlines()]
+def listed(runner: Cli, *options: str) -> list[dict]:
+    return [json.loads(line) for line in runner("tasks", "list", "--json", *options).output.splitlines()]
 
 
 def test_a_rule_of_the_file_opens_a_task_that_is_claimed_shown_and_resolved(desk: Cli):
     ingest(desk, refund(datetime.now(UTC)))
 
     [task] = listed(desk)
-    assert (task["reason"], task["queue"], task["rule"], task["journey_id"]) == ("refund requested", "refunds",
-                                                                                  "refund_request", None)
+    assert (task["reason"], task["queue"], task["rule"], task["journey_id"]) == (
+        "refund requested", "refunds", "refund_request", None)
     claimed = desk("tasks", "claim", task["task_id"], "--as", "ana@shop.example")
     assert f"claimed {task['task_id']} (refund requested) for ana@shop.example" in claimed.output
     taken = desk("tasks", "claim", task["task_id"], "--as", "bo@shop.example", code=1)
