@@ -24,7 +24,8 @@ def desk(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> Cli:  # noqa: F811
 
 
 def ingest(runner: Cli, *events: dict) -> None:
-    (runner.folder / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events), encoding="utf-8")
+    lines = "".join(json.dumps(event) + "\n" for event in events)
+    (runner.folder / "events.jsonl").write_text(lines, encoding="utf-8")
     runner("ingest", "events.jsonl")
 
 
