@@ -77,9 +77,21 @@ def test_the_design_example_fails_only_on_what_the_core_does_not_have_yet():
     found = sorted((problem.line, problem.step_id, problem.field) for problem in raised.value.problems)
     assert found == [
         (29, "route", "branch.0.goto"),  # account-manager: elided in the design
-        (30, "route", "branch.1.when"),  # score.* comes with the propensity models
         (31, "route", "branch.1.goto"),  # reassure: elided in the design
     ]
+
+
+def test_the_design_example_with_its_elided_steps_needs_a_trained_repeat_purchase_model():
+    whole = DESIGN_EXAMPLE.replace("acceptance:", "  - {id: account-manager, exit: completed}\n"
+                                   "  - {id: reassure, exit: completed}\nacceptance:")
+    with pytest.raises(JourneyInvalid) as raised:
+        load_journey(whole, source="DESIGN.md", scores=[])
+
+    [problem] = raised.value.problems
+    assert (problem.line, problem.step_id, problem.field) == (30, "route", "branch.1.when")
+    assert "no repeat-purchase model is trained" in problem.message
+    trained = load_journey(whole, source="DESIGN.md", scores=["repeat_purchase"])
+    assert trained.reads_scores == {"repeat_purchase"}
 
 
 def test_first_purchase_welcome_keeps_the_shape_of_the_design_example():
