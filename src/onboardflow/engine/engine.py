@@ -23,6 +23,7 @@ from onboardflow.core.effects import (
 from onboardflow.core.journey import Escalate, Wait, WaitFor, WaitUntil
 from onboardflow.core.machine import EventReceived, TimerFired, admits, advance, start
 from onboardflow.core.model import TASK_RESOLVED, Customer, Enrollment, Event, apply_event, apply_update
+from onboardflow.core.outbound import enrollment_events, task_opened
 from onboardflow.core.validation import check_document
 from onboardflow.core.version import JourneyVersion
 from onboardflow.engine.pausing import hold_for_paused, pause_journey
@@ -128,6 +129,8 @@ class Batch:
         if enrollment is original:
             return
         self.changes.enrollments[enrollment.id] = enrollment
+        if not enrollment.is_active or enrollment.goal_reached_at is not None:
+            self.changes.outbound.extend(enrollment_events(original, enrollment))
         running = self.active[enrollment.customer_id]
         if original is not None:
             running.remove(original)
@@ -155,6 +158,7 @@ class Batch:
             self.updated.add(customer.id)
         elif isinstance(effect, OpenTask):
             changes.tasks[effect.task_id] = effect
+            changes.outbound.append(task_opened(effect))
         elif isinstance(effect, CallWebhook):
             changes.calls[effect.call_id] = effect
 

@@ -12,7 +12,7 @@ from onboardflow.core.effects import ScheduleTimer
 from onboardflow.core.journey import Journey
 from onboardflow.core.model import Customer, Enrollment, Event
 from onboardflow.ports import PARTITIONS, Changes, Entry, JourneyState, QueuedEvent, StoredVersion
-from onboardflow.store import codec
+from onboardflow.store import codec, outbound
 from onboardflow.store.schema import (
     enrollments,
     events,
@@ -134,6 +134,7 @@ class SqlTransaction:
         insert_rows(connection, write.insert_consents, [codec.consent_row(r) for r in changes.consents])
         if changes.held:
             insert_rows(connection, write.insert_held, [codec.held_row(h) for h in changes.held])
+        outbound.write_events(connection, changes.outbound)
 
     # live versions: publishing, migrating, pausing
 
