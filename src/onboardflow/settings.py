@@ -50,6 +50,16 @@ class Settings(BaseSettings):
         default=None, description="The version of the consent wording the preference page shows"
     )
 
+    # outbound webhooks (docs/outbound-webhooks.md)
+    outbound_webhooks_allow_private: bool = Field(
+        default=False,
+        description="Deliver outbound webhooks to private, loopback and link-local addresses too (your own "
+        "network); off, such deliveries fail with a reason that names the address",
+    )
+    outbound_webhooks_timeout: float = Field(
+        default=15.0, gt=0, le=60, description="Seconds an endpoint has to answer one outbound webhook in full"
+    )
+
     @field_validator("unsubscribe_secret", "admin_token")
     @classmethod
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:

@@ -1,4 +1,5 @@
-"""The worker loop: queued events, due timers, the outbox, webhook calls; round after round until stopped."""
+"""The worker loop: queued events, due timers, the outbox, webhook calls, outbound webhooks; round after
+round until stopped."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import httpx
 from onboardflow.engine.dispatcher import Dispatcher, DispatchResult
 from onboardflow.engine.engine import BatchResult, Engine
 from onboardflow.engine.webhooks import CallsResult
+from onboardflow.outbound.deliverer import Deliverer, DeliveryRules, OutboundResult
 
 
 def tune_garbage_collector() -> None:
@@ -28,6 +30,7 @@ class WorkerTotals:
     work: BatchResult = field(default_factory=BatchResult)
     dispatch: DispatchResult = field(default_factory=DispatchResult)
     calls: CallsResult = field(default_factory=CallsResult)
+    outbound: OutboundResult = field(default_factory=OutboundResult)
     rounds: int = 0
 
 
@@ -44,11 +47,13 @@ def run_worker(
     on_round: Callable[[WorkerTotals], None] | None = None,
     http: httpx.Client | None = None,
     environ: Mapping[str, str] | None = None,
+    delivery_rules: DeliveryRules | None = None,
 ) -> WorkerTotals:
     """Work until `should_stop` says so, or, with `until_idle`, until a round finds nothing to do.
 
     Webhook calls go out through `http` (a client of the worker's own if None) with signing secrets
     from `environ` (the process's environment if None); their answers are queued for the next round.
+    Outbound webhooks go out through `http` too, as `delivery_rules` say (public addresses only if None).
     """
     totals = WorkerTotals()
     idle_rounds = 0
@@ -56,8 +61,10 @@ def run_worker(
         if http is None:
             http = closing.enter_context(httpx.Client(follow_redirects=False))
         calls = _webhook_calls(engine, http, os.environ if environ is None else environ, calls_per_round)
+        outbound = _outbound(engine, http, delivery_rules or DeliveryRules(), calls_per_round)
         while not should_stop():
-            busy = _one_round(engine, dispatcher, calls, totals, batch_size=batch_size, partitions=partitions)
+            busy = _one_round(engine, dispatcher, (calls, outbound), totals, batch_size=batch_size,
+                              partitions=partitions)
             if on_round is not None:
                 on_round(totals)
             idle_rounds = 0 if busy else idle_rounds + 1
@@ -72,17 +79,25 @@ def _webhook_calls(engine: Engine, http: httpx.Client, environ: Mapping[str, str
     return lambda: engine.run_due_calls(http=http, environ=environ, limit=limit, queue=True)
 
 
-def _one_round(engine: Engine, dispatcher: Dispatcher, calls, totals: WorkerTotals, *, batch_size: int,
+def _outbound(engine: Engine, http: httpx.Client, rules: DeliveryRules, limit: int):
+    deliverer = Deliverer(engine.store, clock=engine.clock, http=http, rules=rules)
+    return lambda: deliverer.deliver_due(limit=limit)
+
+
+def _one_round(engine: Engine, dispatcher: Dispatcher, http_work, totals: WorkerTotals, *, batch_size: int,
                partitions: int):
     """One round of each kind of work; whether it got anything done."""
+    calls, outbound = http_work
     done = engine.work(batch_size=batch_size, partitions=partitions)
     sent = dispatcher.dispatch_due(now=engine.clock.now(), limit=batch_size)
     called = calls()
+    posted = outbound()
     totals.work.add(done)
     totals.dispatch.add(sent)
     totals.calls.add(called)
+    totals.outbound.add(posted)
     totals.rounds += 1
     # a failed delivery or a call put off for a retry is not progress: trying at once, round after round,
     # would spin
     return bool(done.events or done.timers_fired or sent.delivered or sent.undeliverable or sent.skipped
-                or called.succeeded or called.failed)
+                or called.succeeded or called.failed or posted.delivered or posted.failed)
