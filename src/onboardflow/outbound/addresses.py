@@ -84,8 +84,8 @@ def refusal(address: IPAddress) -> str | None:
         if reason is not None:
             return reason
     checks = (("an unspecified", address.is_unspecified), ("a loopback", address.is_loopback),
-              ("a link-local", address.is_link_local), ("a private", address.is_private),
-              ("a multicast", address.is_multicast), ("a reserved", address.is_reserved),
+              ("a link-local", address.is_link_local), ("a multicast", address.is_multicast),
+              ("a reserved", address.is_reserved), ("a private", address.is_private),
               ("a non-public", not address.is_global))
     return next((f"{name} address" for name, holds in checks if holds), None)
 

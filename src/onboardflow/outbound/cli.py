@@ -194,11 +194,12 @@ def deliveries(
     table = Table(title=f"webhook deliveries ({status.value if status else 'all'})")
     width = max((len(d.id) for d in found), default=8)
     table.add_column("delivery (webhook-id)", no_wrap=True, min_width=width)
-    for name in ("subscription", "type", "status", "attempts", "when", "last answer"):
-        table.add_column(name, justify="right" if name == "attempts" else "left")
+    for name in ("subscription", "type", "status", "when", "last answer"):
+        table.add_column(name, overflow="fold")
     for delivery in found:
-        table.add_row(delivery.id, delivery.subscription_id, delivery.event_type, delivery.status,
-                      str(delivery.attempts), _when(delivery), _last(delivery))
+        status = f"{delivery.status} ({delivery.attempts} attempt{'s' * (delivery.attempts != 1)})"
+        table.add_row(delivery.id, delivery.subscription_id, delivery.event_type, status, _when(delivery),
+                      _last(delivery))
     console.print(table)
 
 
