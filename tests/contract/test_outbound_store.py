@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from onboardflow.core.effects import OpenTask, SendMessage
+from onboardflow.core.model import Customer
 from onboardflow.core.outbound import (
     OutboundEvent,
     Subscription,
@@ -306,3 +307,18 @@ def test_claimers_at_the_same_time_never_get_the_same_delivery(store):
         worker.join()
 
     assert sorted(claimed) == [f"e{n:02d}" for n in range(40)]
+
+
+def test_erasing_a_customer_deletes_their_deliveries_and_keeps_the_others(store):
+    store.create_subscription(subscription("sub_1"))
+    with store.transaction() as tx:
+        tx.apply(Changes(customers={"c1": Customer("c1", email="ana@example.com")},
+                         outbound=[event("e1", customer_id="c1"), event("e2", customer_id="c2"),
+                                   event("e3", "journey.published", customer_id=None)]))
+    store.record_attempt(delivery_id("sub_1", "e1"), status="delivered", at=at(1), attempts=1)
+
+    erasure = store.erase_customer("c1", pseudonym="anon_1", now=at(5))
+
+    assert erasure.counts["webhook_deliveries_deleted"] == 1
+    assert sorted(d.event_id for d in store.deliveries()) == ["e2", "e3"]
+    assert sorted(d.event_id for d in store.claim_deliveries(at(10), 10)) == ["e2", "e3"]

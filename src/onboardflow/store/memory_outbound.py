@@ -78,6 +78,13 @@ class MemoryOutbound:
                 self.delivery_leases.pop(delivery_id, None)
             return self.subscription_rows.pop(subscription_id, None) is not None
 
+    def _erase_deliveries(self, customer_id: str) -> int:
+        theirs = [key for key, d in self.delivery_rows.items() if d.customer_id == customer_id]
+        for delivery_id in theirs:
+            del self.delivery_rows[delivery_id]
+            self.delivery_leases.pop(delivery_id, None)
+        return len(theirs)
+
     # deliveries
 
     def add_deliveries(self, deliveries: Iterable[OutboundDelivery]) -> int:

@@ -140,6 +140,13 @@ def remove_subscription(connection: sa.Connection, subscription_id: str) -> bool
     return connection.execute(sa.delete(webhook_subscriptions).where(it)).rowcount > 0
 
 
+def erase_deliveries(connection: sa.Connection, customer_id: str) -> int:
+    """Erasure: a customer's deliveries go, sent or not (their bodies are copies of data about them, and a
+    pending one must not go out after the customer is erased)."""
+    theirs = webhook_deliveries.c.customer_id == customer_id
+    return connection.execute(sa.delete(webhook_deliveries).where(theirs)).rowcount
+
+
 # deliveries
 
 
