@@ -44,7 +44,9 @@ from onboardflow.outbound.addresses import (
 from onboardflow.ports import Clock
 
 DEFAULT_TIMEOUT = 15.0  # seconds for the whole answer, as Svix gives
-LEASE_SECONDS = 300  # a claimed delivery is no one else's for this long: well above the time-out
+MAX_ADDRESSES = 2  # addresses of a host tried in one attempt, when the ones before refuse the connection
+CLAIMED_TOGETHER = 5  # deliveries claimed at once: one query for several, and their lease still holds
+LEASE_SLACK = 120  # seconds of a lease beyond the time-outs: name look-ups, the store, a slow machine
 USER_AGENT = f"onboardflow-webhooks/{onboardflow.__version__}"
 GONE = 410
 
@@ -96,18 +98,20 @@ class Deliverer:
         self.resolve = resolve
 
     def deliver_due(self, *, limit: int = 50) -> OutboundResult:
-        """Attempt every delivery due by now (up to `limit`), each claimed on its own at the clock's time
-        then, so a slow receiver cannot make the leases of the ones still waiting run out."""
+        """Attempt every delivery due by now (up to `limit`), a few claimed at a time at the clock's time
+        then: few enough that slow receivers cannot make the leases of the ones still waiting run out."""
         result = OutboundResult()
+        lease = lease_seconds(self.rules.timeout)
         while result.total < limit:
-            claimed = self.store.claim_deliveries(self.clock.now(), 1, lease_seconds=LEASE_SECONDS)
+            wanted = min(CLAIMED_TOGETHER, limit - result.total)
+            claimed = self.store.claim_deliveries(self.clock.now(), wanted, lease_seconds=lease)
             if not claimed:
                 break
-            delivery = claimed[0]
-            subscription = self.store.subscription(delivery.subscription_id)
-            if subscription is None:  # removed since it was claimed: its deliveries went with it
-                continue
-            self.settle(delivery, subscription, self.attempt(delivery, subscription), result)
+            for delivery in claimed:
+                subscription = self.store.subscription(delivery.subscription_id)
+                if subscription is None or not subscription.enabled:
+                    continue  # removed or disabled since the claim (a 410 just now): nothing to send
+                self.settle(delivery, subscription, self.attempt(delivery, subscription), result)
         return result
 
     def attempt(self, delivery: OutboundDelivery, subscription: Subscription) -> Outcome:
@@ -141,7 +145,7 @@ class Deliverer:
         the next may be tried at once."""
         seconds = self.rules.timeout
         error: httpx.HTTPError | None = None
-        for target in found:
+        for target in found[:MAX_ADDRESSES]:
             request = Request("POST", target.url, {**headers, **target.headers}, delivery.body.encode())
             try:
                 return judge(exchange(self.http, request, seconds=seconds, extensions=target.extensions),
@@ -198,6 +202,12 @@ class Deliverer:
         self.store.record_attempt(delivery.id, status=status, at=self.clock.now(), attempts=1,
                                   response_status=outcome.status, error=outcome.error)
         return delivery, outcome
+
+
+def lease_seconds(timeout: float) -> int:
+    """How long claimed deliveries are no one else's: long enough for each of them to try every address
+    it may try for the whole time-out, and then some."""
+    return int(CLAIMED_TOGETHER * MAX_ADDRESSES * timeout) + LEASE_SLACK
 
 
 def judge(reply: Reply, *, host: str) -> Outcome:

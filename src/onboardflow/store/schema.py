@@ -328,5 +328,5 @@ webhook_deliveries = sa.Table(
     sa.Column("error", sa.Text(), nullable=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("finished_at", UtcDateTime(), nullable=True),
-    sa.Index(None, "status", "next_attempt_at"),
+    sa.Index(None, "status", "next_attempt_at", "id"),  # the claim's order, whole: no sort of the backlog
 )

@@ -54,8 +54,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_webhook_deliveries_subscription_id", "webhook_deliveries", ["subscription_id"])
     op.create_index("ix_webhook_deliveries_customer_id", "webhook_deliveries", ["customer_id"])
-    op.create_index("ix_webhook_deliveries_status_next_attempt_at", "webhook_deliveries",
-                    ["status", "next_attempt_at"])
+    op.create_index("ix_webhook_deliveries_status_next_attempt_at_id", "webhook_deliveries",
+                    ["status", "next_attempt_at", "id"])
 
 
 def downgrade() -> None:
