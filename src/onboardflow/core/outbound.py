@@ -108,15 +108,16 @@ def deliveries_for(
     for event in events:
         wanting = [s for s in subscriptions if s.wants(event.type)]
         if wanting:
-            found.extend(delivery_of(event, s.id) for s in wanting)
+            body = event.body()  # once, whoever many want it
+            found.extend(delivery_of(event, s.id, body=body) for s in wanting)
     return found
 
 
-def delivery_of(event: OutboundEvent, subscription_id: str) -> OutboundDelivery:
+def delivery_of(event: OutboundEvent, subscription_id: str, *, body: str | None = None) -> OutboundDelivery:
     return OutboundDelivery(
         id=delivery_id(subscription_id, event.id), subscription_id=subscription_id, event_id=event.id,
-        event_type=event.type, body=event.body(), created_at=event.at, customer_id=event.customer_id,
-        next_attempt_at=event.at,
+        event_type=event.type, body=event.body() if body is None else body, created_at=event.at,
+        customer_id=event.customer_id, next_attempt_at=event.at,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,7 +23,7 @@ from onboardflow.core.outbound import (
 )
 from onboardflow.ports import SubscriptionNotFound
 from onboardflow.store.schema import UtcDateTime, webhook_deliveries, webhook_subscriptions
-from onboardflow.store.statements import dialect_insert
+from onboardflow.store.statements import dialect_insert, insert_rows
 
 Row = dict[str, Any]
 
@@ -90,15 +91,22 @@ def write_events(connection: sa.Connection, events: Sequence[OutboundEvent]) -> 
     query = sa.select(webhook_subscriptions).where(webhook_subscriptions.c.enabled.is_(True))
     subscriptions = [subscription_from_row(row) for row in connection.execute(query).mappings()]
     if subscriptions:
-        insert_deliveries(connection, deliveries_for(events, subscriptions))
+        rows = [delivery_row(delivery) for delivery in deliveries_for(events, subscriptions)]
+        insert_rows(connection, _insert_or_skip(connection.dialect.name), rows)  # the engine's fast path
 
 
 def insert_deliveries(connection: sa.Connection, deliveries: Iterable[OutboundDelivery]) -> int:
+    """Write deliveries, skipping ones written already; how many were new."""
     rows = [delivery_row(delivery) for delivery in deliveries]
     if not rows:
         return 0
-    insert = dialect_insert(connection.dialect.name, webhook_deliveries).on_conflict_do_nothing()
-    return sum(1 for _ in connection.execute(insert.returning(webhook_deliveries.c.id), rows))
+    insert = _insert_or_skip(connection.dialect.name).returning(webhook_deliveries.c.id)
+    return sum(1 for _ in connection.execute(insert, rows))
+
+
+@cache
+def _insert_or_skip(dialect: str) -> Any:
+    return dialect_insert(dialect, webhook_deliveries).on_conflict_do_nothing()
 
 
 def insert_subscription(connection: sa.Connection, subscription: Subscription) -> Subscription:
