@@ -57,7 +57,8 @@ class Settings(BaseSettings):
         "network); off, such deliveries fail with a reason that names the address",
     )
     outbound_webhooks_timeout: float = Field(
-        default=15.0, gt=0, le=60, description="Seconds an endpoint has to answer one outbound webhook in full"
+        default=15.0, gt=0, le=60,
+        description="Seconds an endpoint has to answer one outbound webhook in full",
     )
 
     @field_validator("unsubscribe_secret", "admin_token")
