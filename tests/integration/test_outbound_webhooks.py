@@ -348,3 +348,15 @@ def test_the_worker_loop_delivers_what_the_engine_wrote(shop, receiver, http):
     assert request.verified(subscription.secret)["data"]["customer_id"] == "c1"
     assert shop.store.deliveries()[0].id == delivery_id(subscription.id, request.verified(
         subscription.secret)["data"]["task_id"] + ":opened")
+
+
+def test_an_address_that_refuses_the_connection_gives_way_to_the_next(shop, receiver):
+    port = httpx.URL(receiver.url).port
+    shop.deliverer = Deliverer(shop.store, clock=shop.clock, http=shop.http,
+                               rules=DeliveryRules(allow_private=True),
+                               resolve=lambda host, port: ["127.0.0.2", "127.0.0.1"])  # nothing listens on .2
+    shop.subscribe("journey.published", url=f"http://receiver.test:{port}/hooks")
+    shop.publish()
+
+    assert shop.deliver().delivered == 1
+    assert len(receiver.received) == 1 and shop.one().attempts == 1

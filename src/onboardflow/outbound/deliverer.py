@@ -87,7 +87,8 @@ class DeliveryRules:
 
 
 class Deliverer:
-    """Delivers what is due, one delivery at a time, on the store and clock of the engine."""
+    """Delivers what is due, a few claimed at a time and sent one after another, on the store and clock
+    of the engine."""
 
     def __init__(self, store, *, clock: Clock, http: httpx.Client, rules: DeliveryRules = DeliveryRules(),
                  resolve: Resolve = system_resolve) -> None:
@@ -144,18 +145,18 @@ class Deliverer:
         """Send to the first address that takes a connection; one that refuses it leaves nothing sent, so
         the next may be tried at once."""
         seconds = self.rules.timeout
-        error: httpx.HTTPError | None = None
+        outcome = Outcome("retry", error=f"{host} has no address to send to")
         for target in found[:MAX_ADDRESSES]:
             request = Request("POST", target.url, {**headers, **target.headers}, delivery.body.encode())
             try:
-                return judge(exchange(self.http, request, seconds=seconds, extensions=target.extensions),
-                             host=host)
+                reply = exchange(self.http, request, seconds=seconds, extensions=target.extensions)
             except (httpx.ConnectError, httpx.ConnectTimeout) as failed:
-                error = failed
+                outcome = Outcome("retry", error=unreachable(failed, host=host, seconds=seconds))
+                continue
             except httpx.HTTPError as failed:
                 return Outcome("retry", error=unreachable(failed, host=host, seconds=seconds))
-        assert error is not None  # targets() gives at least one
-        return Outcome("retry", error=unreachable(error, host=host, seconds=seconds))
+            return judge(reply, host=host)
+        return outcome
 
     def settle(self, delivery: OutboundDelivery, subscription: Subscription, outcome: Outcome,
                result: OutboundResult) -> None:
