@@ -31,6 +31,8 @@ from onboardflow.intelligence.loading import recommender_for, scorer_for, sentim
 from onboardflow.intelligence.models import ModelFolder
 from onboardflow.messages.loading import TemplatesInvalid, load_templates_strict
 from onboardflow.messages.templates import TEMPLATES_FOLDER, TemplateSet
+from onboardflow.outbound.cli import rules as outbound_rules
+from onboardflow.outbound.cli import webhooks_app
 from onboardflow.policy_settings import PolicySettings
 from onboardflow.settings import Settings
 
@@ -305,7 +307,7 @@ def run(
     quiet: Annotated[bool, typer.Option(help="Do not print each message the sandbox delivers")] = False,
     sandbox: Annotated[bool, typer.Option(help="Channels not configured print instead of sending")] = True,
 ) -> None:
-    """Run a worker: queued events, due timers and the outbox (policies, templates, channels), until stopped."""
+    """Run a worker: queued events, due timers, the outbox, webhook calls and outbound webhooks, until stopped."""
     engine = _engine()
     printer = None if quiet else (lambda line: console.print(line, highlight=False, markup=False))
     try:
@@ -321,7 +323,7 @@ def run(
         totals = run_worker(
             engine, dispatcher, until_idle=until_idle, batch_size=batch_size,
             partitions=partitions, poll_seconds=poll, should_stop=lambda: stopping["now"], http=http,
-            helpdesk=_helpdesk(engine, http),
+            helpdesk=_helpdesk(engine, http), delivery_rules=outbound_rules(Settings()),
         )
     except KeyboardInterrupt:
         console.print("stopped")
@@ -334,7 +336,8 @@ def run(
     console.print(
         f"worker done: {totals.work.events} event(s), {totals.work.timers_fired} timer(s) fired, "
         f"{sent.delivered} message(s) delivered, {sent.deferred} deferred, {sent.held} held, "
-        f"{sent.skipped} skipped, {sent.undeliverable} undeliverable, {sent.parked} parked"
+        f"{sent.skipped} skipped, {sent.undeliverable} undeliverable, {sent.parked} parked; "
+        f"webhooks: {totals.outbound.delivered} delivered, {totals.outbound.failed} failed"
     )
     if totals.overdue or totals.handoffs.sent or totals.handoffs.failed:
         console.print(f"tasks: {totals.overdue} found overdue, {totals.handoffs.sent} handed to the "
@@ -435,6 +438,9 @@ def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+app.add_typer(webhooks_app, name="webhooks")  # outbound webhooks: onboardflow/outbound/cli.py
 
 
 # tasks: the hand-offs that escalate steps and rules open (onboardflow.escalation.commands)

@@ -6,7 +6,7 @@ Each has an in-memory twin shipped in the package, so the engine runs the same o
 from __future__ import annotations
 
 import zlib
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +16,7 @@ from onboardflow.core.consent import ConsentRecord, ConsentState
 from onboardflow.core.effects import CallWebhook, OpenTask, ScheduleTimer, SendMessage
 from onboardflow.core.journey import Journey
 from onboardflow.core.model import Customer, Enrollment, Event
+from onboardflow.core.outbound import OutboundDelivery, OutboundEvent, Subscription
 from onboardflow.messages.content import Delivery
 
 PARTITIONS = 64
@@ -141,6 +142,10 @@ class WebhookCall:
 CALL_STATUSES = ("pending", "succeeded", "failed")
 
 
+class SubscriptionNotFound(LookupError):
+    """No outbound webhook subscription has this id."""
+
+
 class TaskNotFound(LookupError):
     """No task has this id."""
 
@@ -204,12 +209,13 @@ class Changes:
     dequeued: list[int] = field(default_factory=list)
     held: list[HeldEvent] = field(default_factory=list)
     consents: list[ConsentRecord] = field(default_factory=list)  # ledger lines the batch's events carry
+    outbound: list[OutboundEvent] = field(default_factory=list)  # to the subscriptions that want them
 
     def __bool__(self) -> bool:
         return any(
             (self.events, self.customers, self.enrollments, self.timers, self.cancelled_timers,
              self.fired_timers, self.messages, self.tasks, self.calls, self.dequeued, self.held,
-             self.consents)
+             self.consents, self.outbound)
         )
 
 
@@ -298,7 +304,11 @@ class Store(Protocol):
     def claim_messages(self, now: datetime, limit: int, *, lease_seconds: int = 60) -> list[OutboxMessage]: ...
     def record_delivery(self, message_id: str, *, status: str, channel: str | None, at: datetime,
                         error: str | None = None, next_attempt_at: datetime | None = None,
-                        provider_id: str | None = None, note: str | None = None, counted: bool = True) -> None: ...
+                        provider_id: str | None = None, note: str | None = None, counted: bool = True,
+                        outbound: Sequence[OutboundEvent] = ()) -> None:
+        """What became of one message; `outbound` events (message.sent, message.failed) are fanned out to
+        their subscriptions in the same transaction."""
+        ...
     def retry_parked(self, message_ids: Iterable[str] | None, *, now: datetime) -> int: ...
     def last_event_times(self, customer_id: str, names: Iterable[str]) -> dict[str, datetime]: ...
 
@@ -341,6 +351,34 @@ class Store(Protocol):
                     next_attempt_at: datetime | None = None, response: Any = None,
                     error: str | None = None) -> None: ...
     def calls(self, customer_id: str | None = None) -> list[WebhookCall]: ...
+
+    # outbound webhooks: subscriptions to onboardflow's own events, and their deliveries (`Changes.outbound`
+    # and `record_delivery(outbound=...)` write deliveries for every enabled subscription that wants them)
+    def create_subscription(self, subscription: Subscription) -> Subscription: ...
+    def subscriptions(self) -> list[Subscription]: ...
+    def subscription(self, subscription_id: str) -> Subscription | None: ...
+    def update_subscription(self, subscription: Subscription) -> Subscription:
+        """Write the subscription as given (SubscriptionNotFound if it is not there); disabled, its pending
+        deliveries fail with the reason: a disabled subscription has none."""
+        ...
+    def delete_subscription(self, subscription_id: str) -> bool:
+        """Remove the subscription and its deliveries; False if there was none."""
+        ...
+    def add_deliveries(self, deliveries: Iterable[OutboundDelivery]) -> int: ...
+    def claim_deliveries(
+        self, now: datetime, limit: int, *, lease_seconds: int = 60
+    ) -> list[OutboundDelivery]:
+        """Lease pending deliveries due by `now`, of enabled subscriptions, oldest due first."""
+        ...
+    def record_attempt(self, delivery_id: str, *, status: str, at: datetime, attempts: int,
+                       next_attempt_at: datetime | None = None, response_status: int | None = None,
+                       error: str | None = None) -> bool:
+        """What a delivery attempt came to; the lease is given up. False if the delivery is gone."""
+        ...
+    def deliveries(self, *, status: str | None = None, subscription_id: str | None = None,
+                   limit: int | None = None) -> list[OutboundDelivery]:
+        """Deliveries, newest first."""
+        ...
 
     def customer(self, customer_id: str) -> Customer | None: ...
     def enrollments_of(self, customer_id: str) -> list[Enrollment]: ...

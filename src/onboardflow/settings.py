@@ -89,6 +89,16 @@ class Settings(BaseSettings):
     zendesk_webhook_secret: SecretStr | None = Field(
         default=None, description="The signing secret of the Zendesk webhook that posts to /webhooks/zendesk"
     )
+    # outbound webhooks (docs/outbound-webhooks.md)
+    outbound_webhooks_allow_private: bool = Field(
+        default=False,
+        description="Deliver outbound webhooks to private, loopback and link-local addresses too (your own "
+        "network); off, such deliveries fail with a reason that names the address",
+    )
+    outbound_webhooks_timeout: float = Field(
+        default=15.0, gt=0, le=60,
+        description="Seconds an endpoint has to answer one outbound webhook in full",
+    )
 
     @field_validator("unsubscribe_secret", "admin_token")
     @classmethod

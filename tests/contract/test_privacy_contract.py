@@ -252,7 +252,7 @@ def test_erasure_is_recorded_without_the_customers_identity(store):
     assert (erasure.pseudonym, erasure.erased_at) == ("anon_1", at(60))
     assert erasure.counts == {"customers": 1, "events": 2, "enrollments": 2, "timers": 1, "tasks": 1,
                               "webhook_calls": 1, "inbox": 1, "messages": 2, "consents": 1,
-                              "queued_events_deleted": 1}
+                              "queued_events_deleted": 1, "webhook_deliveries_deleted": 0}
     assert "c1" not in json.dumps(asdict(erasure), default=str)
 
 

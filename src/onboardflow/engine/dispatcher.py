@@ -19,6 +19,7 @@ from onboardflow.core.consent import policy_consent
 from onboardflow.core.effects import SendMessage, stable_id
 from onboardflow.core.journey import Send
 from onboardflow.core.model import MESSAGE_UNDELIVERABLE, ORDER_COMPLETED, Customer, Enrollment, Event
+from onboardflow.core.outbound import FAILED_STATUSES, message_failed, message_sent
 from onboardflow.core.policies import (
     OutgoingMessage,
     PolicyRules,
@@ -97,15 +98,15 @@ class Dispatcher:
             self._deliver(row, customer, enrollment, decision.channel, now, result)
         elif decision.action in ("defer", "hold"):
             until = decision.until if decision.action == "defer" else now + HOLD_RECHECK
-            self._record(message, "pending", decision.channel, now, note=decision.reason, next_attempt_at=until,
+            self._record(row, "pending", decision.channel, now, note=decision.reason, next_attempt_at=until,
                          count=False)
             result.deferred += decision.action == "defer"
             result.held += decision.action == "hold"
         elif decision.action == "skip":
-            self._record(message, "skipped", decision.channel, now, note=decision.reason, count=False)
+            self._record(row, "skipped", decision.channel, now, note=decision.reason, count=False)
             result.skipped += 1
         else:
-            self._undeliverable(message, None, decision.reason, now, result)
+            self._undeliverable(row, None, decision.reason, now, result)
 
     def _decide(self, message: SendMessage, customer: Customer, enrollment: Enrollment | None, now) -> SendDecision:
         version = self.catalog.get(message.journey_id, message.version)
@@ -140,7 +141,7 @@ class Dispatcher:
             content = render_message(self.templates, message.template, channel_name, scope, now=now,
                                      last_inbound_at=inbound)
         except MessageError as error:
-            self._record(message, "parked", channel_name, now, error=f"cannot render: {error}")
+            self._record(row, "parked", channel_name, now, error=f"cannot render: {error}")
             result.parked += 1
             return
         delivery = Delivery(message.message_id, message.message_id, channel_name, customer.id,
@@ -150,7 +151,7 @@ class Dispatcher:
         except DeliveryError as error:
             self._failed(row, customer, channel_name, error, now, result)
             return
-        self._record(message, "delivered", channel_name, now, provider_id=provider_id)
+        self._record(row, "delivered", channel_name, now, provider_id=provider_id)
         result.delivered += 1
 
     def _recommendations(self, template_name: str, customer_id: str) -> tuple[dict[str, Any], ...]:
@@ -167,19 +168,20 @@ class Dispatcher:
     def _failed(self, row: OutboxMessage, customer, channel: str, error: DeliveryError, now, result) -> None:
         message = row.message
         if error.permanent:
-            self._undeliverable(message, channel, error.reason, now, result, bounced=self._address(channel, customer))
+            self._undeliverable(row, channel, error.reason, now, result, bounced=self._address(channel, customer))
             return
         attempt = row.attempts + 1
         wait = next_attempt(attempt, message.message_id, error.retry_after, policy=self.rules.retry)
         if wait is None:
-            self._record(message, "parked", channel, now, error=f"gave up after {attempt} attempt(s): {error.reason}")
+            self._record(row, "parked", channel, now, error=f"gave up after {attempt} attempt(s): {error.reason}")
             result.parked += 1
             return
-        self._record(message, "pending", channel, now, error=error.reason, next_attempt_at=now + wait)
+        self._record(row, "pending", channel, now, error=error.reason, next_attempt_at=now + wait)
         result.retrying += 1
 
-    def _undeliverable(self, message: SendMessage, channel, reason: str, now, result, *, bounced=None) -> None:
-        self._record(message, "undeliverable", channel, now, error=reason)
+    def _undeliverable(self, row: OutboxMessage, channel, reason: str, now, result, *, bounced=None) -> None:
+        message = row.message
+        self._record(row, "undeliverable", channel, now, error=reason)
         result.undeliverable += 1
         events = [_event(message, MESSAGE_UNDELIVERABLE, now, channel=channel, reason=reason)]
         if bounced and channel in FAILURE_EVENTS:
@@ -189,9 +191,19 @@ class Dispatcher:
                                  customer=marked))
         self.store.enqueue(events, now=now)
 
-    def _record(self, message: SendMessage, status: str, channel, now, *, count: bool = True, **details) -> None:
+    def _record(self, row: OutboxMessage, status: str, channel, now, *, count=True, **details) -> None:
+        """Record what became of the message, with the outbound event it makes (sent, failed for good)."""
+        message = row.message
+        outbound = []
+        if status == "delivered":
+            sent = message_sent(message, channel=channel, provider_id=details.get("provider_id"), at=now)
+            outbound.append(sent)
+        elif status in FAILED_STATUSES:
+            failed = message_failed(message, status=status, channel=channel, error=details.get("error"),
+                                    attempts=row.attempts + count, at=now)
+            outbound.append(failed)
         self.store.record_delivery(message.message_id, status=status, channel=channel, at=now, counted=count,
-                                   **details)
+                                   outbound=outbound, **details)
 
     def _address(self, channel_name: str, customer: Customer) -> str | None:
         channel = self.channels.get(channel_name)

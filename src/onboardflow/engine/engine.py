@@ -23,6 +23,7 @@ from onboardflow.core.effects import (
 from onboardflow.core.journey import Escalate, Wait, WaitFor, WaitUntil
 from onboardflow.core.machine import EventReceived, TimerFired, admits, advance, start
 from onboardflow.core.model import TASK_RESOLVED, Customer, Enrollment, Event, apply_event, apply_update
+from onboardflow.core.outbound import enrollment_events, task_opened
 from onboardflow.core.validation import check_document
 from onboardflow.core.version import JourneyVersion
 from onboardflow.engine.escalations import Escalations, Histories, LazyScores, with_sentiment
@@ -150,6 +151,8 @@ class Batch:
         if effects and any(isinstance(effect, OpenTask) for effect in effects):
             enrollment, effects = self.escalations.merged(decision)  # one open task per customer and reason
         self.changes.enrollments[enrollment.id] = enrollment
+        if not enrollment.is_active or enrollment.goal_reached_at is not None:
+            self.changes.outbound.extend(enrollment_events(original, enrollment))
         running = self.active[enrollment.customer_id]
         if original is not None:
             running.remove(original)
@@ -177,6 +180,7 @@ class Batch:
             self.updated.add(customer.id)
         elif isinstance(effect, OpenTask):
             changes.tasks[effect.task_id] = effect
+            changes.outbound.append(task_opened(effect))
         elif isinstance(effect, CallWebhook):
             changes.calls[effect.call_id] = effect
 

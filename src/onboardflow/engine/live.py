@@ -12,10 +12,11 @@ from datetime import datetime
 
 from onboardflow.core.machine import EventReceived, TimerFired, advance
 from onboardflow.core.migration import MigrationInvalid, check_migration, migrate
+from onboardflow.core.outbound import journey_published
 from onboardflow.core.version import JourneyVersion
 from onboardflow.engine.engine import Batch, Catalog
 from onboardflow.engine.pausing import JourneyNotPaused, journey_state
-from onboardflow.ports import PARTITIONS, JourneyState, StoredVersion, Transaction
+from onboardflow.ports import PARTITIONS, Changes, JourneyState, StoredVersion, Transaction
 
 CHUNK = 1000  # enrollments moved per read and write
 
@@ -52,6 +53,9 @@ def publish_version(
         return Publication(live, is_new=False)
     old = _check(tx, catalog, version, state, source=source or f"journey {journey.id}")
     stored = tx.save_version(journey, digest=version.digest, source=source, now=now)
+    published = journey_published(journey_id=journey.id, version=stored.version, name=journey.name,
+                                  owner=journey.owner, digest=stored.digest, at=now)
+    tx.apply(Changes(outbound=[published]))
     if old is None:
         return Publication(stored, is_new=True)
     moved = move_enrollments(tx, catalog, old, replace(version, version=stored.version), now=now)

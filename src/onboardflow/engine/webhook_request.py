@@ -1,4 +1,5 @@
-"""The HTTP request of a webhook call: URL and JSON body rendered with Liquid, signed per Standard Webhooks.
+"""The HTTP request of a webhook call: URL and JSON body rendered with Liquid, signed per Standard Webhooks,
+and sent once (`exchange`): the part the webhook step and outbound webhooks share.
 
 Journey authors write the URL and the body; customers' data fills them. A template that cannot render,
 a body that is not JSON or a signing secret that is missing is a mistake in the journey or its set-up:
@@ -11,6 +12,7 @@ import base64
 import json
 import math
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +28,7 @@ from standardwebhooks import Webhook
 from onboardflow.core.effects import CallWebhook
 from onboardflow.messages.liquid import MessageEnvironment
 
+RESPONSE_LIMIT = 64 * 1024  # bytes of an answer kept; a longer one is read no further
 _HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _HEADER_VALUE = re.compile(r"^[\x20-\x7e\t]*$")
 
@@ -161,3 +164,66 @@ def signed(message_id: str, webhook: Webhook, body: str, now: datetime) -> dict[
         "webhook-timestamp": str(math.floor(moment.timestamp())),
         "webhook-signature": webhook.sign(message_id, moment, body),
     }
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What an endpoint answered: its status, headers, and body up to RESPONSE_LIMIT bytes (`complete`
+    says whether that was all of it)."""
+
+    status: int
+    reason: str
+    headers: httpx.Headers
+    body: bytes
+    complete: bool
+
+
+def exchange(http: httpx.Client, request: Request, *, seconds: float,
+             extensions: dict[str, Any] | None = None) -> Reply:
+    """Send the request once, never following a redirect; the whole answer must be in within `seconds`.
+
+    httpx's errors pass through (`unreachable` says them for people): what they mean is the caller's call.
+    """
+    deadline = time.monotonic() + seconds  # a duration, measured: not a time of day, so no clock's business
+    timeout = httpx.Timeout(seconds)
+    with http.stream(request.method, request.url, headers=request.headers, content=request.body,
+                     timeout=timeout, follow_redirects=False, extensions=extensions) as response:
+        body, complete = read_capped(response, deadline=deadline)
+        return Reply(response.status_code, response.reason_phrase, response.headers, body, complete)
+
+
+def unreachable(error: httpx.HTTPError, *, host: str, seconds: float) -> str:
+    """What went wrong when no answer could be read, naming the host."""
+    if isinstance(error, httpx.TimeoutException):
+        return f"{host} did not answer within {seconds:g}s"
+    if isinstance(error, httpx.TransportError):
+        return f"could not reach {host}: {type(error).__name__}: {error}"
+    # an answer httpx cannot read: a broken compressed body, say
+    return f"{host} answered something unreadable: {type(error).__name__}: {error}"
+
+
+def read_capped(response: httpx.Response, *, deadline: float) -> tuple[bytes, bool]:
+    """The answer's body up to RESPONSE_LIMIT bytes, and whether that was all of it.
+
+    The whole answer must be in by the deadline: a receiver that trickles bytes times out too.
+    """
+    chunks, size = [], 0
+    for chunk in response.iter_bytes():
+        _check(deadline, response)
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > RESPONSE_LIMIT:
+            return b"".join(chunks)[:RESPONSE_LIMIT], False
+    _check(deadline, response)
+    return b"".join(chunks), True
+
+
+def _check(deadline: float, response: httpx.Response) -> None:
+    if time.monotonic() > deadline:
+        raise httpx.ReadTimeout("the answer took longer than the time-out", request=response.request)
+
+
+def excerpt(body: bytes) -> str:
+    """The start of an answer, to show with an error; empty if it said nothing."""
+    text = body[:300].decode("utf-8", "replace").strip()
+    return f" (it said: {text})" if text else ""

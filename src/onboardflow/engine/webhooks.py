@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,13 +22,21 @@ import httpx
 from onboardflow.channels.http import retry_after_seconds
 from onboardflow.core.effects import CallWebhook, stable_id
 from onboardflow.core.model import WEBHOOK_FAILED, WEBHOOK_SUCCEEDED, Event
-from onboardflow.engine.webhook_request import CallRefused, Request, build_request, where
+from onboardflow.engine.webhook_request import (
+    CallRefused,
+    Reply,
+    Request,
+    build_request,
+    excerpt,
+    exchange,
+    unreachable,
+    where,
+)
 from onboardflow.ports import Clock, WebhookCall
 
 BACKOFF_FIRST = timedelta(seconds=30)  # the wait before the first retry, doubled for each one after
 BACKOFF_MAX = timedelta(hours=1)  # no wait is longer, whatever the attempt or the Retry-After
 LEASE_SECONDS = 300  # a claimed call is no one else's for this long: above any step's time-out, several times
-RESPONSE_LIMIT = 64 * 1024  # bytes of an answer kept for `map`; a longer one is read no further
 RETRY_STATUSES = frozenset({408, 429})  # and every 5xx
 
 Emit = Callable[[list[Event]], object]
@@ -100,56 +107,27 @@ def attempt(call: CallWebhook, *, clock: Clock, http: httpx.Client, environ: Map
 def send(call: CallWebhook, request: Request, *, http: httpx.Client, now: Callable[[], datetime]) -> Answer:
     seconds = call.timeout.total_seconds()
     host = httpx.URL(request.url).host
-    deadline = time.monotonic() + seconds  # a duration, measured: not a time of day, so no clock's business
     try:
-        with http.stream(request.method, request.url, headers=request.headers, content=request.body,
-                         timeout=httpx.Timeout(seconds), follow_redirects=False) as response:
-            body, complete = read_capped(response, deadline=deadline)
-            return judge(call, response, body, complete, host=host, now=now())
-    except httpx.TimeoutException:
-        return Answer("retry", error=f"{host} did not answer within {seconds:g}s")
-    except httpx.TransportError as error:
-        return Answer("retry", error=f"could not reach {host}: {type(error).__name__}: {error}")
-    except httpx.HTTPError as error:  # an answer httpx cannot read (a broken compressed body, say)
-        return Answer("retry", error=f"{host} answered something unreadable: {type(error).__name__}: {error}")
+        reply = exchange(http, request, seconds=seconds)
+    except httpx.HTTPError as error:
+        return Answer("retry", error=unreachable(error, host=host, seconds=seconds))
+    return judge(call, reply, host=host, now=now())
 
 
-def read_capped(response: httpx.Response, *, deadline: float) -> tuple[bytes, bool]:
-    """The answer's body up to RESPONSE_LIMIT bytes, and whether that was all of it.
-
-    The whole answer must be in by the deadline: a receiver that trickles bytes times out too.
-    """
-    chunks, size = [], 0
-    for chunk in response.iter_bytes():
-        _check(deadline, response)
-        chunks.append(chunk)
-        size += len(chunk)
-        if size > RESPONSE_LIMIT:
-            return b"".join(chunks)[:RESPONSE_LIMIT], False
-    _check(deadline, response)
-    return b"".join(chunks), True
-
-
-def _check(deadline: float, response: httpx.Response) -> None:
-    if time.monotonic() > deadline:
-        raise httpx.ReadTimeout("the answer took longer than the time-out", request=response.request)
-
-
-def judge(call: CallWebhook, response: httpx.Response, body: bytes, complete: bool, *, host: str,
-          now: datetime) -> Answer:
-    status = response.status_code
+def judge(call: CallWebhook, reply: Reply, *, host: str, now: datetime) -> Answer:
+    status = reply.status
     if 200 <= status < 300:
-        return Answer("succeeded", status, parsed(body) if complete else None)
-    said = f"{host} answered {status} {response.reason_phrase}".rstrip()
+        return Answer("succeeded", status, parsed(reply.body) if reply.complete else None)
+    said = f"{host} answered {status} {reply.reason}".rstrip()
     if status in RETRY_STATUSES or status >= 500:
-        wait = retry_after(response.headers.get("retry-after"), now=now)
+        wait = retry_after(reply.headers.get("retry-after"), now=now)
         return Answer("retry", status, error=said, retry_after=wait)
     if 300 <= status < 400:
-        location = response.headers.get("location", "no Location")
+        location = reply.headers.get("location", "no Location")
         fix = f"redirects are not followed; give {where(call)} the final URL ({location})"
         return Answer("failed", status, error=f"{said}: {fix}")
     return Answer("failed", status, error=f"{said}: the receiver refuses the call, so it is not tried again"
-                                          f"{excerpt(body)}")
+                                          f"{excerpt(reply.body)}")
 
 
 def parsed(body: bytes) -> Any:
@@ -160,11 +138,6 @@ def parsed(body: bytes) -> Any:
         return json.loads(body)
     except ValueError:
         return None
-
-
-def excerpt(body: bytes) -> str:
-    text = body[:300].decode("utf-8", "replace").strip()
-    return f" (it said: {text})" if text else ""
 
 
 def settle(

@@ -1,4 +1,5 @@
-"""The worker loop: queued events, due timers, the outbox, webhook calls; round after round until stopped."""
+"""The worker loop: queued events, due timers, the outbox, webhook calls, outbound webhooks; round after
+round until stopped."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from onboardflow.engine.engine import BatchResult, Engine
 from onboardflow.engine.webhooks import CallsResult
 from onboardflow.escalation.handoff import HandoffResult
 from onboardflow.ports import Helpdesk
+from onboardflow.outbound.deliverer import Deliverer, DeliveryRules, OutboundResult
 
 
 def tune_garbage_collector() -> None:
@@ -32,6 +34,7 @@ class WorkerTotals:
     calls: CallsResult = field(default_factory=CallsResult)
     handoffs: HandoffResult = field(default_factory=HandoffResult)
     overdue: int = 0
+    outbound: OutboundResult = field(default_factory=OutboundResult)
     rounds: int = 0
 
 
@@ -49,12 +52,14 @@ def run_worker(
     http: httpx.Client | None = None,
     environ: Mapping[str, str] | None = None,
     helpdesk: Helpdesk | None = None,
+    delivery_rules: DeliveryRules | None = None,
 ) -> WorkerTotals:
     """Work until `should_stop` says so, or, with `until_idle`, until a round finds nothing to do.
 
     Webhook calls go out through `http` (a client of the worker's own if None) with signing secrets
     from `environ` (the process's environment if None); their answers are queued for the next round.
     Each round also marks overdue tasks, and hands open tasks to the `helpdesk` when there is one.
+    Outbound webhooks go out through `http` too, as `delivery_rules` say (public addresses only if None).
     """
     totals = WorkerTotals()
     idle_rounds = 0
@@ -62,8 +67,10 @@ def run_worker(
         if http is None:
             http = closing.enter_context(httpx.Client(follow_redirects=False))
         calls = _webhook_calls(engine, http, os.environ if environ is None else environ, calls_per_round)
+        outbound = _outbound(engine, http, delivery_rules or DeliveryRules(), calls_per_round)
         while not should_stop():
-            busy = _one_round(engine, dispatcher, calls, totals, batch_size=batch_size, partitions=partitions)
+            busy = _one_round(engine, dispatcher, (calls, outbound), totals, batch_size=batch_size,
+                              partitions=partitions)
             busy = _tasks(engine, helpdesk, totals, limit=calls_per_round) or busy
             if on_round is not None:
                 on_round(totals)
@@ -93,17 +100,25 @@ def _tasks(engine: Engine, helpdesk: Helpdesk | None, totals: WorkerTotals, *, l
     return bool(overdue or sent.sent or sent.failed)
 
 
-def _one_round(engine: Engine, dispatcher: Dispatcher, calls, totals: WorkerTotals, *, batch_size: int,
+def _outbound(engine: Engine, http: httpx.Client, rules: DeliveryRules, limit: int):
+    deliverer = Deliverer(engine.store, clock=engine.clock, http=http, rules=rules)
+    return lambda: deliverer.deliver_due(limit=limit)
+
+
+def _one_round(engine: Engine, dispatcher: Dispatcher, http_work, totals: WorkerTotals, *, batch_size: int,
                partitions: int):
     """One round of each kind of work; whether it got anything done."""
+    calls, outbound = http_work
     done = engine.work(batch_size=batch_size, partitions=partitions)
     sent = dispatcher.dispatch_due(now=engine.clock.now(), limit=batch_size)
     called = calls()
+    posted = outbound()
     totals.work.add(done)
     totals.dispatch.add(sent)
     totals.calls.add(called)
+    totals.outbound.add(posted)
     totals.rounds += 1
     # a failed delivery or a call put off for a retry is not progress: trying at once, round after round,
     # would spin
     return bool(done.events or done.timers_fired or sent.delivered or sent.undeliverable or sent.skipped
-                or called.succeeded or called.failed)
+                or called.succeeded or called.failed or posted.delivered or posted.failed)

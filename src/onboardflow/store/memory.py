@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -12,6 +12,7 @@ from onboardflow.core.consent import ConsentRecord
 from onboardflow.core.effects import ScheduleTimer
 from onboardflow.core.journey import Journey
 from onboardflow.core.model import Customer, Enrollment, Event
+from onboardflow.core.outbound import OutboundEvent, task_resolved
 from onboardflow.ports import (
     ApiKey,
     ApiKeyNotFound,
@@ -33,6 +34,7 @@ from onboardflow.ports import (
     partition_of,
 )
 from onboardflow.store import codec
+from onboardflow.store.memory_outbound import MemoryOutbound
 from onboardflow.store.memory_privacy import MemoryPrivacy
 from onboardflow.store.memory_tasks import Handoff, MemoryTasks
 
@@ -146,10 +148,11 @@ class MemoryTransaction:
         return sorted(due, key=lambda t: (t.due_at, t.timer_id))
 
 
-class MemoryStore(MemoryPrivacy, MemoryTasks):
+class MemoryStore(MemoryPrivacy, MemoryTasks, MemoryOutbound):
     """Everything in dicts; one lock stands in for the database's transactions."""
 
     def __init__(self) -> None:
+        MemoryOutbound.__init__(self)
         self._lock = threading.RLock()
         self.versions: dict[tuple[str, int], StoredVersion] = {}
         self.live: dict[str, int] = {}
@@ -204,6 +207,7 @@ class MemoryStore(MemoryPrivacy, MemoryTasks):
             del self.queue[event_id]
         for record in changes.consents:
             self._append_consent(record)
+        self._write_outbound(changes.outbound)
 
     # journeys
     def save_version(self, journey: Journey, *, digest: str, source: str | None, now: datetime) -> StoredVersion:
@@ -260,7 +264,7 @@ class MemoryStore(MemoryPrivacy, MemoryTasks):
     def record_delivery(
         self, message_id: str, *, status: str, channel: str | None, at: datetime, error: str | None = None,
         next_attempt_at: datetime | None = None, provider_id: str | None = None, note: str | None = None,
-        counted: bool = True,
+        counted: bool = True, outbound: Sequence[OutboundEvent] = (),
     ) -> None:
         with self._lock:
             row = self.outbox[message_id]
@@ -270,6 +274,7 @@ class MemoryStore(MemoryPrivacy, MemoryTasks):
                 provider_id=provider_id or row.provider_id, note=note if note is not None else row.note,
             )
             self.leases.pop(message_id, None)
+            self._write_outbound(outbound)
 
     def retry_parked(self, message_ids: Iterable[str] | None, *, now: datetime) -> int:
         with self._lock:
@@ -384,6 +389,7 @@ class MemoryStore(MemoryPrivacy, MemoryTasks):
                 raise TaskClosed(f"task {task_id} is {row.status} already (outcome: {row.outcome})")
             resolved = replace(row, status="resolved", outcome=outcome, resolved_at=at, assignee=by or row.assignee)
             self.task_rows[task_id] = resolved
+            self._write_outbound([task_resolved(row.task, outcome=outcome, by=by, at=at)])
             return resolved
 
     def enrollments_of(self, customer_id: str) -> list[Enrollment]:

@@ -4,6 +4,7 @@ customer's data in one read, and erasure; what is kept and removed is decided in
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -57,6 +58,7 @@ class MemoryPrivacy:
     ledger: list[ConsentRecord]  # in the order written, as the SQL table's seq
     ledger_ids: set[str]
     erasure_log: list[Erasure]
+    _erase_deliveries: Callable[[str], int]  # MemoryOutbound's
 
     def _append_consent(self, record: ConsentRecord) -> bool:
         if record.id in self.ledger_ids:
@@ -117,6 +119,7 @@ class MemoryPrivacy:
                 "webhook_calls": self._erase_calls(customer_id, pseudonym),
                 "inbox": self._erase_inbox(customer_id, pseudonym),
                 **self._move_rows(customer_id, pseudonym),
+                "webhook_deliveries_deleted": self._erase_deliveries(customer_id),
             }
             erasure = Erasure(stable_id("era", pseudonym), pseudonym, now, counts)
             self.erasure_log.append(erasure)

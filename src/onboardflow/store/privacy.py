@@ -22,6 +22,7 @@ from onboardflow.core.privacy import (
 )
 from onboardflow.ports import CustomerData, Erasure, InboxMessage, partition_of
 from onboardflow.store import codec
+from onboardflow.store.outbound import erase_deliveries
 from onboardflow.store.schema import (
     consents,
     customers,
@@ -93,6 +94,7 @@ def erase(connection: sa.Connection, customer_id: str, *, pseudonym: str, now: d
         "webhook_calls": _erase_calls(connection, customer_id, pseudonym),
         "inbox": _erase_inbox(connection, customer_id, pseudonym),
         **_move_rows(connection, customer_id, pseudonym),
+        "webhook_deliveries_deleted": erase_deliveries(connection, customer_id),
     }
     erasure = Erasure(stable_id("era", pseudonym), pseudonym, now, counts)
     row = {"id": erasure.id, "pseudonym": pseudonym, "erased_at": now, "counts": counts}

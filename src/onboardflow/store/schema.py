@@ -318,3 +318,39 @@ api_keys = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("revoked_at", UtcDateTime(), nullable=True),
 )
+
+webhook_subscriptions = sa.Table(
+    "webhook_subscriptions",
+    metadata,
+    # outbound webhooks: endpoints that want some of onboardflow's own events (docs/outbound-webhooks.md)
+    sa.Column("id", sa.String(), primary_key=True),
+    sa.Column("url", sa.Text(), nullable=False),
+    sa.Column("events", Document(), nullable=False),  # event types, or ["*"]
+    sa.Column("secret", sa.String(), nullable=False),  # whsec_…: the deliverer signs with it
+    sa.Column("description", sa.Text(), nullable=False),
+    sa.Column("enabled", sa.Boolean(), nullable=False),
+    sa.Column("disabled_reason", sa.Text(), nullable=True),
+    sa.Column("disabled_at", UtcDateTime(), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+)
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    # one event on its way to one subscription; its id is the webhook-id the receiver sees
+    sa.Column("id", sa.String(), primary_key=True),
+    sa.Column("subscription_id", sa.String(), nullable=False, index=True),
+    sa.Column("event_id", sa.String(), nullable=False),
+    sa.Column("event_type", sa.String(), nullable=False),
+    sa.Column("customer_id", sa.String(), nullable=True, index=True),
+    sa.Column("body", sa.Text(), nullable=False),  # the JSON sent, the same bytes on every attempt
+    sa.Column("status", sa.String(), nullable=False),  # pending, delivered, failed
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("next_attempt_at", UtcDateTime(), nullable=True),
+    sa.Column("lease_until", UtcDateTime(), nullable=True),
+    sa.Column("response_status", sa.Integer(), nullable=True),
+    sa.Column("error", sa.Text(), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("finished_at", UtcDateTime(), nullable=True),
+    sa.Index(None, "status", "next_attempt_at", "id"),  # the claim's order, whole: no sort of the backlog
+)

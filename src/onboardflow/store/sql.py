@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from itertools import chain
@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from onboardflow.core.consent import ConsentRecord, ConsentState, current_state
 from onboardflow.core.journey import Journey
 from onboardflow.core.model import Customer, Enrollment, Event
+from onboardflow.core.outbound import OutboundEvent, task_resolved
 from onboardflow.ports import (
     ApiKey,
     ApiKeyNotFound,
@@ -45,6 +46,7 @@ from onboardflow.store.connection import (
 )
 from onboardflow.store.memory import MemoryStore
 from onboardflow.store.migrate import check_schema, upgrade
+from onboardflow.store.outbound import SqlOutbound, write_events
 from onboardflow.store.schema import (
     api_keys,
     UtcDateTime,
@@ -74,7 +76,7 @@ def open_store(url: str | None = DEFAULT_URL) -> SqlStore | MemoryStore:
     return SqlStore.open(url)
 
 
-class SqlStore:
+class SqlStore(SqlOutbound):
     """Everything in SQL tables; every write is one transaction."""
 
     def __init__(self, url: str = DEFAULT_URL) -> None:
@@ -187,9 +189,10 @@ class SqlStore:
     def record_delivery(
         self, message_id: str, *, status: str, channel: str | None, at: datetime, error: str | None = None,
         next_attempt_at: datetime | None = None, provider_id: str | None = None, note: str | None = None,
-        counted: bool = True,
+        counted: bool = True, outbound: Sequence[OutboundEvent] = (),
     ) -> None:
-        """What became of one message; an attempt to deliver is `counted`, and the lease is given up."""
+        """What became of one message; an attempt to deliver is `counted`, and the lease is given up;
+        `outbound` events (message.sent, message.failed) go to their subscriptions in the same transaction."""
         values = {
             "status": status,
             "channel": channel,
@@ -206,8 +209,9 @@ class SqlStore:
             values["delivered_at"] = at
         with self._engine.begin() as connection:
             result = connection.execute(sa.update(messages).where(messages.c.id == message_id).values(values))
-        if result.rowcount == 0:
-            raise KeyError(message_id)
+            if result.rowcount == 0:
+                raise KeyError(message_id)
+            write_events(connection, outbound)
 
     def retry_parked(self, message_ids: Iterable[str] | None, *, now: datetime) -> int:
         """Give parked messages another go now, with their attempts counted afresh."""
@@ -371,7 +375,9 @@ class SqlStore:
                 raise TaskClosed(f"task {task_id} is {row['status']} already (outcome: {row['outcome']})")
             values = {"status": "resolved", "outcome": outcome, "resolved_at": at, "assignee": by or row["assignee"]}
             connection.execute(sa.update(tasks).where(tasks.c.id == task_id).values(values))
-        return codec.task_from_row({**row, **values})
+            resolved = codec.task_from_row({**row, **values})
+            write_events(connection, [task_resolved(resolved.task, outcome=outcome, by=by, at=at)])
+        return resolved
 
     def task(self, task_id: str) -> Task | None:
         with self._reading() as connection:

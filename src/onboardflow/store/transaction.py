@@ -13,6 +13,7 @@ from onboardflow.core.journey import Journey
 from onboardflow.core.model import Customer, Enrollment, Event
 from onboardflow.ports import PARTITIONS, Changes, Entry, JourneyState, QueuedEvent, StoredVersion
 from onboardflow.store import codec, history
+from onboardflow.store import outbound
 from onboardflow.store import tasks as task_rows
 from onboardflow.store.schema import (
     enrollments,
@@ -135,6 +136,7 @@ class SqlTransaction:
         insert_rows(connection, write.insert_consents, [codec.consent_row(r) for r in changes.consents])
         if changes.held:
             insert_rows(connection, write.insert_held, [codec.held_row(h) for h in changes.held])
+        outbound.write_events(connection, changes.outbound)
 
     # escalation and scores
 
