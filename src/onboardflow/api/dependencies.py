@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import hmac
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -16,6 +17,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from onboardflow.api.keys import SCOPES, BadKey, KeyRing, grants
 from onboardflow.api.problems import Problem
 from onboardflow.compliance.tokens import UnsubscribeToken, verify
+from onboardflow.engine.engine import Engine
+from onboardflow.policy_settings import PolicySettings
 from onboardflow.ports import ApiKey, Clock, Store
 from onboardflow.settings import Settings
 
@@ -32,9 +35,24 @@ def get_clock(request: Request) -> Clock:
     return request.app.state.clock
 
 
+_engine_lock = threading.Lock()
+
+
+def get_engine(request: Request) -> Engine:
+    """The engine on the app's store and clock (the CLI's and the workers' engine), made on first use:
+    publishing, pausing and resuming go through it, never around it."""
+    state = request.app.state
+    with _engine_lock:
+        if getattr(state, "engine", None) is None:
+            zone = PolicySettings().store_timezone
+            state.engine = Engine(state.store, clock=state.clock, default_zone=zone)
+    return state.engine
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
 
 _bearer = HTTPBearer(
     auto_error=False,
