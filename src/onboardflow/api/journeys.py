@@ -172,8 +172,10 @@ def publish(journey_id: JourneyIdPath, body: PublishRequest, engine: EngineDep) 
     migrate = body.migrate.model_dump() if body.migrate else None
     try:
         publication = engine.publish_stored(journey_id, body.version, migrate=migrate)
-    except (JourneyNotFound, VersionNotFound) as missing:
-        raise Problem(404, "Not found", str(missing)) from None
+    except JourneyNotFound as missing:
+        raise Problem(404, "Journey not found", str(missing)) from None
+    except VersionNotFound as missing:
+        raise Problem(404, "Version not found", str(missing)) from None
     except JourneyInvalid as invalid:
         raise invalid_journey(invalid) from None
     return PublicationRead.of(publication, published_from=body.version)

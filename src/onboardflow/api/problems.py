@@ -68,7 +68,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_invalid(request: Request, error: Exception) -> Response:
         assert isinstance(error, RequestValidationError)
         errors = [
-            {"field": ".".join(str(part) for part in item["loc"]), "message": item["msg"]}
+            {"field": ".".join(str(part) for part in item["loc"]),
+             "message": item["msg"].removeprefix("Value error, ")}
             for item in error.errors()
         ]
         detail = "; ".join(f"{item['field']}: {item['message']}" for item in errors)
