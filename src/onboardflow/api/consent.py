@@ -7,16 +7,16 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from onboardflow.api.dependencies import ClockDep, StoreDep, require_read, require_write
-from onboardflow.api.params import Id, id_query
-from onboardflow.api.problems import Problem
+from onboardflow.api.params import Id, IsoTime, id_query
+from onboardflow.api.problems import KEYED_PROBLEMS, Problem
 from onboardflow.compliance import consent, gdpr
 from onboardflow.core.consent import PURPOSES
 from onboardflow.ports import Store
 
-router = APIRouter(prefix="/v1/consent", tags=["consent"])
+router = APIRouter(prefix="/v1/consent", tags=["consent"], responses=KEYED_PROBLEMS)
 
 LINE_EXAMPLE = {
     "id": "cns_0a1b2c3d4e5f60718293a4b5", "customer_id": "c_42", "channel": "email", "purpose": "marketing",
@@ -41,7 +41,7 @@ class ConsentCreate(BaseModel):
     evidence: dict[str, Any] = Field(
         default_factory=dict, examples=[{"ip": "203.0.113.7", "double_opt_in": True}]
     )
-    at: AwareDatetime | None = Field(default=None, description="When they said it; now if left out")
+    at: IsoTime | None = Field(default=None, description="When they said it; now if left out")
 
 
 class ConsentLineCreate(ConsentCreate):

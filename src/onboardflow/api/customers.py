@@ -12,7 +12,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from onboardflow.api.consent import ConsentCreate, ConsentLedger, ConsentRead, add_line, ledger_of
 from onboardflow.api.customer_schemas import (
@@ -26,19 +26,25 @@ from onboardflow.api.customer_schemas import (
 from onboardflow.api.dependencies import ClockDep, StoreDep, require_admin, require_read, require_write
 from onboardflow.api.messages import MessageRead
 from onboardflow.api.params import CustomerIdPath
-from onboardflow.api.problems import Problem
+from onboardflow.api.problems import KEYED_PROBLEMS, Problem, problem_responses
 from onboardflow.api.tasks import TaskRead
 from onboardflow.compliance import gdpr
 from onboardflow.compliance.gdpr import CustomerNotFound
 from onboardflow.profiles import timeline, update_profile
 
-router = APIRouter(prefix="/v1/customers", tags=["customers"])
+router = APIRouter(prefix="/v1/customers", tags=["customers"], responses=KEYED_PROBLEMS)
 
 TIMELINE_MAX = 1000
+NO_CUSTOMER = problem_responses({404: "The store holds nothing on this customer"})
 TimelineLimit = Annotated[int, Query(ge=1, le=TIMELINE_MAX, description="How many of the latest entries")]
 
 
 class ErasureRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "erased": True, "pseudonym": "anon_3f9c2a7d41e0b6c5a4d3e2f1", "erased_at": "2026-03-02T09:00:00Z",
+        "counts": {"customers": 1, "events": 4, "enrollments": 1, "messages": 2, "consents": 1},
+    }]})
+
     erased: bool = True
     pseudonym: str
     erased_at: datetime
@@ -46,7 +52,7 @@ class ErasureRead(BaseModel):
 
 
 @router.put("/{customer_id}", status_code=202, dependencies=[Depends(require_write)],
-            responses={422: {"description": "A field is not valid: the problem names it and what to write"}})
+            responses=problem_responses({422: "A field is not valid: `errors` names it and what to write"}))
 def put_customer(customer_id: CustomerIdPath, body: CustomerUpdate, store: StoreDep, clock: ClockDep
                  ) -> ProfileUpdateRead:
     """Create or update the profile: email, phone (E.164), locale (BCP 47), time zone (IANA), country (ISO
@@ -68,7 +74,7 @@ def put_customer(customer_id: CustomerIdPath, body: CustomerUpdate, store: Store
 
 
 @router.get("/{customer_id}", dependencies=[Depends(require_read)],
-            responses={404: {"description": "The store holds nothing on this customer"}})
+            responses=problem_responses({404: "The store holds nothing on this customer"}))
 def get_customer(
     customer_id: CustomerIdPath,
     store: StoreDep,
@@ -90,14 +96,14 @@ def get_customer(
     )
 
 
-@router.get("/{customer_id}/export", dependencies=[Depends(require_admin)])
+@router.get("/{customer_id}/export", dependencies=[Depends(require_admin)], responses=NO_CUSTOMER)
 def export(customer_id: CustomerIdPath, store: StoreDep, clock: ClockDep) -> JSONResponse:
     """Everything held on the customer, as one JSON document (GDPR right of access)."""
     document = gdpr.export_customer(store=store, customer_id=customer_id, now=clock.now())
     return JSONResponse(document, headers={"Cache-Control": "no-store"})
 
 
-@router.delete("/{customer_id}", dependencies=[Depends(require_admin)])
+@router.delete("/{customer_id}", dependencies=[Depends(require_admin)], responses=NO_CUSTOMER)
 def erase(customer_id: CustomerIdPath, store: StoreDep, clock: ClockDep) -> ErasureRead:
     """Erase the customer (GDPR right to erasure): aggregates stay under a pseudonym, personal data goes."""
     erasure = gdpr.erase_customer(store=store, customer_id=customer_id, now=clock.now())

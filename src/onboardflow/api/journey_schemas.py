@@ -114,6 +114,8 @@ class JourneySummary(BaseModel):
 
 
 class JourneyList(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [SUMMARY_EXAMPLE]}]})
+
     items: list[JourneySummary]
 
 

@@ -27,7 +27,7 @@ from onboardflow.api.journey_schemas import (
     VersionSummary,
 )
 from onboardflow.api.params import JourneyIdPath, VersionPath
-from onboardflow.api.problems import Problem
+from onboardflow.api.problems import KEYED_PROBLEMS, Problem, problem_responses
 from onboardflow.core.validation import JourneyInvalid
 from onboardflow.core.validation import Problem as JourneyProblem
 from onboardflow.engine.live import VersionNotFound
@@ -45,12 +45,14 @@ from onboardflow.journeys import (
 from onboardflow.messages.templates import TEMPLATES_FOLDER
 from onboardflow.ports import JourneyState, Store
 
-router = APIRouter(prefix="/v1/journeys", tags=["journeys"])
+router = APIRouter(prefix="/v1/journeys", tags=["journeys"], responses=KEYED_PROBLEMS)
 
 MAX_BODY = 1_000_000  # bytes; the longest example journey is a few kilobytes
 SOURCE = "body"  # what problems name as the file: `body:12: step 'welcome': field send.template: ...`
-NOT_FOUND = {404: {"description": "No such journey (or version)"}}
-INVALID = {422: {"description": "The document has problems: `problems` lists each with line, step and field"}}
+NOT_FOUND = problem_responses({404: "No such journey (or version)"})
+INVALID = problem_responses({422: "The document has problems: `problems` lists each (line, step, field)"})
+BODY_PROBLEMS = problem_responses({400: "The body is not UTF-8", 413: f"The body is over {MAX_BODY} bytes",
+                                   415: "The body is neither YAML nor JSON"})
 
 
 class JourneyBody:
@@ -73,6 +75,8 @@ async def journey_body(request: Request) -> JourneyBody:
         body.extend(chunk)
         if len(body) > MAX_BODY:
             raise Problem(413, "Journey too large", f"a journey document is at most {MAX_BODY} bytes")
+    if not body.strip():
+        raise Problem(422, "No journey", "send the journey document in the body, as YAML or JSON")
     try:
         return JourneyBody(body.decode("utf-8"), kind)
     except UnicodeDecodeError as error:
@@ -88,7 +92,8 @@ def _kind(media: str) -> str | None:
 Body = Annotated[JourneyBody, Depends(journey_body)]
 
 
-@router.post("/validate", dependencies=[Depends(require_read)], openapi_extra=JOURNEY_BODY)
+@router.post("/validate", dependencies=[Depends(require_read)], openapi_extra=JOURNEY_BODY,
+             responses=BODY_PROBLEMS)
 def validate(body: Body, settings: SettingsDep) -> ValidationRead:
     """Check a journey document as `onboardflow validate` does: every problem with its line, step id and
     field, and each send step against the templates the workers render with. Nothing is stored. The
@@ -126,7 +131,8 @@ def get_journey(journey_id: JourneyIdPath, store: StoreDep) -> JourneyRead:
 
 @router.put("/{journey_id}", dependencies=[Depends(require_write)], openapi_extra=JOURNEY_BODY,
             responses={200: {"description": "Same content as the live version: nothing changed"},
-                       201: {"description": "Stored as a new version, now live"}, **INVALID})
+                       201: {"model": PublicationRead, "description": "Stored as a new version, now live"},
+                       **INVALID, **BODY_PROBLEMS})
 def put_journey(
     journey_id: JourneyIdPath, body: Body, engine: EngineDep, response: Response
 ) -> PublicationRead:
@@ -192,7 +198,7 @@ def pause(journey_id: JourneyIdPath, engine: EngineDep) -> JourneyStateRead:
 
 
 @router.post("/{journey_id}/resume", dependencies=[Depends(require_write)],
-             responses={**NOT_FOUND, 409: {"description": "The journey is not paused"}})
+             responses={**NOT_FOUND, **problem_responses({409: "The journey is not paused"})})
 def resume(journey_id: JourneyIdPath, engine: EngineDep) -> ResumptionRead:
     """Resume a paused journey: the events held and the timers that fell due meanwhile are applied now."""
     try:

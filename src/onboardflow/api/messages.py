@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from onboardflow.api.dependencies import ClockDep, StoreDep, require_read, require_write
 from onboardflow.api.params import (
+    BAD_CURSOR,
     DEFAULT_LIMIT,
     CursorQuery,
     Id,
@@ -20,10 +21,10 @@ from onboardflow.api.params import (
     id_query,
     page,
 )
-from onboardflow.api.problems import Problem
+from onboardflow.api.problems import KEYED_PROBLEMS, Problem, problem_responses
 from onboardflow.ports import MESSAGE_STATUSES, OutboxMessage
 
-router = APIRouter(prefix="/v1/messages", tags=["messages"])
+router = APIRouter(prefix="/v1/messages", tags=["messages"], responses=KEYED_PROBLEMS)
 
 MessageStatus = Literal[MESSAGE_STATUSES]  # type: ignore[valid-type]
 RETRY_MAX = 1000
@@ -91,7 +92,7 @@ class RetryRequest(BaseModel):
     message_ids: list[Id] | None = Field(
         default=None, min_length=1, max_length=RETRY_MAX, description="The parked messages to send again"
     )
-    all: bool = Field(default=False, description="Every parked message")
+    all: StrictBool = Field(default=False, description="Every parked message")
 
     @model_validator(mode="after")
     def _one_or_the_other(self) -> RetryRequest:
@@ -114,7 +115,7 @@ class RetryRead(BaseModel):
     skipped: list[SkippedRetry] = Field(description="Ids named that are not parked messages, and why")
 
 
-@router.get("", dependencies=[Depends(require_read)])
+@router.get("", dependencies=[Depends(require_read)], responses=BAD_CURSOR)
 def list_messages(
     store: StoreDep,
     customer_id: Annotated[str | None, id_query("Only this customer's messages", "c_42")] = None,
@@ -145,7 +146,8 @@ def retry(body: RetryRequest, store: StoreDep, clock: ClockDep) -> RetryRead:
     return RetryRead(retried=retried, skipped=skipped)
 
 
-@router.get("/{message_id}", dependencies=[Depends(require_read)])
+@router.get("/{message_id}", dependencies=[Depends(require_read)],
+            responses=problem_responses({404: "No such message"}))
 def get_message(
     message_id: Annotated[str, id_path("The message's id", "msg_5c1f0e9a2b7d4e6f8a9b0c1d.1")], store: StoreDep
 ) -> MessageRead:

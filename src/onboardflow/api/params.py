@@ -16,18 +16,29 @@ from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Path, Query
-from pydantic import Field
+from pydantic import AwareDatetime, BeforeValidator, Field
 
-from onboardflow.api.problems import Problem
+from onboardflow.api.problems import Problem, problem_responses
 from onboardflow.ports import Cursor
 
 # no control characters (PostgreSQL refuses NUL in text), and a sane length
 ID_PATTERN = r"^[^\x00-\x1f\x7f]+$"
 ID_MAX = 200
 MAX_LIMIT = 500
+BAD_CURSOR = problem_responses({400: "The cursor is not one this API gave"})
 DEFAULT_LIMIT = 50
 
 Id = Annotated[str, Field(min_length=1, max_length=ID_MAX, pattern=ID_PATTERN)]  # an id in a body
+
+
+def _iso_text(value: Any) -> Any:
+    if not isinstance(value, str | datetime):
+        raise ValueError("write the time as ISO-8601 with a zone, e.g. 2026-03-01T08:00:00Z")
+    return value
+
+
+# a time in a body: ISO-8601 text with a zone (a bare number is not taken for seconds since 1970)
+IsoTime = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
 CustomerIdPath = Annotated[str, Path(min_length=1, max_length=ID_MAX, pattern=ID_PATTERN,
                                      description="The customer's id, as events name it", examples=["c_42"])]
 JourneyIdPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=80,

@@ -10,12 +10,22 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from onboardflow.api.dependencies import EngineDep, StoreDep, require_read, require_write
-from onboardflow.api.params import DEFAULT_LIMIT, CursorQuery, Limit, decode_cursor, id_path, id_query, page
-from onboardflow.api.problems import Problem
+from onboardflow.api.params import (
+    BAD_CURSOR,
+    DEFAULT_LIMIT,
+    CursorQuery,
+    Limit,
+    decode_cursor,
+    id_path,
+    id_query,
+    page,
+)
+from onboardflow.api.problems import KEYED_PROBLEMS, Problem, problem_responses
 from onboardflow.ports import TASK_STATUSES, Task, TaskClosed, TaskNotFound
 
-router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
+router = APIRouter(prefix="/v1/tasks", tags=["tasks"], responses=KEYED_PROBLEMS)
 
+NO_TASK = problem_responses({404: "No such task"})
 TaskStatus = Literal[TASK_STATUSES]  # type: ignore[valid-type]
 TaskIdPath = Annotated[str, id_path("The task's id", "tsk_9f8e7d6c5b4a39281706f5e4")]
 
@@ -78,7 +88,7 @@ class TaskResolve(BaseModel):
     by: str | None = Field(default=None, min_length=1, max_length=200, description="Who resolved it")
 
 
-@router.get("", dependencies=[Depends(require_read)])
+@router.get("", dependencies=[Depends(require_read)], responses=BAD_CURSOR)
 def list_tasks(
     store: StoreDep,
     status: Annotated[TaskStatus | None, Query(description="Only tasks in this state")] = None,
@@ -94,7 +104,7 @@ def list_tasks(
     return TaskPage(items=[TaskRead.of(row) for row in items], next=after)
 
 
-@router.get("/{task_id}", dependencies=[Depends(require_read)])
+@router.get("/{task_id}", dependencies=[Depends(require_read)], responses=NO_TASK)
 def get_task(task_id: TaskIdPath, store: StoreDep) -> TaskRead:
     """One task by id."""
     row = store.task(task_id)
@@ -104,7 +114,7 @@ def get_task(task_id: TaskIdPath, store: StoreDep) -> TaskRead:
 
 
 @router.post("/{task_id}/resolve", dependencies=[Depends(require_write)],
-             responses={404: {"description": "No such task"}, 409: {"description": "Resolved or cancelled"}})
+             responses={**NO_TASK, **problem_responses({409: "The task is resolved or cancelled already"})})
 def resolve(task_id: TaskIdPath, body: TaskResolve, engine: EngineDep) -> TaskRead:
     """Resolve a task; its journey goes on by the outcome when a worker next runs (a `Task Resolved` event
     is queued, as `onboardflow tasks resolve` does)."""

@@ -185,12 +185,15 @@ def test_the_path_must_name_the_documents_id(memory_api):
     assert memory_api.store.journeys()[-1].journey_id != "welcome-nudge"
 
 
-def test_bodies_of_another_type_too_large_or_not_utf8_are_refused(memory_api):
+def test_bodies_of_another_type_too_large_not_utf8_or_empty_are_refused(memory_api):
     as_png = put(memory_api, NUDGE, headers={**AUTH, "Content-Type": "image/png"})
     too_large = put(memory_api, NUDGE + "#" * 1_000_001)
     not_utf8 = put(memory_api, NUDGE.encode("utf-16"))
 
+    empty = put(memory_api, "  \n")
+
     assert (as_png.status_code, too_large.status_code, not_utf8.status_code) == (415, 413, 400)
+    assert empty.status_code == 422 and "send the journey document" in empty.json()["detail"]
     assert "application/yaml" in as_png.json()["detail"]
     assert "UTF-8" in not_utf8.json()["detail"]
     assert memory_api.store.versions("login-nudge") == []
