@@ -6,17 +6,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from onboardflow.api.dependencies import ClockDep, StoreDep, require_read, require_write
+from onboardflow.api.dependencies import ClockDep, StoreDep, keyed_router, require_read, require_write
 from onboardflow.api.params import Id, IsoTime, id_query
-from onboardflow.api.problems import KEYED_PROBLEMS, Problem
+from onboardflow.api.problems import Problem
 from onboardflow.compliance import consent, gdpr
 from onboardflow.core.consent import PURPOSES
 from onboardflow.ports import Store
 
-router = APIRouter(prefix="/v1/consent", tags=["consent"], responses=KEYED_PROBLEMS)
+router = keyed_router("/v1/consent", "consent")
 
 LINE_EXAMPLE = {
     "id": "cns_0a1b2c3d4e5f60718293a4b5", "customer_id": "c_42", "channel": "email", "purpose": "marketing",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
@@ -23,16 +23,23 @@ from onboardflow.api.customer_schemas import (
     ProfileUpdateRead,
     TimelineEntryRead,
 )
-from onboardflow.api.dependencies import ClockDep, StoreDep, require_admin, require_read, require_write
+from onboardflow.api.dependencies import (
+    ClockDep,
+    StoreDep,
+    keyed_router,
+    require_admin,
+    require_read,
+    require_write,
+)
 from onboardflow.api.messages import MessageRead
 from onboardflow.api.params import CustomerIdPath
-from onboardflow.api.problems import KEYED_PROBLEMS, Problem, problem_responses
+from onboardflow.api.problems import Problem, problem_responses
 from onboardflow.api.tasks import TaskRead
 from onboardflow.compliance import gdpr
 from onboardflow.compliance.gdpr import CustomerNotFound
 from onboardflow.profiles import timeline, update_profile
 
-router = APIRouter(prefix="/v1/customers", tags=["customers"], responses=KEYED_PROBLEMS)
+router = keyed_router("/v1/customers", "customers")
 
 TIMELINE_MAX = 1000
 NO_CUSTOMER = problem_responses({404: "The store holds nothing on this customer"})

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from onboardflow.api.dependencies import ClockDep, StoreDep, require_read, require_write
+from onboardflow.api.dependencies import ClockDep, StoreDep, keyed_router, require_read, require_write
 from onboardflow.api.params import CustomerIdPath, Id
-from onboardflow.api.problems import KEYED_PROBLEMS
 
-router = APIRouter(prefix="/v1/customers", tags=["inbox"], responses=KEYED_PROBLEMS)
+router = keyed_router("/v1/customers", "inbox")
 
 
 class InboxItem(BaseModel):

@@ -8,9 +8,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 
-from onboardflow.api.dependencies import EngineDep, SettingsDep, StoreDep, require_read, require_write
+from onboardflow.api.dependencies import (
+    EngineDep,
+    SettingsDep,
+    StoreDep,
+    keyed_router,
+    require_read,
+    require_write,
+)
 from onboardflow.api.journey_schemas import (
     JOURNEY_BODY,
     JourneyList,
@@ -27,7 +34,7 @@ from onboardflow.api.journey_schemas import (
     VersionSummary,
 )
 from onboardflow.api.params import JourneyIdPath, VersionPath
-from onboardflow.api.problems import KEYED_PROBLEMS, Problem, problem_responses
+from onboardflow.api.problems import Problem, problem_responses
 from onboardflow.core.validation import JourneyInvalid
 from onboardflow.core.validation import Problem as JourneyProblem
 from onboardflow.engine.live import VersionNotFound
@@ -45,7 +52,8 @@ from onboardflow.journeys import (
 from onboardflow.messages.templates import TEMPLATES_FOLDER
 from onboardflow.ports import JourneyState, Store
 
-router = APIRouter(prefix="/v1/journeys", tags=["journeys"], responses=KEYED_PROBLEMS)
+# no body check here: the journey service reads documents, and reports bad text as a problem in them
+router = keyed_router("/v1/journeys", "journeys", check_body=False)
 
 MAX_BODY = 1_000_000  # bytes; the longest example journey is a few kilobytes
 SOURCE = "body"  # what problems name as the file: `body:12: step 'welcome': field send.template: ...`

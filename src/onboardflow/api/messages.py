@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
-from onboardflow.api.dependencies import ClockDep, StoreDep, require_read, require_write
+from onboardflow.api.dependencies import ClockDep, StoreDep, keyed_router, require_read, require_write
 from onboardflow.api.params import (
     BAD_CURSOR,
     DEFAULT_LIMIT,
@@ -21,10 +21,10 @@ from onboardflow.api.params import (
     id_query,
     page,
 )
-from onboardflow.api.problems import KEYED_PROBLEMS, Problem, problem_responses
+from onboardflow.api.problems import Problem, problem_responses
 from onboardflow.ports import MESSAGE_STATUSES, OutboxMessage
 
-router = APIRouter(prefix="/v1/messages", tags=["messages"], responses=KEYED_PROBLEMS)
+router = keyed_router("/v1/messages", "messages")
 
 MessageStatus = Literal[MESSAGE_STATUSES]  # type: ignore[valid-type]
 RETRY_MAX = 1000

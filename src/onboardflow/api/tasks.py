@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from onboardflow.api.dependencies import EngineDep, StoreDep, require_read, require_write
+from onboardflow.api.dependencies import EngineDep, StoreDep, keyed_router, require_read, require_write
 from onboardflow.api.params import (
     BAD_CURSOR,
     DEFAULT_LIMIT,
@@ -20,10 +20,10 @@ from onboardflow.api.params import (
     id_query,
     page,
 )
-from onboardflow.api.problems import KEYED_PROBLEMS, Problem, problem_responses
+from onboardflow.api.problems import Problem, problem_responses
 from onboardflow.ports import TASK_STATUSES, Task, TaskClosed, TaskNotFound
 
-router = APIRouter(prefix="/v1/tasks", tags=["tasks"], responses=KEYED_PROBLEMS)
+router = keyed_router("/v1/tasks", "tasks")
 
 NO_TASK = problem_responses({404: "No such task"})
 TaskStatus = Literal[TASK_STATUSES]  # type: ignore[valid-type]

@@ -24,6 +24,7 @@ from onboardflow.core.journey import (
     Webhook,
     step_kind,
 )
+from onboardflow.core.text import unstorable_text
 from onboardflow.core.version import JourneyVersion, compile_version, condition_sources, variables_at
 
 Path = tuple[str | int, ...]
@@ -70,6 +71,11 @@ def check_document(
     lines = lines or {}
     if not isinstance(document, dict):
         raise JourneyInvalid([Problem(source, "a journey is a mapping with id, name, owner, trigger and steps", 1)])
+    unstorable = unstorable_text(document)
+    if unstorable:
+        path, message = unstorable
+        field = ".".join(str(part) for part in path) or None
+        raise JourneyInvalid([Problem(source, message, _line_of(lines, path), field=field)])
     try:
         journey = Journey.model_validate(document)
     except ValidationError as error:

@@ -242,3 +242,17 @@ def test_an_unknown_customer_is_a_404_problem_saying_what_to_check(api):
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
     assert "no customer 'nobody'" in response.json()["detail"]
+
+
+def test_text_no_store_can_keep_is_422_naming_the_field_not_a_database_error(api):
+    nul = put(api, {"traits": {"note": "a\u0000b"}})
+    surrogate = api.client.put("/v1/customers/c9", content=b'{"traits": {"nick": "\\ud800"}}',
+                               headers={**AUTH, "Content-Type": "application/json"})
+    line = {"customer_id": "c9", "channel": "email", "status": "granted", "evidence": {"ip\u0000": "1"}}
+    evidence = api.client.post("/v1/consent", json=line, headers=AUTH)
+
+    assert nul.status_code == 422 and nul.json()["errors"][0]["field"] == "body.traits.note"
+    assert "NUL" in nul.json()["detail"]
+    assert surrogate.status_code == 422 and "not valid Unicode" in surrogate.json()["detail"]
+    assert evidence.status_code == 422 and evidence.json()["errors"][0]["field"] == "body.evidence"
+    assert api.store.counts()["queued"] == 0 and api.store.consents("c9") == []

@@ -352,3 +352,16 @@ def test_pausing_or_resuming_an_unknown_journey_is_404(memory_api):
         response = memory_api.client.post(f"/v1/journeys/nope/{verb}", headers=AUTH)
         assert response.status_code == 404
         assert "no journey 'nope'" in response.json()["detail"]
+
+
+def test_text_no_store_can_keep_is_a_problem_in_the_document(api):
+    as_json = {**AUTH, "Content-Type": "application/json"}
+    document = json.dumps({**yaml.safe_load(NUDGE), "name": "Login\u0000nudge"}, indent=1)
+
+    checked = api.client.post("/v1/journeys/validate", content=document, headers=as_json).json()
+    stored = put(api, NUDGE.replace("name: Login nudge", 'name: "Login\\0nudge"'))
+
+    [problem] = checked["problems"]
+    assert (problem["field"], problem["line"]) == ("name", 3) and "NUL" in problem["message"]
+    assert stored.status_code == 422 and stored.json()["problems"][0]["field"] == "name"
+    assert api.store.versions("login-nudge") == []
