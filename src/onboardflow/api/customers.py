@@ -37,6 +37,7 @@ from onboardflow.api.problems import Problem, problem_responses
 from onboardflow.api.tasks import TaskRead
 from onboardflow.compliance import gdpr
 from onboardflow.compliance.gdpr import CustomerNotFound
+from onboardflow.core.consent import current_state
 from onboardflow.profiles import timeline, update_profile
 
 router = keyed_router("/v1/customers", "customers")
@@ -92,7 +93,7 @@ def get_customer(
     if data.is_empty:
         raise CustomerNotFound(customer_id)
     entries = timeline(data)
-    state = sorted(store.consent_state(customer_id).values(), key=lambda r: (r.channel, r.purpose))
+    state = sorted(current_state(data.consents).values(), key=lambda r: (r.channel, r.purpose))
     return CustomerRead(
         id=customer_id, profile=ProfileRead.of(data.profile) if data.profile else None,
         queued_events=len(data.queued), consent=[ConsentRead.model_validate(gdpr.plain(r)) for r in state],
