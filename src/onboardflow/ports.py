@@ -41,6 +41,7 @@ class StoredVersion:
     digest: str
     definition: dict[str, Any]
     source: str | None = None
+    created_at: datetime | None = field(default=None, compare=False)  # when this version was stored
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +141,10 @@ class WebhookCall:
 
 
 CALL_STATUSES = ("pending", "succeeded", "failed")
+MESSAGE_STATUSES = ("pending", "delivered", "skipped", "undeliverable", "parked", "cancelled")
+TASK_STATUSES = ("open", "assigned", "resolved", "cancelled")
+
+Cursor = tuple[datetime, str]  # where a page ends: the last row's time and id, in the listing's order
 
 
 class SubscriptionNotFound(LookupError):
@@ -296,6 +301,7 @@ class Store(Protocol):
     def save_version(self, journey: Journey, *, digest: str, source: str | None, now: datetime) -> StoredVersion: ...
     def live_versions(self) -> list[StoredVersion]: ...
     def version(self, journey_id: str, version: int) -> StoredVersion | None: ...
+    def versions(self, journey_id: str) -> list[StoredVersion]: ...  # every stored version, oldest first
     def journeys(self) -> list[JourneyState]: ...
     def held_counts(self) -> dict[str, int]: ...
 
@@ -321,6 +327,14 @@ class Store(Protocol):
     def counts(self) -> dict[str, int]: ...
     def step_counts(self) -> list[tuple[str, int, str, str, int]]: ...
     def messages(self, customer_id: str | None = None) -> list[OutboxMessage]: ...
+    def message(self, message_id: str) -> OutboxMessage | None: ...
+    def messages_page(
+        self, *, customer_id: str | None = None, status: str | None = None, journey_id: str | None = None,
+        channel: str | None = None, after: Cursor | None = None, limit: int = 100,
+    ) -> list[OutboxMessage]:
+        """Up to `limit` messages in (at, id) order after the cursor `after`; `channel` is the one a
+        message went out on (or was skipped or parked on), so pending ones match no channel."""
+        ...
 
     # tasks for people (escalations)
     def tasks(self, *, status: str | None = None, customer_id: str | None = None) -> list[Task]: ...
@@ -344,6 +358,12 @@ class Store(Protocol):
     # history, for the models: processed events by customer in stream order (`names`: only these)
     def history(self, *, names: Iterable[str] | None = None) -> Iterator[Event]: ...
     def customer_history(self, customer_id: str, *, names: Iterable[str] | None = None) -> list[Event]: ...
+    def tasks_page(
+        self, *, status: str | None = None, customer_id: str | None = None, queue: str | None = None,
+        after: Cursor | None = None, limit: int = 100,
+    ) -> list[Task]:
+        """Up to `limit` tasks in (due_at, id) order, soonest due first, after the cursor `after`."""
+        ...
 
     # webhook calls (the `webhook` step), claimed and recorded like the outbox
     def claim_calls(self, now: datetime, limit: int, *, lease_seconds: int = 60) -> list[WebhookCall]: ...

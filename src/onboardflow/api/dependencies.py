@@ -6,16 +6,20 @@
 from __future__ import annotations
 
 import hmac
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from onboardflow.api.keys import SCOPES, BadKey, KeyRing, grants
-from onboardflow.api.problems import Problem
+from onboardflow.api.problems import KEYED_PROBLEMS, Problem
 from onboardflow.compliance.tokens import UnsubscribeToken, verify
+from onboardflow.core.text import unstorable_text
+from onboardflow.engine.engine import Engine
+from onboardflow.policy_settings import PolicySettings
 from onboardflow.ports import ApiKey, Clock, Store
 from onboardflow.settings import Settings
 
@@ -32,9 +36,24 @@ def get_clock(request: Request) -> Clock:
     return request.app.state.clock
 
 
+_engine_lock = threading.Lock()
+
+
+def get_engine(request: Request) -> Engine:
+    """The engine on the app's store and clock (the CLI's and the workers' engine), made on first use:
+    publishing, pausing and resuming go through it, never around it."""
+    state = request.app.state
+    with _engine_lock:
+        if getattr(state, "engine", None) is None:
+            zone = PolicySettings().store_timezone
+            state.engine = Engine(state.store, clock=state.clock, default_zone=zone)
+    return state.engine
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -92,6 +111,31 @@ require_admin = require_scope("admin")
 require_read = require_scope("read")
 require_write = require_scope("write")
 require_ingest = require_scope("ingest")
+
+
+async def storable_body(request: Request) -> None:
+    """A JSON body's text must be storable (no NUL, valid Unicode): a 422 naming the field, not a 500 from
+    the database. Bodies that are not JSON are left to the route."""
+    if request.method not in ("POST", "PUT", "PATCH"):
+        return
+    if "json" not in request.headers.get("content-type", ""):
+        return
+    try:
+        document = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        return  # FastAPI reports a body it cannot read
+    found = unstorable_text(document)
+    if found:
+        field = ".".join(str(part) for part in ("body", *found[0]))
+        raise Problem(422, "Invalid request", f"{field}: {found[1]}",
+                      errors=[{"field": field, "message": found[1]}])
+
+
+def keyed_router(prefix: str, tag: str, *, check_body: bool = True) -> APIRouter:
+    """A router for /v1 routes: their problem answers documented and, unless the route reads its body
+    itself, JSON bodies checked storable."""
+    dependencies = [Depends(storable_body)] if check_body else []
+    return APIRouter(prefix=prefix, tags=[tag], responses=KEYED_PROBLEMS, dependencies=dependencies)
 
 
 def unsubscribe_token(token: str, settings: SettingsDep) -> UnsubscribeToken:

@@ -16,16 +16,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from standardwebhooks import Webhook
 
-from onboardflow.api.dependencies import ClockDep, SettingsDep, StoreDep, require_write
-from onboardflow.api.problems import Problem
+from onboardflow.api.dependencies import ClockDep, SettingsDep, StoreDep, keyed_router, require_write
+from onboardflow.api.problems import Problem, problem_responses
 from onboardflow.escalation import service
 from onboardflow.escalation.context import task_context
 from onboardflow.ports import Store, Task, TaskClosed, TaskNotFound, TaskTaken
 
 router = APIRouter(tags=["tasks"])
+claims = keyed_router("/v1/tasks", "tasks")
 TOLERANCE = timedelta(minutes=5)  # how far a signed timestamp may be from now (replays are refused)
 SOLVED = ("solved", "closed")
 
@@ -40,8 +41,30 @@ class Resolution(BaseModel):
     by: str | None = Field(default=None, max_length=200)
 
 
-@router.post("/v1/tasks/{task_id}/claim", dependencies=[Depends(require_write)])
-def claim_task(task_id: str, body: TaskClaim, store: StoreDep, clock: ClockDep) -> dict[str, Any]:
+class TaskContext(BaseModel):
+    """A task with what an agent needs of its customer."""
+
+    task: dict[str, Any] = Field(description="The task: id, queue, reason, priority, status, assignee, due_at")
+    customer: dict[str, Any] | None = Field(description="The profile; null when the customer is not known yet")
+    orders: list[dict[str, Any]]
+    journeys: list[dict[str, Any]] = Field(description="The customer's enrollments, step by step")
+    messages: list[dict[str, Any]]
+    text: str | None = Field(description="The words that opened it (a ticket's or review's text)")
+    detail: Any = None
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "task": {"id": "tsk_9f8e7d6c5b4a39281706f5e4", "customer_id": "c_42", "queue": "support",
+                 "reason": "negative sentiment", "priority": "high", "status": "assigned",
+                 "assignee": "ana@shop.example", "due_at": "2026-03-03T09:00:00+00:00"},
+        "customer": {"id": "c_42", "email": "ana@example.com", "country": "US"},
+        "orders": [{"order_id": "o_9", "total": 60.0, "at": "2026-03-01T09:00:00+00:00"}],
+        "journeys": [], "messages": [], "text": "the box arrived crushed", "detail": None,
+    }]})
+
+
+@claims.post("/{task_id}/claim", dependencies=[Depends(require_write)],
+             responses=problem_responses({404: "No such task",
+                                          409: "Someone else has the task, or it is closed"}))
+def claim_task(task_id: str, body: TaskClaim, store: StoreDep, clock: ClockDep) -> TaskContext:
     """Assign the task to `assignee`: the task with its customer's context. 409 if someone else has it."""
     try:
         task = service.claim_task(store=store, clock=clock, task_id=task_id, assignee=body.assignee)
@@ -49,7 +72,7 @@ def claim_task(task_id: str, body: TaskClaim, store: StoreDep, clock: ClockDep) 
         raise _not_found(task_id) from None
     except (TaskTaken, TaskClosed) as error:
         raise Problem(409, "Task not claimable", str(error), task_id=task_id) from None
-    return task_context(store, task)
+    return TaskContext.model_validate(task_context(store, task))
 
 
 @router.post("/webhooks/helpdesk")

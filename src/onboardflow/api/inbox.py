@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from fastapi import Depends
+from pydantic import BaseModel, ConfigDict, Field
 
-from onboardflow.api.dependencies import ClockDep, StoreDep, require_read, require_write
+from onboardflow.api.dependencies import ClockDep, StoreDep, keyed_router, require_read, require_write
+from onboardflow.api.params import CustomerIdPath, Id
 
-router = APIRouter(prefix="/v1/customers", tags=["inbox"])
+router = keyed_router("/v1/customers", "inbox")
 
 
 class InboxItem(BaseModel):
@@ -26,17 +27,31 @@ class InboxItem(BaseModel):
 
 
 class InboxRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "customer_id": "c_42", "unread": 1, "messages": [{
+            "message_id": "msg_5c1f0e9a2b7d4e6f8a9b0c1d.3", "title": "Your first week", "body": "Three tips…",
+            "purpose": "education", "deep_link": "/account/tips", "created_at": "2026-03-02T09:00:00Z",
+            "read_at": None,
+        }],
+    }]})
+
     customer_id: str
     unread: int
     messages: list[InboxItem]
 
 
+class MarkedRead(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"marked": 1}]})
+
+    marked: int = Field(description="Messages marked read now (ones read already keep their time)")
+
+
 class MarkRead(BaseModel):
-    message_ids: list[str] = Field(min_length=1, max_length=1000, description="The messages the customer opened")
+    message_ids: list[Id] = Field(min_length=1, max_length=1000, description="The messages the customer read")
 
 
 @router.get("/{customer_id}/inbox", dependencies=[Depends(require_read)])
-def inbox(customer_id: str, store: StoreDep, unread_only: bool = False) -> InboxRead:
+def inbox(customer_id: CustomerIdPath, store: StoreDep, unread_only: bool = False) -> InboxRead:
     """The customer's in-app messages, newest first."""
     found = store.inbox(customer_id, unread_only=unread_only)
     items = [InboxItem(message_id=m.message_id, title=m.title, body=m.body, purpose=m.purpose,
@@ -46,6 +61,6 @@ def inbox(customer_id: str, store: StoreDep, unread_only: bool = False) -> Inbox
 
 
 @router.post("/{customer_id}/inbox/read", dependencies=[Depends(require_write)])
-def mark_read(customer_id: str, body: MarkRead, store: StoreDep, clock: ClockDep) -> dict[str, int]:
+def mark_read(customer_id: CustomerIdPath, body: MarkRead, store: StoreDep, clock: ClockDep) -> MarkedRead:
     """Mark messages read (ones read already keep their time); says how many changed."""
-    return {"marked": store.mark_read(customer_id, body.message_ids, at=clock.now())}
+    return MarkedRead(marked=store.mark_read(customer_id, body.message_ids, at=clock.now()))

@@ -12,18 +12,25 @@ from onboardflow.api import pages
 from onboardflow.api.dependencies import ClockDep, SettingsDep, StoreDep, TokenDep, request_evidence
 from onboardflow.compliance.consent import preferences, update_preferences
 
-router = APIRouter(tags=["preferences"])
+router = APIRouter(tags=["preferences"], responses={
+    400: {"description": "The link is not one this server signed: an HTML page says what to do instead"},
+    503: {"description": "The server has no ONBOARDFLOW_UNSUBSCRIBE_SECRET to check links with"},
+})
 UNSUBSCRIBE_ALL = "unsubscribe-all"
 
 
-@router.get("/preferences/{token}", response_class=HTMLResponse, name="preferences_page")
+@router.get("/preferences/{token}", response_class=HTMLResponse, name="preferences_page",
+            summary="Preference page")
 def show(claims: TokenDep, store: StoreDep, settings: SettingsDep, request: Request) -> HTMLResponse:
+    """Per channel, a box per marketing topic, ticked where the ledger allows it: the link's channel and
+    every channel the ledger names. No API key: the signed token (the unsubscribe link's) is the
+    permission."""
     current = preferences(store=store, customer_id=claims.customer_id, channel=claims.channel)
     body = pages.preferences_page(sender=settings.sender_name, preferences=current, action=request.url.path)
     return HTMLResponse(body, headers=pages.HEADERS)
 
 
-@router.post("/preferences/{token}", response_class=HTMLResponse)
+@router.post("/preferences/{token}", response_class=HTMLResponse, summary="Preference page: save")
 def save(
     claims: TokenDep,
     store: StoreDep,
@@ -33,7 +40,9 @@ def save(
     subscribe: Annotated[list[str] | None, Form()] = None,
     action: Annotated[str | None, Form()] = None,
 ) -> HTMLResponse:
-    """Record what changed; checkboxes left out of the form are unticked, as browsers send them."""
+    """Record what changed, a ledger line per box (`source: preferences`, the request as evidence);
+    checkboxes left out of the form are unticked, as browsers send them; `action=unsubscribe-all`
+    withdraws every topic shown."""
     wanted = [] if action == UNSUBSCRIBE_ALL else [tuple(item.split(":", 1)) for item in subscribe or ()]
     after, written = update_preferences(
         store=store, customer_id=claims.customer_id, channel=claims.channel, wanted=wanted, now=clock.now(),

@@ -17,6 +17,41 @@ from onboardflow.compliance.tokens import TokenError
 
 PROBLEM_JSON = "application/problem+json"
 
+# the problem document, for the OpenAPI answers of every route (inline: it is the same everywhere)
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string", "description": "What is wrong, and what to do about it"},
+        "errors": {"type": "array", "description": "Invalid requests: each field and what is wrong with it",
+                   "items": {"type": "object", "properties": {"field": {"type": "string"},
+                                                              "message": {"type": "string"}}}},
+    },
+    "additionalProperties": True,
+    "example": {"type": "about:blank", "title": "Invalid request", "status": 422,
+                "detail": "body.phone: '555' is not in E.164: write + and the country code",
+                "errors": [{"field": "body.phone",
+                            "message": "'555' is not in E.164: write + and the country code"}]},
+}
+
+
+def problem_responses(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI answers for these statuses, each an `application/problem+json` document."""
+    return {status: {"description": text, "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}}
+            for status, text in descriptions.items()}
+
+
+# what any route behind an API key may answer besides its own
+KEYED_PROBLEMS = problem_responses({
+    400: "The body cannot be read: not JSON, or not UTF-8",
+    401: "No API key, or one that is malformed, unknown or revoked",
+    403: "The API key lacks the scope this route needs",
+    422: "The request is not valid: `errors` names each field and what is wrong",
+})
+
 
 class Problem(Exception):
     """An error for the API's caller: its status, a short title, and the detail that says what to fix."""
@@ -68,7 +103,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_invalid(request: Request, error: Exception) -> Response:
         assert isinstance(error, RequestValidationError)
         errors = [
-            {"field": ".".join(str(part) for part in item["loc"]), "message": item["msg"]}
+            {"field": ".".join(str(part) for part in item["loc"]),
+             "message": item["msg"].removeprefix("Value error, ")}
             for item in error.errors()
         ]
         detail = "; ".join(f"{item['field']}: {item['message']}" for item in errors)

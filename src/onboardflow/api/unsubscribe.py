@@ -16,12 +16,20 @@ from onboardflow.compliance.gdpr import iso
 from onboardflow.compliance.tokens import UnsubscribeToken
 from onboardflow.settings import Settings
 
-router = APIRouter(tags=["unsubscribe"])
 ONE_CLICK = "One-Click"
+LINK_PROBLEMS = {
+    400: {"description": "The link is not one this server signed (changed, cut short, or another secret): a "
+                         "problem document for programs, an HTML page for browsers"},
+    503: {"description": "The server has no ONBOARDFLOW_UNSUBSCRIBE_SECRET to check links with"},
+}
+router = APIRouter(tags=["unsubscribe"], responses=LINK_PROBLEMS)
 
 
-@router.get("/unsubscribe/{token}", response_class=HTMLResponse)
+@router.get("/unsubscribe/{token}", response_class=HTMLResponse, summary="Unsubscribe: confirmation page")
 def confirm_page(token: str, claims: TokenDep, settings: SettingsDep, request: Request) -> HTMLResponse:
+    """The page an unsubscribe link opens: it asks to confirm, and its button POSTs the one-click body.
+    Opening the link changes nothing, so mail scanners that follow links unsubscribe no one. No API key:
+    the signed token in the path is the permission."""
     body = pages.confirm_unsubscribe(
         sender=settings.sender_name, channel=claims.channel, topic=claims.topic, action=request.url.path,
         preferences=_preferences_link(token, request),
@@ -29,7 +37,7 @@ def confirm_page(token: str, claims: TokenDep, settings: SettingsDep, request: R
     return HTMLResponse(body, headers=pages.HEADERS)
 
 
-@router.post("/unsubscribe/{token}")
+@router.post("/unsubscribe/{token}", summary="Unsubscribe: one click (RFC 8058)")
 def one_click(
     token: str,
     claims: TokenDep,
@@ -40,7 +48,10 @@ def one_click(
     list_unsubscribe: Annotated[str | None, Form(alias="List-Unsubscribe")] = None,
     via: Annotated[str | None, Form()] = None,
 ) -> Response:
-    """Withdraw marketing consent on the token's channel; answers 200 again when it was withdrawn already."""
+    """One-click unsubscribe (RFC 8058), as mail clients POST it (`List-Unsubscribe=One-Click`, form-encoded
+    or multipart), and as the confirmation page's button does: withdraws marketing (or the token's topic)
+    on the token's channel, as a ledger line with the request as evidence. Again: 200 with `recorded:
+    false`, no new line. No API key: the signed token in the path is the permission."""
     if list_unsubscribe is not None and list_unsubscribe != ONE_CLICK:
         raise Problem(400, "Not a one-click unsubscribe",
                       f"the body must be List-Unsubscribe={ONE_CLICK} (RFC 8058); got {list_unsubscribe!r}")

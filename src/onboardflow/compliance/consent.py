@@ -6,7 +6,7 @@ retries the one-click POST, or a person who clicks twice, leaves the ledger as o
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -49,6 +49,35 @@ def record_consent(
     )
     store.record_consent(record)
     return record
+
+
+def consent_records(
+    *, customer_id: str, lines: Sequence[Mapping[str, Any]], at: datetime, source: str = "api"
+) -> list[ConsentRecord]:
+    """Ledger records for several statements at once (`channel`, `purpose`, `status`, and optionally
+    `source`, `text_version`, `evidence`, `at`; `at` and `source` default to the arguments). Every line is
+    checked: ValueError names each bad one (`consent[1]: ...`), and nothing is made."""
+    records, problems = [], []
+    for index, line in enumerate(lines):
+        fields = {"purpose": MARKETING, "source": source, **line}
+        fields["at"] = fields.get("at") or at
+        try:
+            records.append(consent_record(customer_id=customer_id, **fields))
+        except (ValueError, TypeError) as error:
+            problems.append(f"consent[{index}]: {error}")
+    if problems:
+        raise ValueError("; ".join(problems))
+    return records
+
+
+def record_consents(
+    *, store: Store, customer_id: str, lines: Sequence[Mapping[str, Any]], at: datetime, source: str = "api"
+) -> list[ConsentRecord]:
+    """Add several lines to the customer's ledger, all checked before any is written (`consent_records`)."""
+    records = consent_records(customer_id=customer_id, lines=lines, at=at, source=source)
+    for record in records:
+        store.record_consent(record)
+    return records
 
 
 def unsubscribe(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from onboardflow.core.journey import (
     Webhook,
     step_kind,
 )
+from onboardflow.core.text import unstorable_text
 from onboardflow.core.version import JourneyVersion, compile_version, condition_sources, variables_at
 
 Path = tuple[str | int, ...]
@@ -80,6 +82,11 @@ def check_document(
     lines = lines or {}
     if not isinstance(document, dict):
         raise JourneyInvalid([Problem(source, "a journey is a mapping with id, name, owner, trigger and steps", 1)])
+    unstorable = unstorable_text(document)
+    if unstorable:
+        path, message = unstorable
+        field = ".".join(str(part) for part in path) or None
+        raise JourneyInvalid([Problem(source, message, _line_of(lines, path), field=field)])
     try:
         journey = Journey.model_validate(document)
     except ValidationError as error:
@@ -93,19 +100,97 @@ def check_document(
     return compile_version(journey, version)
 
 
-def _parse(text: str, source: str) -> tuple[Any, dict[Path, int]]:
+def load_json_journey(text: str, *, source: str = "<journey>", version: int = 1) -> JourneyVersion:
+    """Read a JSON journey: JSON's own errors with line and column, then every problem with its line."""
     try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        problem = Problem(source, f"not valid JSON: {error.msg} (column {error.colno})", error.lineno)
+        raise JourneyInvalid([problem]) from None
+    except RecursionError:
+        raise JourneyInvalid([_too_deep(source)]) from None
+    try:
+        lines = _line_index(_compose(text, source))
+    except JourneyInvalid as invalid:
+        if invalid.problems[0].message.startswith("not valid YAML"):
+            lines = {}  # valid JSON the YAML reader cannot place (tabs): problems without lines
+        else:
+            raise
+    return check_document(document, source=source, lines=lines, version=version)
+
+
+def _parse(text: str, source: str) -> tuple[Any, dict[Path, int]]:
+    node = _compose(text, source)
+    document = yaml.safe_load(text)
+    return document, _line_index(node)
+
+
+MAX_DEPTH = 50  # mappings and lists inside each other; a journey needs a handful
+MAX_VALUES = 100_000  # values once aliases are expanded: a few aliases must not make a billion
+
+
+def _compose(text: str, source: str) -> yaml.Node | None:
+    """The YAML node tree; JourneyInvalid for bad YAML, nesting deeper than MAX_DEPTH, or aliases that
+    expand past MAX_VALUES (a document that would take the server's memory)."""
+    try:
+        _check_depth(text, source)
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        document = yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark else None
         detail = getattr(error, "problem", None) or str(error)
         raise JourneyInvalid([Problem(source, f"not valid YAML: {detail}", line)]) from None
+    if node is not None and _expanded_size(node, {}, source) > MAX_VALUES:
+        message = f"expands to more than {MAX_VALUES} values through aliases (*name): write it out plainly"
+        raise JourneyInvalid([Problem(source, message, 1)])
+    return node
+
+
+def _check_depth(text: str, source: str) -> None:
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):  # events, not recursion: any depth is safe
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise JourneyInvalid([_too_deep(source, event.start_mark.line + 1)])
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _too_deep(source: str, line: int | None = None) -> Problem:
+    message = f"nests lists and mappings more than {MAX_DEPTH} deep: a journey needs a handful"
+    return Problem(source, message, line)
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int | None], source: str) -> int:
+    """How many values `node` is once every alias is written out (each node counted once, then reused)."""
+    key = id(node)
+    if key in sizes:
+        if sizes[key] is None:
+            raise JourneyInvalid([Problem(source, "an alias refers to the node it is in: write it out",
+                                          node.start_mark.line + 1)])
+        return sizes[key]
+    sizes[key] = None
+    if isinstance(node, yaml.MappingNode):
+        children = [child for pair in node.value for child in pair]
+    elif isinstance(node, yaml.SequenceNode):
+        children = node.value
+    else:
+        children = []
+    total = 1
+    for child in children:
+        total += _expanded_size(child, sizes, source)
+        if total > MAX_VALUES:
+            break
+    sizes[key] = total
+    return total
+
+
+def _line_index(node: yaml.Node | None) -> dict[Path, int]:
     lines: dict[Path, int] = {}
     if node is not None:
         _index_lines(node, (), lines)
-    return document, lines
+    return lines
 
 
 def _index_lines(node: yaml.Node, path: Path, lines: dict[Path, int]) -> None:

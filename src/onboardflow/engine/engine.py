@@ -27,7 +27,7 @@ from onboardflow.core.outbound import enrollment_events, task_opened
 from onboardflow.core.validation import check_document
 from onboardflow.core.version import JourneyVersion
 from onboardflow.engine.escalations import Escalations, Histories, LazyScores, with_sentiment
-from onboardflow.engine.pausing import hold_for_paused, pause_journey
+from onboardflow.engine.pausing import hold_for_paused, journey_state, pause_journey
 from onboardflow.engine.webhooks import CallsResult, run_due_calls
 from onboardflow.ports import Changes, Entry, JourneyState, StoredVersion, Task, Transaction, partition_of
 
@@ -351,6 +351,24 @@ class Engine:
             publication = publish_version(tx, self.catalog, version, source=source, now=self.clock.now())
         self.catalog.refresh()
         return publication
+
+    def publish_stored(self, journey_id: str, version: int, *, migrate: dict | None = None):
+        """Make stored version `version` live again: a Publication. Versions are numbered in the order they
+        went live and the newest is live, so an older one's content goes live as a new version; the live
+        one without `migrate` changes nothing. `migrate` (`{from_version, steps}`) moves customers as a
+        journey's own `migrate` block does. JourneyNotFound, VersionNotFound, or MigrationInvalid."""
+        from onboardflow.engine.live import Publication, VersionNotFound, stored_journey
+
+        with self.store.transaction() as tx:
+            state = journey_state(tx, journey_id)
+        stored = self.store.version(journey_id, version)
+        if stored is None:
+            raise VersionNotFound(f"journey {journey_id!r} has no version {version}: its versions are 1 to "
+                                  f"{state.live_version}")
+        if version == state.live_version and migrate is None:
+            return Publication(stored, is_new=False)
+        again = stored_journey(stored, migrate=migrate)
+        return self.publish_version(again, source=f"version {version}, published again")
 
     def pause(self, journey_id: str) -> JourneyState:
         """Stop new entries and hold everyone in the journey where they are; pausing twice changes nothing."""

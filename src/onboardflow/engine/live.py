@@ -7,12 +7,15 @@ journey meanwhile, and a failure leaves everything as it was.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from onboardflow.core.machine import EventReceived, TimerFired, advance
 from onboardflow.core.migration import MigrationInvalid, check_migration, migrate
 from onboardflow.core.outbound import journey_published
+from onboardflow.core.validation import check_document
 from onboardflow.core.version import JourneyVersion
 from onboardflow.engine.engine import Batch, Catalog
 from onboardflow.engine.pausing import JourneyNotPaused, journey_state
@@ -28,6 +31,10 @@ class Publication:
     stored: StoredVersion
     is_new: bool
     moved: int = 0
+
+
+class VersionNotFound(LookupError):
+    """The journey has no version with this number."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +67,16 @@ def publish_version(
         return Publication(stored, is_new=True)
     moved = move_enrollments(tx, catalog, old, replace(version, version=stored.version), now=now)
     return Publication(stored, is_new=True, moved=moved)
+
+
+def stored_journey(stored: StoredVersion, *, migrate: Mapping[str, Any] | None = None) -> JourneyVersion:
+    """A stored version's document, to publish again, with `migrate` in place of its own: a stored migrate
+    block moved customers from the versions before that one, not from the version live now."""
+    definition = {key: value for key, value in stored.definition.items() if key != "migrate"}
+    if migrate is not None:
+        definition["migrate"] = dict(migrate)
+    return check_document(definition, source=f"journey {stored.journey_id} v{stored.version}",
+                          version=stored.version)
 
 
 def _check(tx, catalog, version, state, *, source: str) -> JourneyVersion | None:

@@ -22,11 +22,12 @@ def check_send_steps(
     problems: list[str] = []
     for step in journey.steps:
         if isinstance(step, Send) and step.send.template not in unreadable:
-            problems.extend(_check_step(journey.id, step, templates))
+            problems.extend(check_send_step(journey.id, step, templates))
     return problems
 
 
-def _check_step(journey_id: str, step: Send, templates: TemplateSet) -> list[str]:
+def check_send_step(journey_id: str, step: Send, templates: TemplateSet) -> list[str]:
+    """One send step's problems: its template missing, or without a variant for one of its channels."""
     where = f"journey {journey_id!r}: step {step.id!r}"
     name = step.send.template
     unknown = [channel for channel in step.send.channels if channel not in CHANNELS]

@@ -270,7 +270,8 @@ def outbox_from_row(row: Row) -> OutboxMessage:
 
 
 def version_from_row(row: Row) -> StoredVersion:
-    return StoredVersion(row["journey_id"], row["version"], row["digest"], row["definition"], row["source"])
+    return StoredVersion(row["journey_id"], row["version"], row["digest"], row["definition"], row["source"],
+                         created_at=row["created_at"])
 
 
 def task_row(task: OpenTask) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from onboardflow.ports import (
     ORDER_COMPLETED,
     PARTITIONS,
     Changes,
+    Cursor,
     Entry,
     Erasure,
     HeldEvent,
@@ -101,7 +102,8 @@ class MemoryTransaction:
 
     def journeys(self) -> dict[str, JourneyState]:
         store = self._store
-        names = {jid: store.versions[(jid, number)].definition["name"] for jid, number in store.live.items()}
+        versions = store.stored_versions
+        names = {jid: versions[(jid, number)].definition["name"] for jid, number in store.live.items()}
         return {
             jid: JourneyState(jid, names[jid], number, store.paused.get(jid))
             for jid, number in sorted(store.live.items())
@@ -154,7 +156,7 @@ class MemoryStore(MemoryPrivacy, MemoryTasks, MemoryOutbound):
     def __init__(self) -> None:
         MemoryOutbound.__init__(self)
         self._lock = threading.RLock()
-        self.versions: dict[tuple[str, int], StoredVersion] = {}
+        self.stored_versions: dict[tuple[str, int], StoredVersion] = {}
         self.live: dict[str, int] = {}
         self.queue: dict[str, QueuedEvent] = {}
         self._seq = 0
@@ -213,20 +215,24 @@ class MemoryStore(MemoryPrivacy, MemoryTasks, MemoryOutbound):
     def save_version(self, journey: Journey, *, digest: str, source: str | None, now: datetime) -> StoredVersion:
         with self._lock:
             current = self.live.get(journey.id)
-            if current is not None and self.versions[(journey.id, current)].digest == digest:
-                return self.versions[(journey.id, current)]
-            number = max((v for (jid, v) in self.versions if jid == journey.id), default=0) + 1
+            if current is not None and self.stored_versions[(journey.id, current)].digest == digest:
+                return self.stored_versions[(journey.id, current)]
+            number = max((v for (jid, v) in self.stored_versions if jid == journey.id), default=0) + 1
             definition = journey.model_dump(mode="json", by_alias=True, exclude_none=True)
-            stored = StoredVersion(journey.id, number, digest, definition, source)
-            self.versions[(journey.id, number)] = stored
+            stored = StoredVersion(journey.id, number, digest, definition, source, created_at=now)
+            self.stored_versions[(journey.id, number)] = stored
             self.live[journey.id] = number
             return stored
 
     def live_versions(self) -> list[StoredVersion]:
-        return [self.versions[(jid, number)] for jid, number in sorted(self.live.items())]
+        return [self.stored_versions[(jid, number)] for jid, number in sorted(self.live.items())]
 
     def version(self, journey_id: str, version: int) -> StoredVersion | None:
-        return self.versions.get((journey_id, version))
+        return self.stored_versions.get((journey_id, version))
+
+    def versions(self, journey_id: str) -> list[StoredVersion]:
+        found = [v for (jid, _), v in self.stored_versions.items() if jid == journey_id]
+        return sorted(found, key=lambda v: v.version)
 
     def journeys(self) -> list[JourneyState]:
         with self.transaction() as tx:
@@ -370,6 +376,17 @@ class MemoryStore(MemoryPrivacy, MemoryTasks, MemoryOutbound):
         found = [m for m in rows if customer_id is None or m.message.customer_id == customer_id]
         return sorted(found, key=lambda m: (m.message.at, m.message.message_id))
 
+    def message(self, message_id: str) -> OutboxMessage | None:
+        return self.outbox.get(message_id)
+
+    def messages_page(
+        self, *, customer_id: str | None = None, status: str | None = None, journey_id: str | None = None,
+        channel: str | None = None, after: Cursor | None = None, limit: int = 100,
+    ) -> list[OutboxMessage]:
+        wanted = {"customer_id": customer_id, "status": status, "journey_id": journey_id, "channel": channel}
+        found = [row for row in self.messages() if _matches(_message_fields(row), wanted)]
+        return _page(found, lambda row: (row.message.at, row.message.message_id), after, limit)
+
     def customer(self, customer_id: str) -> Customer | None:
         return self.customers.get(customer_id)
 
@@ -379,6 +396,14 @@ class MemoryStore(MemoryPrivacy, MemoryTasks, MemoryOutbound):
             if (status is None or row.status == status) and customer_id in (None, row.task.customer_id)
         ]
         return sorted(found, key=lambda row: (row.task.due_at, row.task.task_id))
+
+    def tasks_page(
+        self, *, status: str | None = None, customer_id: str | None = None, queue: str | None = None,
+        after: Cursor | None = None, limit: int = 100,
+    ) -> list[Task]:
+        found = self.tasks(status=status, customer_id=customer_id)
+        found = [row for row in found if queue in (None, row.task.queue)]
+        return _page(found, lambda row: (row.task.due_at, row.task.task_id), after, limit)
 
     def resolve_task(self, task_id: str, *, outcome: str, at: datetime, by: str | None = None) -> Task:
         with self._lock:
@@ -435,3 +460,20 @@ class MemoryStore(MemoryPrivacy, MemoryTasks, MemoryOutbound):
 
 def _due_at(row: OutboxMessage) -> datetime:
     return row.next_attempt_at or row.message.at
+
+
+def _message_fields(row: OutboxMessage) -> dict[str, str | None]:
+    message = row.message
+    return {"customer_id": message.customer_id, "status": row.status, "journey_id": message.journey_id,
+            "channel": row.channel}
+
+
+def _matches(fields: dict[str, str | None], wanted: dict[str, str | None]) -> bool:
+    return all(value is None or fields[name] == value for name, value in wanted.items())
+
+
+def _page(rows: list, key, after: Cursor | None, limit: int) -> list:
+    """`rows` sorted by `key`: the first `limit` of those after the cursor, as the SQL store's keyset."""
+    if after is not None:
+        rows = [row for row in rows if key(row) > after]
+    return rows[:limit]

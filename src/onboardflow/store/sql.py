@@ -22,6 +22,7 @@ from onboardflow.ports import (
     ApiKey,
     ApiKeyNotFound,
     ORDER_COMPLETED,
+    Cursor,
     CustomerData,
     Erasure,
     InboxMessage,
@@ -138,6 +139,14 @@ class SqlStore(SqlOutbound):
         with self._reading() as connection:
             row = connection.execute(query).mappings().first()
         return None if row is None else codec.version_from_row(row)
+
+    def versions(self, journey_id: str) -> list[StoredVersion]:
+        query = (
+            sa.select(journey_versions).where(journey_versions.c.journey_id == journey_id)
+            .order_by(journey_versions.c.version)
+        )
+        with self._reading() as connection:
+            return [codec.version_from_row(row) for row in connection.execute(query).mappings()]
 
     def journeys(self) -> list[JourneyState]:
         with self._reading() as connection:
@@ -348,6 +357,21 @@ class SqlStore(SqlOutbound):
         with self._reading() as connection:
             return [codec.outbox_from_row(row) for row in connection.execute(query).mappings()]
 
+    def message(self, message_id: str) -> OutboxMessage | None:
+        with self._reading() as connection:
+            query = sa.select(messages).where(messages.c.id == message_id)
+            row = connection.execute(query).mappings().first()
+        return None if row is None else codec.outbox_from_row(row)
+
+    def messages_page(
+        self, *, customer_id: str | None = None, status: str | None = None, journey_id: str | None = None,
+        channel: str | None = None, after: Cursor | None = None, limit: int = 100,
+    ) -> list[OutboxMessage]:
+        wanted = {"customer_id": customer_id, "status": status, "journey_id": journey_id, "channel": channel}
+        query = _page_query(messages, messages.c.at, wanted, after, limit)
+        with self._reading() as connection:
+            return [codec.outbox_from_row(row) for row in connection.execute(query).mappings()]
+
     def customer(self, customer_id: str) -> Customer | None:
         with self._reading() as connection:
             row = (
@@ -363,6 +387,15 @@ class SqlStore(SqlOutbound):
             query = query.where(tasks.c.status == status)
         if customer_id is not None:
             query = query.where(tasks.c.customer_id == customer_id)
+        with self._reading() as connection:
+            return [codec.task_from_row(row) for row in connection.execute(query).mappings()]
+
+    def tasks_page(
+        self, *, status: str | None = None, customer_id: str | None = None, queue: str | None = None,
+        after: Cursor | None = None, limit: int = 100,
+    ) -> list[Task]:
+        wanted = {"status": status, "customer_id": customer_id, "queue": queue}
+        query = _page_query(tasks, tasks.c.due_at, wanted, after, limit)
         with self._reading() as connection:
             return [codec.task_from_row(row) for row in connection.execute(query).mappings()]
 
@@ -507,6 +540,18 @@ def _queued_or_processed(connection: sa.Connection, ids: Iterable[str]) -> set[s
     queued = rows_by_ids(connection, statements.queued_events, ids)
     processed = rows_by_ids(connection, statements.known_events, ids)
     return {row["id"] for row in chain(queued, processed)}
+
+
+def _page_query(
+    table: sa.Table, time: sa.Column, wanted: dict[str, str | None], after: Cursor | None, limit: int
+) -> sa.Select:
+    """Rows matching `wanted` (None: any), in (time, id) order, from just after the cursor: a keyset page."""
+    matching = [table.c[name] == value for name, value in wanted.items() if value is not None]
+    query = sa.select(table).where(*matching)
+    if after is not None:
+        at, last_id = after
+        query = query.where(sa.or_(time > at, sa.and_(time == at, table.c.id > last_id)))
+    return query.order_by(time, table.c.id).limit(limit)
 
 
 def _api_key(row: sa.RowMapping) -> ApiKey:

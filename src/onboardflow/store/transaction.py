@@ -176,7 +176,7 @@ class SqlTransaction:
         )
         number = (connection.scalar(latest) or 0) + 1
         definition = journey.model_dump(mode="json", by_alias=True, exclude_none=True)
-        stored = StoredVersion(journey.id, number, digest, definition, source)
+        stored = StoredVersion(journey.id, number, digest, definition, source, created_at=now)
         _write_version(connection, journey, stored, now)
         return stored
 

@@ -3,11 +3,17 @@ route's scope 403 (naming the scope to ask for), the right scope or admin goes t
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from onboardflow.api.keys import mint
 
 from .conftest import T0, make_api
+
+JOURNEY = {"id": "vip-desk", "name": "VIP desk", "owner": "cs@shop.example",
+           "trigger": {"event": "Signed Up"},
+           "steps": [{"id": "hand-off", "escalate": {"queue": "vip", "reason": "new", "priority": "high"}}]}
 
 # (method, path, body, scope needed)
 ROUTES = [
@@ -17,6 +23,26 @@ ROUTES = [
     ("POST", "/v1/customers/c1/inbox/read", {"message_ids": ["m1"]}, "write"),
     ("GET", "/v1/customers/c1/export", None, "admin"),
     ("DELETE", "/v1/customers/c1", None, "admin"),
+    ("PUT", "/v1/customers/c1", {"email": "ana@example.com"}, "write"),
+    ("GET", "/v1/customers/c1", None, "read"),
+    ("GET", "/v1/consent?customer_id=c1", None, "read"),
+    ("POST", "/v1/consent", {"customer_id": "c1", "channel": "email", "status": "granted"}, "write"),
+    ("POST", "/v1/journeys/validate", JOURNEY, "read"),
+    ("GET", "/v1/journeys", None, "read"),
+    ("PUT", "/v1/journeys/vip-desk", JOURNEY, "write"),
+    ("GET", "/v1/journeys/first-purchase-welcome", None, "read"),
+    ("GET", "/v1/journeys/first-purchase-welcome/versions", None, "read"),
+    ("GET", "/v1/journeys/first-purchase-welcome/versions/1", None, "read"),
+    ("POST", "/v1/journeys/first-purchase-welcome/publish", {"version": 1}, "write"),
+    ("POST", "/v1/journeys/first-purchase-welcome/pause", None, "write"),
+    ("POST", "/v1/journeys/first-purchase-welcome/resume", None, "write"),
+    ("GET", "/v1/messages", None, "read"),
+    ("GET", "/v1/messages/msg_1", None, "read"),
+    ("POST", "/v1/messages/retry", {"all": True}, "write"),
+    ("GET", "/v1/tasks", None, "read"),
+    ("GET", "/v1/tasks/tsk_1", None, "read"),
+    ("POST", "/v1/tasks/tsk_1/resolve", {"outcome": "called"}, "write"),
+    ("POST", "/v1/tasks/tsk_1/claim", {"assignee": "ana@shop.example"}, "write"),
 ]
 
 
@@ -86,6 +112,19 @@ def test_a_made_up_or_tampered_key_is_401(keyed):
     plain = key(keyed, "admin")
     for token in ("obf_123456789abc_nothing", plain[:-1] + ("A" if plain[-1] != "A" else "B"), "hello"):
         assert call(keyed, ROUTES[0], token).status_code == 401
+
+
+def test_the_table_names_every_v1_route_of_the_app(memory_api):
+    """So a new route cannot go unchecked: each /v1 operation of the OpenAPI document is in ROUTES."""
+    paths = memory_api.client.get("/openapi.json").json()["paths"]
+    operations = [(method.upper(), path) for path, item in paths.items() if path.startswith("/v1/")
+                  for method in item]
+
+    for method, path in operations:
+        pattern = re.compile(re.sub(r"\{[^}]+\}", "[^/]+", path) + "$")
+        found = [r for r in ROUTES if r[0] == method and pattern.match(r[1].partition("?")[0])]
+        assert found, f"{method} {path} is not in ROUTES: add it with the scope it needs"
+    assert len(operations) == len(ROUTES)
 
 
 def test_the_admin_token_of_the_settings_has_every_scope(store):

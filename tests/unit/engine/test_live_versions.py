@@ -150,3 +150,58 @@ def test_the_migration_example_of_the_docs_does_what_the_docs_say(examples):
     enrollment = examples.enrollment("c1", "signup-activation")
     assert (enrollment.version, enrollment.step_id) == (2, "await-first-login")
     assert enrollment.waiting.until == T0 + timedelta(days=5)  # three days left of five
+
+
+# publishing a stored version again (the API's POST /v1/journeys/{id}/publish)
+
+
+def test_publishing_an_older_version_again_makes_its_content_the_next_version(live):
+    live.publish(later())
+
+    publication = live.engine.publish_stored("hello", 1)
+
+    assert (publication.stored.version, publication.is_new) == (3, True)
+    assert publication.stored.digest == live.store.version("hello", 1).digest
+    assert live.store.journeys()[0].live_version == 3
+    assert publication.stored.source == "version 1, published again"
+
+
+def test_publishing_the_live_version_changes_nothing(live):
+    publication = live.engine.publish_stored("hello", 1)
+
+    assert (publication.stored.version, publication.is_new) == (1, False)
+    assert len(live.store.versions("hello")) == 1
+
+
+def test_a_stored_migrate_block_is_not_carried_into_a_later_publication(live):
+    live.publish(later())
+    live.publish(later(migrate="{from_version: 1, steps: {pause: pause}}", tail="# v3\n"))
+    live.publish(JOURNEY.replace("wait: 1d", "wait: 2d"))  # v4
+
+    publication = live.engine.publish_stored("hello", 3)  # its block moved customers from v1 to v3
+
+    assert publication.stored.version == 5
+    assert "migrate" not in live.store.version("hello", 5).definition
+
+
+def test_publishing_with_migrate_moves_the_customers_it_maps(live):
+    live.ingest(live.event("Signed Up"))
+    live.publish(later())
+
+    migrate = {"from_version": 1, "steps": {"pause": "pause"}}
+
+    publication = live.engine.publish_stored("hello", 2, migrate=migrate)
+
+    assert (publication.stored.version, publication.moved) == (3, 1)
+    assert live.store.enrollments_of("c1")[0].version == 3
+
+
+def test_publishing_what_is_not_stored_says_what_is(live):
+    from onboardflow.engine.live import VersionNotFound
+
+    with pytest.raises(VersionNotFound, match="journey 'hello' has no version 4: its versions are 1 to 1"):
+        live.engine.publish_stored("hello", 4)
+    with pytest.raises(JourneyNotFound, match="no journey 'nope'"):
+        live.engine.publish_stored("nope", 1)
+    with pytest.raises(MigrationInvalid):
+        live.engine.publish_stored("hello", 1, migrate={"from_version": 1, "steps": {"hi": "bye"}})
