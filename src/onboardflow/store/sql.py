@@ -23,6 +23,7 @@ from onboardflow.ports import (
     ORDER_COMPLETED,
     CustomerData,
     Erasure,
+    IdempotencyRecord,
     InboxMessage,
     JourneyState,
     OutboxMessage,
@@ -33,7 +34,7 @@ from onboardflow.ports import (
     WebhookCall,
     chunked,
 )
-from onboardflow.store import codec, privacy
+from onboardflow.store import codec, idempotency, privacy
 from onboardflow.store.connection import (
     BEGIN_MODE,
     DEFAULT_URL,
@@ -149,20 +150,24 @@ class SqlStore:
 
     def enqueue(self, new_events: Iterable[Event], *, now: datetime) -> int:
         """Queue events for workers, skipping ids already queued or processed; returns how many were new."""
+        return len(self.queue_events(new_events, now=now))
+
+    def queue_events(self, new_events: Iterable[Event], *, now: datetime) -> set[str]:
+        """Queue events for workers, skipping ids already queued or processed; the ids queued."""
         unique: dict[str, Event] = {}
         for event in new_events:
             unique.setdefault(event.id, event)
         if not unique:
-            return 0
+            return set()
         with self._engine.begin() as connection:
             known = _queued_or_processed(connection, unique)
             rows = [
                 codec.queue_row(event, now) for event_id, event in unique.items() if event_id not in known
             ]
             if not rows:
-                return 0
+                return set()
             inserted = connection.execute(statements_for(connection.dialect.name).insert_queued, rows)
-            return len(inserted.all())  # rows another enqueuer wrote meanwhile are not counted
+            return {row.event_id for row in inserted}  # rows another enqueuer wrote meanwhile are not ours
 
     def claim_messages(self, now: datetime, limit: int, *, lease_seconds: int = 60) -> list[OutboxMessage]:
         """Lease up to `limit` due pending messages for `lease_seconds`; no one else gets them meanwhile."""
@@ -459,6 +464,30 @@ class SqlStore:
         if row is None:
             raise ApiKeyNotFound(f"no API key {key_id!r}: `onboardflow apikey list` shows the keys there are")
         return _api_key(row)
+
+    # Idempotency-Key records of the API
+
+    def claim_idempotency_key(
+        self, record: IdempotencyRecord, *, stale_before: datetime, expired_before: datetime
+    ) -> IdempotencyRecord | None:
+        with self._engine.begin() as connection:
+            return idempotency.claim(connection, record, stale_before=stale_before, expired_before=expired_before)
+
+    def save_idempotent_answer(self, claimed: IdempotencyRecord, *, status: int, body: str) -> None:
+        with self._engine.begin() as connection:
+            idempotency.save_answer(connection, claimed, status=status, body=body)
+
+    def release_idempotency_key(self, claimed: IdempotencyRecord) -> None:
+        with self._engine.begin() as connection:
+            idempotency.release(connection, claimed)
+
+    def idempotency_record(self, api_key_id: str, key: str) -> IdempotencyRecord | None:
+        with self._reading() as connection:
+            return idempotency.find(connection, api_key_id, key)
+
+    def purge_idempotency_keys(self, *, before: datetime) -> int:
+        with self._engine.begin() as connection:
+            return idempotency.purge(connection, before=before)
 
     def close(self) -> None:
         self._engine.dispose()
