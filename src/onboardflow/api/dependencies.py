@@ -6,12 +6,12 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
 
 from onboardflow.api.keys import SCOPES, BadKey, KeyRing, grants
 from onboardflow.api.problems import Problem
@@ -20,15 +20,16 @@ from onboardflow.ports import ApiKey, Clock, Store
 from onboardflow.settings import Settings
 
 
-def get_store(request: Request) -> Store:
+# async, though they only read the app's state: a plain `def` dependency costs a trip to the thread pool
+async def get_store(request: Request) -> Store:
     return request.app.state.store
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     return request.app.state.clock
 
 
@@ -42,47 +43,63 @@ _bearer = HTTPBearer(
     "(ONBOARDFLOW_ADMIN_TOKEN), which has every scope",
 )
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+_basic = HTTPBasic(
+    auto_error=False,
+    description="Segment's way: the API key (its write key) as the user name, no password",
+)
+BasicCredentials = Annotated[HTTPBasicCredentials | None, Depends(_basic)]
 
 
 def get_keyring(request: Request) -> KeyRing:
     return request.app.state.keyring
 
 
-def require_scope(scope: str) -> Callable[..., ApiKey]:
-    """A dependency that lets the request through only with a key that has `scope` (or `admin`).
+def authorize(request: Request, token: str | None, scope: str, *, challenge: str = "Bearer") -> ApiKey:
+    """The key `token` is, if it may call a route that needs `scope`.
 
     401 without a key or with one that is unknown, malformed or revoked; 403 with a key that lacks the
     scope. The admin token of the settings, when set, counts as a key with every scope.
     """
+    if not token:
+        raise Problem(
+            401, "Authentication required",
+            f"send an API key with the {scope!r} scope: `Authorization: Bearer <key>`",
+            headers={"WWW-Authenticate": challenge},
+        )
+    admin = request.app.state.settings.admin_token
+    if admin is not None and hmac.compare_digest(token.encode(), admin.get_secret_value().encode()):
+        return ADMIN_TOKEN_KEY
+    try:
+        key = get_keyring(request).check(token)
+    except BadKey as error:
+        raise Problem(401, "Invalid API key", str(error), headers={"WWW-Authenticate": challenge}) from None
+    if not grants(key.scopes, scope):
+        raise Problem(
+            403, "Missing scope",
+            f"API key {key.id} ({key.name}) has the scopes {', '.join(key.scopes)}; this route needs "
+            f"{scope!r}: create a key with `onboardflow apikey create --scopes {scope}`",
+        )
+    return key
+
+
+def require_scope(scope: str) -> Callable[..., Awaitable[ApiKey]]:
+    """A dependency that lets the request through only with a key that has `scope` (or `admin`)."""
     if scope not in SCOPES:
         raise ValueError(f"unknown scope {scope!r}")
 
-    def check(request: Request, settings: SettingsDep, credentials: Credentials) -> ApiKey:
-        if credentials is None:
-            raise Problem(
-                401, "Authentication required",
-                f"send an API key with the {scope!r} scope: `Authorization: Bearer <key>`",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        token = credentials.credentials
-        admin = settings.admin_token
-        if admin is not None and hmac.compare_digest(token.encode(), admin.get_secret_value().encode()):
-            return ADMIN_TOKEN_KEY
-        try:
-            key = get_keyring(request).check(token)
-        except BadKey as error:
-            raise Problem(401, "Invalid API key", str(error),
-                          headers={"WWW-Authenticate": "Bearer"}) from None
-        if not grants(key.scopes, scope):
-            raise Problem(
-                403, "Missing scope",
-                f"API key {key.id} ({key.name}) has the scopes {', '.join(key.scopes)}; this route needs "
-                f"{scope!r}: create a key with `onboardflow apikey create --scopes {scope}`",
-            )
-        return key
+    async def check(request: Request, credentials: Credentials) -> ApiKey:
+        return authorize(request, credentials.credentials if credentials else None, scope)
 
     check.__name__ = f"require_{scope}"
     return check
+
+
+async def require_ingest_segment(
+    request: Request, bearer: Credentials, basic: BasicCredentials
+) -> ApiKey:
+    """`ingest`, with the key as a Bearer token or, as Segment sends its write key, as the Basic user name."""
+    token = bearer.credentials if bearer else (basic.username if basic else None)
+    return authorize(request, token, "ingest", challenge='Basic realm="onboardflow", Bearer')
 
 
 # the settings' admin token, as the key it stands for
@@ -92,6 +109,8 @@ require_admin = require_scope("admin")
 require_read = require_scope("read")
 require_write = require_scope("write")
 require_ingest = require_scope("ingest")
+IngestKey = Annotated[ApiKey, Depends(require_ingest)]
+SegmentKey = Annotated[ApiKey, Depends(require_ingest_segment)]
 
 
 def unsubscribe_token(token: str, settings: SettingsDep) -> UnsubscribeToken:
