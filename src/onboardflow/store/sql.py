@@ -61,7 +61,14 @@ from onboardflow.store.schema import (
     timers,
     webhook_calls,
 )
-from onboardflow.store.statements import IN_CHUNK, dialect_insert, execute_by_ids, rows_by_ids, statements_for
+from onboardflow.store.statements import (
+    IN_CHUNK,
+    dialect_insert,
+    execute_by_ids,
+    insert_rows,
+    rows_by_ids,
+    statements_for,
+)
 from onboardflow.store.transaction import SqlTransaction, live_versions_query
 
 __all__ = ["DEFAULT_URL", "SqlStore", "open_store"]
@@ -166,7 +173,12 @@ class SqlStore:
             ]
             if not rows:
                 return set()
-            inserted = connection.execute(statements_for(connection.dialect.name).insert_queued, rows)
+            statements = statements_for(connection.dialect.name)
+            if connection.dialect.name == "sqlite":
+                # BEGIN IMMEDIATE took the write lock before the read above: no one else added any of them
+                insert_rows(connection, statements.insert_queue_rows, rows)
+                return {row["event_id"] for row in rows}
+            inserted = connection.execute(statements.insert_queued, rows)
             return {row.event_id for row in inserted}  # rows another enqueuer wrote meanwhile are not ours
 
     def claim_messages(self, now: datetime, limit: int, *, lease_seconds: int = 60) -> list[OutboxMessage]:
