@@ -85,12 +85,15 @@ class QueueWriter:
     def _write(self, group: list[_Submission]) -> None:
         try:
             queued = self._store.queue_events([e for s in group for e in s.events], now=self._clock.now())
-        except Exception as error:  # every request of the group hears of it; the thread goes on
-            for submission in group:
-                submission.done.set_exception(error)
-            return
-        finally:
+        except Exception as error:
             self.transactions += 1
+            if len(group) > 1:  # one request's events may be what failed: each alone, so only it hears of it
+                for submission in group:
+                    self._write([submission])
+            else:
+                group[0].done.set_exception(error)
+            return
+        self.transactions += 1
         for submission in group:
             mine = {event.id for event in submission.events if event.id in queued}
             queued -= mine  # the same id in a later request of the group is a duplicate there
