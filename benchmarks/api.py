@@ -93,8 +93,10 @@ def start_server(folder: Path, port: int, workers: int) -> tuple[subprocess.Pope
     store.save_api_key(record)
     store.close()
     env = {**os.environ, "ONBOARDFLOW_DATABASE_URL": url}
-    command = [sys.executable, "-m", "onboardflow.cli", "serve", "--port", str(port), "--workers", str(workers)]
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=open(folder / "server.log", "w"))
+    command = [sys.executable, "-m", "onboardflow.cli", "serve", "--port", str(port),
+               "--workers", str(workers)]
+    log = open(folder / "server.log", "w")  # noqa: SIM115 - the server's for its lifetime
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -158,7 +160,8 @@ def measure(folder: Path, port: int, key: str, args: argparse.Namespace) -> dict
     in_queue = queued(folder)
     batched_rate = in_queue / batched["duration_s"]
     console.print(f"batches of {args.batch}: {batched['requests']} requests, {in_queue:,} events queued, "
-                  f"{batched_rate:,.0f} events/s, p50 {batched['p50_ms']:.1f} ms, p99 {batched['p99_ms']:.1f} ms")
+                  f"{batched_rate:,.0f} events/s, p50 {batched['p50_ms']:.1f} ms, "
+                  f"p99 {batched['p99_ms']:.1f} ms")
 
     single = run_wrk(single_script, port, seconds=args.seconds, connections=args.connections, threads=2,
                      label="single events")

@@ -45,7 +45,8 @@ class IdempotencyKeys:
         if name is None:
             return await respond()
         now = self.clock.now()
-        claim = IdempotencyRecord(key.id, checked_key(name), fingerprint(request, body), now, now)
+        request_print = fingerprint(request.method, request.url.path, body)
+        claim = IdempotencyRecord(key.id, checked_key(name), request_print, now, now)
         kept = await run_in_threadpool(
             self.store.claim_idempotency_key, claim, stale_before=now - IN_FLIGHT_FOR,
             expired_before=now - KEPT_FOR,
@@ -82,8 +83,8 @@ def checked_key(name: str) -> str:
     return name
 
 
-def fingerprint(request: Request, body: bytes) -> str:
-    digest = hashlib.sha256(f"{request.method} {request.url.path}\n".encode())
+def fingerprint(method: str, path: str, body: bytes) -> str:
+    digest = hashlib.sha256(f"{method} {path}\n".encode())
     digest.update(body)
     return digest.hexdigest()
 

@@ -128,7 +128,8 @@ def test_a_batch_gives_its_context_and_sent_at_to_each_call_without_its_own():
 
     first, second = segment_messages(body)
 
-    assert first["context"] == {"ip": "1.2.3.4", "locale": "de-DE"} and first["sentAt"] == "2026-03-01T10:00:01Z"
+    assert first["context"] == {"ip": "1.2.3.4", "locale": "de-DE"}
+    assert first["sentAt"] == "2026-03-01T10:00:01Z"
     assert second["context"] == {"ip": "9.9.9.9", "locale": "de-DE"}
     assert second["sentAt"] == "2026-03-01T10:00:09Z"
 
