@@ -9,6 +9,7 @@ it reports as queued are committed to the store's queue; the workers (`onboardfl
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -159,11 +160,20 @@ def refused(checked: Checked) -> Problem:
     return Problem(422, "Invalid event", detail, errors=checked.errors)
 
 
+LONG_INTEGER = re.compile(rb"\d{19,}")
+
+
 def parse_json(body: bytes) -> Any:
-    """The decoded body; 400 saying where it stops being JSON (line and column)."""
+    """The decoded body; 400 saying where it stops being JSON (line and column).
+
+    orjson reads it, unless a run of 19 digits or more may be an integer past 64 bits, which orjson would
+    turn into an inexact float: then Python's json, which keeps it exact (and is told to refuse NaN).
+    """
     if not body.strip():
         raise Problem(400, "Empty body", "the body is empty: send a JSON object")
     try:
+        if LONG_INTEGER.search(body) is None:
+            return orjson.loads(body)
         return json.loads(body, parse_constant=_no_constant)
     except _NotJson as error:
         raise Problem(400, "Malformed JSON", f"the body is not valid JSON: {error}") from None

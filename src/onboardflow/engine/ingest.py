@@ -54,8 +54,8 @@ def parse_event(data: Any) -> Event:
     customer = _check_customer(data.get("customer"), problems)
     if isinstance(data.get("properties"), dict):
         problems += consent_event_problems(str(data.get("name")), data["properties"])
-    if not problems and _may_hold_nul(data) and (where := nul_character_at(data)) is not None:
-        problems.append(f"{where} holds a NUL character (\\u0000), which the store cannot keep: remove it")
+    if not problems and _may_hold_unstorable_text(data) and (found := unstorable_text_at(data)) is not None:
+        problems.append(found)
     if problems:
         raise EventError("; ".join(problems))
     return Event(
@@ -111,33 +111,45 @@ def _check_customer(block: Any, problems: list[str]) -> dict[str, Any] | None:
     return block
 
 
-def _may_hold_nul(data: dict[str, Any]) -> bool:
-    """A quick look (orjson writes a NUL as \\u0000) before `nul_character_at` walks the event."""
+def _may_hold_unstorable_text(data: dict[str, Any]) -> bool:
+    """A quick look before `unstorable_text_at` walks the event: orjson writes a NUL as \\u0000 and
+    refuses a lone surrogate (as it refuses an integer past 64 bits, which is fine: then walk it)."""
     try:
         return b"\\u0000" in orjson.dumps(data)
-    except TypeError:  # what orjson does not write (an integer past 64 bits): walk it
+    except TypeError:
         return True
 
 
-def nul_character_at(value: Any, path: str = "") -> str | None:
-    """Where the first NUL character of a decoded JSON value is ('properties.note'), or None.
+def unstorable_text_at(value: Any, path: str = "") -> str | None:
+    """What in a decoded JSON value is text the store cannot keep, and where ('properties.note'), or None.
 
-    PostgreSQL keeps no NUL in text or JSONB, so an event holding one is refused here, saying where,
-    rather than failing the transaction that writes it.
+    PostgreSQL keeps no NUL character in text or JSONB, and a lone UTF-16 surrogate (a JSON escape such
+    as \\ud800 without its pair) is no character at all; an event holding one is refused here, saying
+    where, rather than failing the transaction that writes it.
     """
     if isinstance(value, str):
-        return f"'{path or 'value'}'" if "\x00" in value else None
+        return _text_problem(value, f"'{path or 'value'}'")
     if isinstance(value, dict):
         for key, item in value.items():
             inner = f"{path}.{key}" if path else str(key)
-            if "\x00" in str(key):
-                return f"the key '{inner}'"
-            if isinstance(item, str | dict | list) and (found := nul_character_at(item, inner)) is not None:
+            if (found := _text_problem(str(key), f"the key '{inner}'")) is not None:
+                return found
+            if isinstance(item, str | dict | list) and (found := unstorable_text_at(item, inner)) is not None:
                 return found
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            if isinstance(item, str | dict | list) and (found := nul_character_at(item, f"{path}[{index}]")):
+            if isinstance(item, str | dict | list) and (found := unstorable_text_at(item, f"{path}[{index}]")):
                 return found
+    return None
+
+
+def _text_problem(text: str, where: str) -> str | None:
+    if "\x00" in text:
+        return f"{where} holds a NUL character (\\u0000), which the store cannot keep: remove it"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return f"{where} holds a lone UTF-16 surrogate, which is no character: send whole pairs or UTF-8"
     return None
 
 

@@ -12,6 +12,7 @@ The calls onboardflow has no use for (page, screen, group, alias) are ignored, n
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -131,7 +132,10 @@ def in_segment_terms(problem: str) -> str:
 def derived_id(message: dict[str, Any]) -> str:
     """An id for a call sent without messageId (Segment's libraries always send one): the same call
     sent twice gets the same id, so a retry is still one event."""
-    text = orjson.dumps(message, option=orjson.OPT_SORT_KEYS, default=str)
+    try:
+        text = orjson.dumps(message, option=orjson.OPT_SORT_KEYS, default=str)
+    except TypeError:  # an integer past 64 bits, which orjson does not write
+        text = json.dumps(message, sort_keys=True, default=str).encode()
     return "seg_" + hashlib.sha256(text).hexdigest()[:32]
 
 

@@ -166,3 +166,26 @@ def test_the_openapi_document_describes_the_event_routes_with_examples(memory_ap
     batch = document["components"]["schemas"]["EventBatchCreate"]["properties"]["events"]
     assert batch["maxItems"] == 1000
     assert memory_api.client.get("/docs").status_code == 200
+
+
+def test_integers_past_64_bits_are_queued_exactly(memory_api):
+    body = b'{"id": "e1", "name": "Order Completed", "customer_id": "c1", "at": "2026-03-01T10:00:00Z",' \
+           b' "properties": {"shopify_id": 820982911946154508123, "small": 7}}'
+
+    headers = {**AUTH, "Content-Type": "application/json"}
+    answer = memory_api.client.post("/v1/events", content=body, headers=headers)
+
+    assert answer.status_code == 202
+    queued = memory_api.store.queue["e1"].event
+    assert queued.properties == {"shopify_id": 820982911946154508123, "small": 7}
+
+
+def test_text_the_store_cannot_keep_is_refused_saying_where(api):
+    body = b'{"id": "e1", "name": "Signed Up", "customer_id": "c1", "at": "2026-03-01T10:00:00Z",' \
+           b' "properties": {"note": "a\\u0000b"}}'
+
+    answer = api.client.post("/v1/events", content=body, headers={**AUTH, "Content-Type": "application/json"})
+
+    assert answer.status_code == 422
+    assert "'properties.note' holds a NUL character" in answer.json()["detail"]
+    assert queued_ids(api) == []

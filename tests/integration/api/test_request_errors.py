@@ -40,8 +40,10 @@ def test_malformed_json_is_400_saying_where(memory_api, path):
 @pytest.mark.parametrize(("body", "says"), [
     (b"", "the body is empty"),
     (b"   ", "the body is empty"),
-    (b'{"total": NaN}', "NaN is not a JSON value"),
-    (b"\xff\xfe{", "the body must be JSON in UTF-8"),
+    (b'{"total": NaN}', "expected a JSON value at line 1, column 11"),
+    (b'{"id": 12345678901234567890123, "total": NaN}', "NaN is not a JSON value"),  # read by Python's json
+    (b"\xff\xfe{", "not valid UTF-8"),
+    (b'{"id": 12345678901234567890123, "note": "\xff"}', "the body must be JSON in UTF-8"),
 ])
 def test_bodies_that_are_not_json_are_400(memory_api, body, says):
     answer = problem(memory_api.client.post("/v1/events", content=body, headers=JSON), 400)

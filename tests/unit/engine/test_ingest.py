@@ -317,3 +317,8 @@ def test_text_that_only_spells_a_nul_escape_is_kept():
 def test_an_integer_past_64_bits_is_kept_exactly():
     parsed = parse_event(event(properties={"big": 2**70}))
     assert parsed.properties["big"] == 2**70
+
+
+def test_a_lone_surrogate_is_named_with_its_place():
+    with pytest.raises(EventError, match="'properties.note' holds a lone UTF-16 surrogate"):
+        parse_event(event(properties={"note": "a\ud800b", "big": 2**70}))

@@ -140,3 +140,8 @@ def test_a_single_call_is_a_batch_of_one_and_other_bodies_are_refused():
         segment_messages({"batch": {"type": "track"}})
     with pytest.raises(SegmentError, match="a Segment call"):
         segment_messages([TRACK])
+
+
+def test_a_call_without_message_id_holding_a_huge_integer_still_gets_an_id():
+    call = {"type": "track", "userId": "c", "event": "x", "properties": {"big": 2**70}}
+    assert derived_id(call) == derived_id(dict(call)) and derived_id(call).startswith("seg_")
