@@ -138,7 +138,9 @@ def unstorable_text_at(value: Any, path: str = "") -> str | None:
                 return found
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            if isinstance(item, str | dict | list) and (found := unstorable_text_at(item, f"{path}[{index}]")):
+            if not isinstance(item, str | dict | list):
+                continue
+            if (found := unstorable_text_at(item, f"{path}[{index}]")) is not None:
                 return found
     return None
 
