@@ -12,6 +12,7 @@ from onboardflow.api import customers, events, inbox, preferences, segment, unsu
 from onboardflow.api.idempotency import IdempotencyKeys
 from onboardflow.api.intake import Intake
 from onboardflow.api.keys import KeyRing
+from onboardflow.api.lane import EventLane
 from onboardflow.api.limits import RequestLimits
 from onboardflow.api.openapi import install_openapi
 from onboardflow.api.problems import install_problem_handlers
@@ -45,7 +46,10 @@ def create_app(
     app.state.keyring = KeyRing(store, ttl=settings.api_key_cache_seconds)
     app.state.intake = Intake(QueueWriter(store, clock=clock), clock=clock)
     app.state.idempotency = IdempotencyKeys(store, clock=clock)
-    app.add_middleware(RequestLimits, limit_for=body_limits(settings))
+    lane = {"/v1/events": events.post_event, "/v1/events/batch": events.post_batch,
+            "/v1/segment": segment.post_segment}
+    app.add_middleware(EventLane, routes=lane)
+    app.add_middleware(RequestLimits, limit_for=body_limits(settings))  # added last: it runs first
     install_problem_handlers(app)
     for module in (events, segment, unsubscribe, preferences, customers, inbox, webhooks):
         app.include_router(module.router)

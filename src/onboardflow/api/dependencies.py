@@ -5,13 +5,14 @@
 
 from __future__ import annotations
 
+import base64
 import hmac
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from onboardflow.api.keys import SCOPES, BadKey, KeyRing, grants
 from onboardflow.api.problems import Problem
@@ -43,11 +44,6 @@ _bearer = HTTPBearer(
     "(ONBOARDFLOW_ADMIN_TOKEN), which has every scope",
 )
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-_basic = HTTPBasic(
-    auto_error=False,
-    description="Segment's way: the API key (its write key) as the user name, no password",
-)
-BasicCredentials = Annotated[HTTPBasicCredentials | None, Depends(_basic)]
 
 
 def get_keyring(request: Request) -> KeyRing:
@@ -94,12 +90,30 @@ def require_scope(scope: str) -> Callable[..., Awaitable[ApiKey]]:
     return check
 
 
-async def require_ingest_segment(
-    request: Request, bearer: Credentials, basic: BasicCredentials
-) -> ApiKey:
+SEGMENT_CHALLENGE = 'Basic realm="onboardflow", Bearer'
+
+
+def ingest_key(request: Request) -> ApiKey:
+    """The `ingest` key of an event route's request, read from the header here rather than through
+    FastAPI's dependencies: these routes are served by `lane.EventLane`, without FastAPI's routing."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return authorize(request, token.strip() if scheme.lower() == "bearer" else None, "ingest")
+
+
+def segment_key(request: Request) -> ApiKey:
     """`ingest`, with the key as a Bearer token or, as Segment sends its write key, as the Basic user name."""
-    token = bearer.credentials if bearer else (basic.username if basic else None)
-    return authorize(request, token, "ingest", challenge='Basic realm="onboardflow", Bearer')
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    token = None
+    if scheme.lower() == "bearer":
+        token = credentials.strip()
+    elif scheme.lower() == "basic":
+        try:
+            token = base64.b64decode(credentials.strip(), validate=True).decode().partition(":")[0]
+        except (ValueError, UnicodeDecodeError):
+            raise Problem(401, "Invalid credentials",
+                          "HTTP Basic credentials are base64 of `<key>:`: the API key as the user name, the "
+                          "password empty", headers={"WWW-Authenticate": SEGMENT_CHALLENGE}) from None
+    return authorize(request, token, "ingest", challenge=SEGMENT_CHALLENGE)
 
 
 # the settings' admin token, as the key it stands for
@@ -109,8 +123,6 @@ require_admin = require_scope("admin")
 require_read = require_scope("read")
 require_write = require_scope("write")
 require_ingest = require_scope("ingest")
-IngestKey = Annotated[ApiKey, Depends(require_ingest)]
-SegmentKey = Annotated[ApiKey, Depends(require_ingest_segment)]
 
 
 def unsubscribe_token(token: str, settings: SettingsDep) -> UnsubscribeToken:

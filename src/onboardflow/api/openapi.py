@@ -17,6 +17,21 @@ from pydantic.json_schema import models_json_schema
 from onboardflow.api.problems import PROBLEM_JSON
 
 REF = "#/components/schemas/{model}"
+# the security of routes that read the key themselves (`lane.EventLane`), by scheme name
+BEARER = [{"HTTPBearer": []}]
+BEARER_OR_BASIC = [{"HTTPBearer": []}, {"HTTPBasic": []}]
+SECURITY_SCHEMES = {
+    "HTTPBearer": {"type": "http", "scheme": "bearer",
+                   "description": "An API key (`onboardflow apikey create --scopes ...`), or the admin token "
+                   "(ONBOARDFLOW_ADMIN_TOKEN), which has every scope"},
+    "HTTPBasic": {"type": "http", "scheme": "basic",
+                  "description": "Segment's way: the API key (its write key) as the user name, no password"},
+}
+IDEMPOTENCY_PARAMETER = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": "Sent again with the same request, gets the first answer again (docs/api.md)",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
 _BODY_MODELS: list[type[BaseModel]] = []
 
 DESCRIPTIONS = {
@@ -45,16 +60,18 @@ PROBLEM_SCHEMA = {
 }
 
 
-def json_body(models: Any, examples: dict[str, Any]) -> dict[str, Any]:
-    """`openapi_extra` for a route that reads its own JSON body: `models` (a model, or models joined with
-    `|`) say its shape, `examples` (by name) show it."""
+def json_body(models: Any, examples: dict[str, Any], *, security: list[dict[str, list]]) -> dict[str, Any]:
+    """`openapi_extra` for an event route, which reads its own JSON body and key: `models` (a model, or
+    models joined with `|`) say its shape, `examples` (by name) show it, `security` how to send the key;
+    it takes an Idempotency-Key."""
     choices = list(getattr(models, "__args__", (models,)))
     _BODY_MODELS.extend(model for model in choices if model not in _BODY_MODELS)
     refs = [{"$ref": REF.format(model=model.__name__)} for model in choices]
     schema = refs[0] if len(refs) == 1 else {"anyOf": refs}
-    return {"requestBody": {"required": True, "content": {"application/json": {
-        "schema": schema, "examples": {name: {"value": value} for name, value in examples.items()},
-    }}}}
+    return {"security": security, "parameters": [IDEMPOTENCY_PARAMETER],
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": schema, "examples": {name: {"value": value} for name, value in examples.items()},
+            }}}}
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -87,6 +104,9 @@ def corrected(document: dict[str, Any]) -> dict[str, Any]:
     for name, schema in definitions.get("$defs", {}).items():
         schemas.setdefault(name, schema)
     schemas["Problem"] = PROBLEM_SCHEMA
+    schemes = document["components"].setdefault("securitySchemes", {})
+    for name, scheme in SECURITY_SCHEMES.items():
+        schemes.setdefault(name, scheme)
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
     for path, operations in document.get("paths", {}).items():

@@ -61,10 +61,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, error: Exception) -> Response:
         assert isinstance(error, HTTPException)
-        title = HTTPStatus(error.status_code).phrase
-        detail = routing_detail(request, error) or str(error.detail)
-        return problem_response(request, Problem(error.status_code, title, detail,
-                                                 headers=dict(error.headers or {})))
+        return problem_response(request, http_problem(request, error))
 
     async def on_invalid(request: Request, error: Exception) -> Response:
         assert isinstance(error, RequestValidationError)
@@ -107,6 +104,13 @@ def malformed_json(error: RequestValidationError) -> Problem | None:
                            f"the body is not valid JSON: {reason} at line {line}, column {column}",
                            line=line, column=column)
     return None
+
+
+def http_problem(request: Request, error: HTTPException) -> Problem:
+    """Starlette's and FastAPI's HTTPException as a Problem, its detail made to say what to do."""
+    title = HTTPStatus(error.status_code).phrase
+    detail = routing_detail(request, error) or str(error.detail)
+    return Problem(error.status_code, title, detail, headers=dict(error.headers or {}))
 
 
 def routing_detail(request: Request, error: HTTPException) -> str | None:

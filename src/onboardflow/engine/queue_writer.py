@@ -2,7 +2,8 @@
 to the store together, in the next transaction, and each request is answered once that one committed.
 
 One writer thread per process does the writes, so no request holds the event loop through a
-transaction, and a burst of single events costs a few transactions instead of one each. The thread
+transaction, and a burst of single events costs a few transactions instead of one each: the first
+request of a group waits a couple of milliseconds (`linger_seconds`) for others to join it. The thread
 starts with the first request and ends after a second idle, so an app needs no start-up or shutdown
 step for it (a test's app without a lifespan leaves no thread behind).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future
@@ -20,12 +22,14 @@ from onboardflow.core.model import Event
 from onboardflow.ports import Clock, Store
 
 MAX_GROUP_EVENTS = 10_000  # past this, the next request waits for the next transaction
+LINGER_SECONDS = 0.002  # how long the first request of a group waits for others to join it
 IDLE_SECONDS = 1.0
 
 
 @dataclass(slots=True)
 class _Submission:
     events: Sequence[Event]
+    arrived: float = field(default_factory=time.monotonic)
     done: Future[set[str]] = field(default_factory=Future)
 
 
@@ -33,10 +37,11 @@ class QueueWriter:
     """Queues events through `store.queue_events`, many requests' in one transaction."""
 
     def __init__(self, store: Store, *, clock: Clock, max_group_events: int = MAX_GROUP_EVENTS,
-                 idle_seconds: float = IDLE_SECONDS) -> None:
+                 linger_seconds: float = LINGER_SECONDS, idle_seconds: float = IDLE_SECONDS) -> None:
         self._store, self._clock = store, clock
-        self._max_size, self._idle_seconds = max_group_events, idle_seconds
+        self._max_size, self._linger, self._idle_seconds = max_group_events, linger_seconds, idle_seconds
         self._pending: deque[_Submission] = deque()
+        self._pending_events = 0
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
         self.transactions = 0  # how many writes it made, for tests and benchmarks
@@ -51,10 +56,12 @@ class QueueWriter:
         submission = _Submission(events)
         with self._wake:
             self._pending.append(submission)
+            self._pending_events += len(events)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="queue-writer", daemon=True)
                 self._thread.start()
-            self._wake.notify()
+            if len(self._pending) == 1 or self._pending_events >= self._max_size:
+                self._wake.notify()  # the writer waits for a first request, or lingers until the group is full
         return submission.done
 
     def _run(self) -> None:
@@ -66,17 +73,22 @@ class QueueWriter:
                 self._write(group)
 
     def _next_group(self) -> list[_Submission] | None:
-        """The submissions waiting now, up to the group's size (at least one); None after an idle spell."""
+        """The submissions waiting once the first has lingered, up to the group's size (at least one);
+        None after an idle spell."""
         with self._wake:
             if not self._pending:
                 self._wake.wait(self._idle_seconds)
             if not self._pending:
                 self._thread = None
                 return None
+            until = self._pending[0].arrived + self._linger
+            while self._pending_events < self._max_size and (left := until - time.monotonic()) > 0:
+                self._wake.wait(left)
             group: list[_Submission] = []
             size = 0
             while self._pending and (not group or size + len(self._pending[0].events) <= self._max_size):
                 submission = self._pending.popleft()
+                self._pending_events -= len(submission.events)
                 if submission.done.set_running_or_notify_cancel():  # a request given up on is dropped
                     group.append(submission)
                     size += len(submission.events)

@@ -167,14 +167,15 @@ class SqlStore:
         if not unique:
             return set()
         with self._engine.begin() as connection:
-            known = _queued_or_processed(connection, unique)
+            is_sqlite = connection.dialect.name == "sqlite"
+            known = (_sqlite_queued_or_processed if is_sqlite else _queued_or_processed)(connection, unique)
             rows = [
                 codec.queue_row(event, now) for event_id, event in unique.items() if event_id not in known
             ]
             if not rows:
                 return set()
             statements = statements_for(connection.dialect.name)
-            if connection.dialect.name == "sqlite":
+            if is_sqlite:
                 # BEGIN IMMEDIATE took the write lock before the read above: no one else added any of them
                 insert_rows(connection, statements.insert_queue_rows, rows)
                 return {row["event_id"] for row in rows}
@@ -483,7 +484,9 @@ class SqlStore:
         self, record: IdempotencyRecord, *, stale_before: datetime, expired_before: datetime
     ) -> IdempotencyRecord | None:
         with self._engine.begin() as connection:
-            return idempotency.claim(connection, record, stale_before=stale_before, expired_before=expired_before)
+            return idempotency.claim(
+                connection, record, stale_before=stale_before, expired_before=expired_before
+            )
 
     def save_idempotent_answer(self, claimed: IdempotencyRecord, *, status: int, body: str) -> None:
         with self._engine.begin() as connection:
@@ -510,6 +513,18 @@ def _queued_or_processed(connection: sa.Connection, ids: Iterable[str]) -> set[s
     queued = rows_by_ids(connection, statements.queued_events, ids)
     processed = rows_by_ids(connection, statements.known_events, ids)
     return {row["id"] for row in chain(queued, processed)}
+
+
+def _sqlite_queued_or_processed(connection: sa.Connection, ids: Iterable[str]) -> set[str]:
+    """`_queued_or_processed` as one plain statement a chunk: on the API's hot path (a transaction per few
+    requests), SQLAlchemy's two compiled selects cost more than SQLite's lookups."""
+    known: set[str] = set()
+    for chunk in chunked(list(ids), IN_CHUNK // 2):
+        marks = ",".join("?" * len(chunk))
+        sql = (f"SELECT event_id FROM queue WHERE event_id IN ({marks}) "
+               f"UNION ALL SELECT id FROM events WHERE id IN ({marks})")
+        known.update(row[0] for row in connection.exec_driver_sql(sql, (*chunk, *chunk)))
+    return known
 
 
 def _api_key(row: sa.RowMapping) -> ApiKey:
