@@ -8,8 +8,9 @@ wrk (Debian's `wrk` package; Lua scripts give every event a unique id):
   (a) batches of `--batch` events through POST /v1/events/batch, a few connections → events/s;
   (b) single events through POST /v1/events over `--connections` connections → requests/s, p50, p99.
 An answer is sent only once its events are committed to the queue, so the events the queue holds after
-each phase, over the phase's time, is what was durably queued per second; the wrk figures are beside it.
-The last line is JSON.
+each phase is what was durably queued; events/s counts the events of the requests answered 202 within
+wrk's time. Beside the rates, the server's CPU time per event and per request (from /proc): on a shared,
+busy machine the rates drop with what else runs, the CPU cost much less. The last line is JSON.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ end
 counter = 0
 function event(n)
   return string.format(
-    '{"id":"t%%d-%%d","name":"Order Completed","customer_id":"c%%d","at":"2026-03-01T10:00:00Z",' ..
+    '{"id":"%(phase)s%%d-%%d","name":"Order Completed","customer_id":"c%%d","at":"2026-03-01T10:00:00Z",' ..
     '"properties":{"order_id":"o%%d","total":42.5,"currency":"USD","products":[{"product_id":"p1",' ..
     '"price":42.5,"quantity":1}]},"customer":{"email":"c%%d@example.com","country":"US"}}',
     tid, n, n %% 100000, n, n %% 100000)
@@ -109,6 +110,22 @@ def start_server(folder: Path, port: int, workers: int) -> tuple[subprocess.Pope
     raise SystemExit(f"the server did not start on port {port}: see {folder / 'server.log'}")
 
 
+def server_cpu_seconds(pid: int) -> float:
+    """User + system CPU of the server and its worker processes so far (Linux /proc): a figure the other
+    loads on a shared machine do not inflate the way they inflate wall-clock rates."""
+    ticks, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+            pending += [int(child) for task in Path(f"/proc/{current}/task").iterdir()
+                        for child in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def queued(folder: Path) -> int:
     with sqlite3.connect(folder / "bench.db") as connection:
         return connection.execute("SELECT count(*) FROM queue").fetchone()[0]
@@ -143,7 +160,7 @@ def main() -> None:
     port = free_port()
     server, key = start_server(folder, port, args.workers)
     try:
-        figures = measure(folder, port, key, args)
+        figures = measure(folder, port, key, args, server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -151,24 +168,32 @@ def main() -> None:
     print(json.dumps(figures))
 
 
-def measure(folder: Path, port: int, key: str, args: argparse.Namespace) -> dict:
+def measure(folder: Path, port: int, key: str, args: argparse.Namespace, pid: int) -> dict:
     batch_script, single_script = folder / "batch.lua", folder / "single.lua"
-    batch_script.write_text(LUA_COMMON % {"key": key} + LUA_BATCH % {"batch": args.batch})
-    single_script.write_text(LUA_COMMON % {"key": key} + LUA_SINGLE)
+    # each phase its own ids: the same id twice would be a duplicate, answered but not queued again
+    batch_script.write_text(LUA_COMMON % {"key": key, "phase": "b"} + LUA_BATCH % {"batch": args.batch})
+    single_script.write_text(LUA_COMMON % {"key": key, "phase": "s"} + LUA_SINGLE)
 
+    cpu_start = server_cpu_seconds(pid)
     batched = run_wrk(batch_script, port, seconds=args.seconds, connections=4, threads=2, label="batches")
-    in_queue = queued(folder)
-    batched_rate = in_queue / batched["duration_s"]
-    console.print(f"batches of {args.batch}: {batched['requests']} requests, {in_queue:,} events queued, "
-                  f"{batched_rate:,.0f} events/s, p50 {batched['p50_ms']:.1f} ms, "
-                  f"p99 {batched['p99_ms']:.1f} ms")
+    time.sleep(2)  # requests in flight when wrk stopped are answered (and counted by wrk as not done)
+    in_queue, cpu_batched = queued(folder), server_cpu_seconds(pid) - cpu_start
+    answered = batched["requests"] * args.batch  # each 202 came after its events were committed
+    batched_rate = answered / batched["duration_s"]
+    console.print(f"batches of {args.batch}: {batched['requests']} answered 202 in "
+                  f"{batched['duration_s']:.1f} s = {batched_rate:,.0f} events/s ({in_queue:,} in the queue "
+                  f"after), p50 {batched['p50_ms']:.1f} ms, p99 {batched['p99_ms']:.1f} ms; server CPU "
+                  f"{cpu_batched / in_queue * 1e6:.1f} µs an event")
 
+    cpu_start = server_cpu_seconds(pid)
     single = run_wrk(single_script, port, seconds=args.seconds, connections=args.connections, threads=2,
                      label="single events")
-    singles_queued = queued(folder) - in_queue
+    time.sleep(2)
+    singles_queued, cpu_single = queued(folder) - in_queue, server_cpu_seconds(pid) - cpu_start
     single_rate = single["requests"] / single["duration_s"]
     console.print(f"single events over {args.connections} connections: {single_rate:,.0f} requests/s, "
-                  f"p50 {single['p50_ms']:.1f} ms, p99 {single['p99_ms']:.1f} ms, {singles_queued:,} queued")
+                  f"p50 {single['p50_ms']:.1f} ms, p99 {single['p99_ms']:.1f} ms, {singles_queued:,} queued; "
+                  f"server CPU {cpu_single / singles_queued * 1e3:.3f} ms a request")
     return {
         "batched_events_per_s": round(batched_rate),
         "single_requests_per_s": round(single_rate),
@@ -176,6 +201,10 @@ def measure(folder: Path, port: int, key: str, args: argparse.Namespace) -> dict
         "p99_ms": round(single["p99_ms"], 2),
         "single_events_queued": singles_queued,
         "single_non_2xx": single["non_2xx"] + single["socket_errors"],
+        "server_cpu_us_per_batched_event": round(cpu_batched / in_queue * 1e6, 1),
+        "server_cpu_ms_per_single_request": round(cpu_single / singles_queued * 1e3, 3),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "cores": os.cpu_count(),
         "batch_requests": batched["requests"],
         "batch_events_queued": in_queue,
         "batch_p99_ms": round(batched["p99_ms"], 1),

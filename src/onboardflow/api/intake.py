@@ -9,7 +9,6 @@ it reports as queued are committed to the store's queue; the workers (`onboardfl
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -160,7 +159,9 @@ def refused(checked: Checked) -> Problem:
     return Problem(422, "Invalid event", detail, errors=checked.errors)
 
 
-LONG_INTEGER = re.compile(rb"\d{19,}")
+# every digit as 0, anything else as '.': a run of 19 zeros is a run of 19 digits (faster than a regex)
+_DIGITS = bytes(ord("0") if chr(code) in "0123456789" else ord(".") for code in range(256))
+_LONG_DIGITS = b"0" * 19
 
 
 def parse_json(body: bytes) -> Any:
@@ -172,7 +173,7 @@ def parse_json(body: bytes) -> Any:
     if not body.strip():
         raise Problem(400, "Empty body", "the body is empty: send a JSON object")
     try:
-        if LONG_INTEGER.search(body) is None:
+        if body.translate(_DIGITS).find(_LONG_DIGITS) < 0:
             return orjson.loads(body)
         return json.loads(body, parse_constant=_no_constant)
     except _NotJson as error:

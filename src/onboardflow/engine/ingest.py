@@ -46,7 +46,7 @@ def parse_event(data: Any) -> Event:
     ]
     for name in ("id", "customer_id", "name"):
         value = data.get(name)
-        if value not in (None, "") and (isinstance(value, bool) or not isinstance(value, str | int)):
+        if value not in (None, "") and (isinstance(value, bool) or not isinstance(value, (str, int))):
             problems.append(f"{name!r} must be a string, got {type(data[name]).__name__}")
     at = _parse_time(data.get("at"), problems) if data.get("at") not in (None, "") else None
     if not isinstance(data.get("properties", {}), dict):
