@@ -743,6 +743,8 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes (one per core is plenty)")] = 1,
 ) -> None:
     """Run the HTTP API (events, customers, journeys, unsubscribe links, preference pages) with uvicorn."""
+    from inspect import signature
+
     import uvicorn
 
     from onboardflow.store.migrate import upgrade
@@ -759,8 +761,10 @@ def serve(
     elif workers > 1:
         errors.print("error: the memory store lives in one process: use --workers 1, or a database", markup=False)
         raise typer.Exit(2)
+    options = {"timeout_worker_healthcheck": 60}  # a worker still importing on a busy machine is not dead
+    options = {name: value for name, value in options.items() if name in signature(uvicorn.Config).parameters}
     uvicorn.run("onboardflow.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                proxy_headers=True, access_log=False)
+                proxy_headers=True, access_log=False, **options)
 
 
 if __name__ == "__main__":
