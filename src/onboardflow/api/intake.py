@@ -30,7 +30,7 @@ SHOWN_ERRORS = 3  # in the detail of a 422; the `errors` member lists them all
 
 @dataclass
 class Checked:
-    """A request's items sorted out: the events to queue (by index), the refused, the ignored."""
+    """A request's items sorted out: the events to queue, the refused and the ignored (by index)."""
 
     events: list[Event] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
@@ -62,10 +62,10 @@ class Intake:
             raise Problem(422, "Invalid Segment call", str(error)) from None
         if "batch" in body:
             batch_items(body, "batch")  # the batch's size, checked as the events route checks it
-        answer = await self.accept(check_segment(messages, self.clock), ignored_ok=True)
-        return answer
+        return await self.accept(check_segment(messages, self.clock), with_ignored=True)
 
-    async def accept(self, checked: Checked, *, ignored_ok: bool = False) -> dict[str, Any]:
+    async def accept(self, checked: Checked, *, with_ignored: bool = False) -> dict[str, Any]:
+        """Queue the good events; what became of each. 422 when there were only bad ones."""
         if not checked.events and checked.errors:
             raise refused(checked)
         queued_ids = await self._queue(checked.events) if checked.events else set()
@@ -78,7 +78,7 @@ class Intake:
                 duplicates.append(event.id)
         answer = {"accepted": len(checked.events), "queued": queued, "duplicates": duplicates,
                   "errors": checked.errors}
-        if ignored_ok:
+        if with_ignored:
             answer["ignored"] = checked.ignored
         return answer
 

@@ -143,3 +143,17 @@ def test_a_failure_of_the_server_is_a_500_problem_without_a_trace(store):
 def test_pages_for_people_keep_their_html_errors(memory_api):
     answer = memory_api.client.get("/unsubscribe/not-a-token")
     assert answer.status_code == 400 and answer.headers["content-type"].startswith("text/html")
+
+
+def test_a_failure_inside_an_event_route_is_a_500_problem_too(store, monkeypatch):
+    app = create_app(store=store, settings=settings())
+
+    async def broken(body):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(app.state.intake, "event", broken)
+    client = TestClient(app, raise_server_exceptions=False)
+
+    body = problem(client.post("/v1/events", json=ORDER_EVENT, headers=AUTH), 500)
+
+    assert "secret internals" not in body["detail"]
