@@ -62,6 +62,8 @@ def authorize(request: Request, token: str | None, scope: str, *, challenge: str
             f"send an API key with the {scope!r} scope: `Authorization: Bearer <key>`",
             headers={"WWW-Authenticate": challenge},
         )
+    # the key ring answers from memory; it reads the store (on the event loop: a quick read by id) only
+    # once per key id and ONBOARDFLOW_API_KEY_CACHE_SECONDS
     admin = request.app.state.settings.admin_token
     if admin is not None and hmac.compare_digest(token.encode(), admin.get_secret_value().encode()):
         return ADMIN_TOKEN_KEY
