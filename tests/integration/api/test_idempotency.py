@@ -114,3 +114,14 @@ def test_a_key_that_is_not_one_is_400(memory_api, key):
 def test_without_a_key_nothing_is_kept(memory_api):
     post(memory_api, ORDER_EVENT, key=None)
     assert memory_api.store.idempotency == {}
+
+
+def test_segment_calls_take_an_idempotency_key_too(memory_api):
+    from onboardflow.api.event_schemas import SEGMENT_IDENTIFY, SEGMENT_TRACK
+
+    first = post(memory_api, SEGMENT_TRACK, key="seg-1", path="/v1/segment")
+    again = post(memory_api, SEGMENT_TRACK, key="seg-1", path="/v1/segment")
+    other = post(memory_api, SEGMENT_IDENTIFY, key="seg-1", path="/v1/segment")
+
+    assert first.status_code == 202 and again.headers[REPLAYED] == "true" and again.json() == first.json()
+    assert other.status_code == 409

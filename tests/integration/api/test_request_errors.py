@@ -58,11 +58,12 @@ def test_malformed_json_on_a_route_with_a_model_is_400_too(memory_api):
     assert "line 1, column" in body["detail"]
 
 
+@pytest.mark.parametrize("path", EVENT_ROUTES)
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
-def test_a_body_that_is_not_json_is_415_saying_what_to_send(memory_api, content_type):
+def test_a_body_that_is_not_json_is_415_saying_what_to_send(memory_api, content_type, path):
     headers = {**AUTH, **({"Content-Type": content_type} if content_type else {})}
 
-    answer = problem(memory_api.client.post("/v1/events", content=b'{"id": 1}', headers=headers), 415)
+    answer = problem(memory_api.client.post(path, content=b'{"id": 1}', headers=headers), 415)
 
     assert "Content-Type: application/json" in answer["detail"]
     assert (content_type or "no Content-Type") in answer["detail"]
@@ -90,6 +91,8 @@ def test_a_body_past_the_limit_is_413_naming_the_limit(store):
 
     batch = api.client.post("/v1/events/batch", json={"events": [big]}, headers=AUTH)
     assert batch.status_code == 202  # 5 KB is within the batch routes' limit
+    too_long = problem(api.client.post("/v1/events/batch", json={"events": [big, big]}, headers=AUTH), 413)
+    assert "(8 KiB)" in too_long["detail"]
     too_big = problem(api.client.post("/v1/segment", json={"batch": [SEGMENT_TRACK] * 40}, headers=AUTH), 413)
     assert "(8 KiB)" in too_big["detail"]
 
