@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench bench-api clean
 
 install: $(STAMP)
 
@@ -27,6 +27,9 @@ lint: install
 
 bench: install
 	$(BIN)/python benchmarks/engine.py
+
+bench-api: install  # needs wrk (apt-get install -y wrk)
+	$(BIN)/python benchmarks/api.py
 
 clean:
 	rm -rf $(VENV) var

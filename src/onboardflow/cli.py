@@ -746,13 +746,31 @@ def apikey_revoke(
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes (one per core is plenty)")] = 1,
 ) -> None:
     """Run the HTTP API (events, customers, journeys, unsubscribe links, preference pages) with uvicorn."""
+    from inspect import signature
+
     import uvicorn
 
-    from onboardflow.api import create_app
+    from onboardflow.store.migrate import upgrade
 
-    uvicorn.run(create_app(), host=host, port=port, proxy_headers=True)
+    from onboardflow.store.connection import StoreError
+
+    settings = Settings()
+    if settings.database_url != "memory":
+        try:
+            upgrade(settings.database_url)  # once here, not racing in each worker
+        except StoreError as error:
+            errors.print(f"error: {error}", highlight=False, markup=False)
+            raise typer.Exit(1) from None
+    elif workers > 1:
+        errors.print("error: the memory store lives in one process: use --workers 1, or a database", markup=False)
+        raise typer.Exit(2)
+    options = {"timeout_worker_healthcheck": 60}  # a worker still importing on a busy machine is not dead
+    options = {name: value for name, value in options.items() if name in signature(uvicorn.Config).parameters}
+    uvicorn.run("onboardflow.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                proxy_headers=True, access_log=False, **options)
 
 
 if __name__ == "__main__":

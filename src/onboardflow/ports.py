@@ -197,6 +197,32 @@ class ApiKeyNotFound(LookupError):
     """No API key has this id."""
 
 
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    """An `Idempotency-Key` as kept for one API key: which request first used it, and the answer it got.
+
+    `status` and `body` are None while that request is in flight (since `locked_at`); `fingerprint`
+    is the SHA-256 of its method, path and body, so a reuse with another request can be told apart.
+    """
+
+    api_key_id: str
+    key: str
+    fingerprint: str
+    created_at: datetime
+    locked_at: datetime
+    status: int | None = None
+    body: str | None = None
+
+    @property
+    def is_in_flight(self) -> bool:
+        return self.status is None
+
+    def gives_way(self, *, stale_before: datetime, expired_before: datetime) -> bool:
+        """Whether a new request may take the key over: this record is past its time to live, or in
+        flight for so long that the request holding it must have died (its process killed mid-way)."""
+        return self.created_at < expired_before or (self.is_in_flight and self.locked_at < stale_before)
+
+
 @dataclass
 class Changes:
     """Everything one batch writes, applied in one transaction."""
@@ -307,6 +333,10 @@ class Store(Protocol):
 
     # queue and outbox
     def enqueue(self, events: Iterable[Event], *, now: datetime) -> int: ...
+    def queue_events(self, events: Iterable[Event], *, now: datetime) -> set[str]:
+        """Queue events as `enqueue` does, in one transaction; the ids it queued (not those queued or
+        processed before, nor a second of the same id)."""
+        ...
     def claim_messages(self, now: datetime, limit: int, *, lease_seconds: int = 60) -> list[OutboxMessage]: ...
     def record_delivery(self, message_id: str, *, status: str, channel: str | None, at: datetime,
                         error: str | None = None, next_attempt_at: datetime | None = None,
@@ -420,6 +450,23 @@ class Store(Protocol):
     def api_key(self, key_id: str) -> ApiKey | None: ...
     def api_keys(self) -> list[ApiKey]: ...
     def revoke_api_key(self, key_id: str, *, at: datetime) -> ApiKey: ...
+
+    # Idempotency-Key records of the API, per API key
+    def claim_idempotency_key(
+        self, record: IdempotencyRecord, *, stale_before: datetime, expired_before: datetime
+    ) -> IdempotencyRecord | None:
+        """Keep `record` (in flight) unless (api key id, key) is kept already: then the kept record,
+        except when it was created before `expired_before` or is in flight since before `stale_before`,
+        which `record` replaces. None: the caller holds the key and answers the request. Atomic."""
+        ...
+    def save_idempotent_answer(self, claimed: IdempotencyRecord, *, status: int, body: str) -> None:
+        """Keep the answer to the request that claimed the key (not to one that took it over since)."""
+        ...
+    def release_idempotency_key(self, claimed: IdempotencyRecord) -> None:
+        """Forget the key, if `claimed` still holds it: the next request with it is a first one."""
+        ...
+    def idempotency_record(self, api_key_id: str, key: str) -> IdempotencyRecord | None: ...
+    def purge_idempotency_keys(self, *, before: datetime) -> int: ...
     def close(self) -> None: ...
 
 

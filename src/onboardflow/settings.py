@@ -45,6 +45,14 @@ class Settings(BaseSettings):
         description="How long the server trusts what it read of a key: a key revoked by the CLI stops "
         "working within this time",
     )
+    max_body_bytes: int = Field(
+        default=1 << 20, ge=1024,
+        description="The largest request body taken (413 past it), but for the batch routes below",
+    )
+    max_batch_body_bytes: int = Field(
+        default=5 << 20, ge=1024,
+        description="The largest body of POST /v1/events/batch, /v1/segment and the store webhooks",
+    )
     shopify_webhook_secret: SecretStr | None = Field(
         default=None,
         description="The app's client secret that signs Shopify webhooks (X-Shopify-Hmac-SHA256); "

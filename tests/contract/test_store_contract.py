@@ -155,6 +155,18 @@ def test_enqueue_skips_events_already_processed(store):
     assert store.enqueue([event("e1"), event("e2")], now=T0) == 1
 
 
+def test_queue_events_names_the_ids_it_queued_and_not_those_seen_before(store):
+    apply(store, Changes(events=[(event("e1"), 1)]))
+    store.enqueue([event("e2")], now=T0)
+
+    assert store.queue_events([event("e1"), event("e2"), event("e3"), event("e3"), event("e4")], now=T0) == {
+        "e3", "e4"
+    }
+    assert store.queue_events([], now=T0) == set()
+    assert store.queue_events([event("e4")], now=T0) == set()
+    assert store.counts()["queued"] == 3
+
+
 def test_queued_events_come_in_queue_order_from_the_asked_partitions(store):
     here, there = customers_in(3, 2), customers_in(5, 1)
     batch = [event("e1", here[0]), event("e2", there[0]), event("e3", here[1]), event("e4", here[0])]

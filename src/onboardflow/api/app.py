@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -12,17 +12,25 @@ from onboardflow.api import (
     consent,
     customers,
     escalation,
+    events,
     inbox,
     journeys,
     messages,
     preferences,
+    segment,
     tasks,
     unsubscribe,
     webhooks,
 )
+from onboardflow.api.idempotency import IdempotencyKeys
+from onboardflow.api.intake import Intake
 from onboardflow.api.keys import KeyRing
+from onboardflow.api.lane import EventLane
+from onboardflow.api.limits import RequestLimits
+from onboardflow.api.openapi import install_openapi
 from onboardflow.api.problems import install_problem_handlers
 from onboardflow.engine.clock import SystemClock
+from onboardflow.engine.queue_writer import QueueWriter
 from onboardflow.ports import Clock, Store
 from onboardflow.settings import Settings
 
@@ -47,11 +55,33 @@ def create_app(
     app = FastAPI(title="onboardflow", version=__version__, lifespan=lifespan)
     app.state.store = store
     app.state.settings = settings
-    app.state.clock = clock or SystemClock()
+    app.state.clock = clock = clock or SystemClock()
     app.state.keyring = KeyRing(store, ttl=settings.api_key_cache_seconds)
+    app.state.intake = Intake(QueueWriter(store, clock=clock), clock=clock)
+    app.state.idempotency = IdempotencyKeys(store, clock=clock)
+    lane = {"/v1/events": events.post_event, "/v1/events/batch": events.post_batch,
+            "/v1/segment": segment.post_segment}
+    app.add_middleware(EventLane, routes=lane)
+    app.add_middleware(RequestLimits, limit_for=body_limits(settings))  # added last: it runs first
     install_problem_handlers(app)
     for module in (customers, consent, journeys, messages, tasks, escalation, inbox, unsubscribe, preferences,
                    webhooks):
         app.include_router(module.router)
     app.include_router(escalation.claims)
+    for module in (events, segment):
+        app.include_router(module.router)
+    install_openapi(app)
     return app
+
+
+BATCH_PATHS = ("/v1/events/batch", "/v1/segment", "/webhooks/")
+
+
+def body_limits(settings: Settings) -> Callable[[str], int]:
+    """The body size limit of a path: the batch routes' (and the store webhooks'), or the one for the rest."""
+
+    def limit_for(path: str) -> int:
+        is_batch = path.startswith(BATCH_PATHS)
+        return settings.max_batch_body_bytes if is_batch else settings.max_body_bytes
+
+    return limit_for

@@ -5,9 +5,10 @@
 
 from __future__ import annotations
 
+import base64
 import hmac
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -24,15 +25,16 @@ from onboardflow.ports import ApiKey, Clock, Store
 from onboardflow.settings import Settings
 
 
-def get_store(request: Request) -> Store:
+# async, though they only read the app's state: a plain `def` dependency costs a trip to the thread pool
+async def get_store(request: Request) -> Store:
     return request.app.state.store
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     return request.app.state.clock
 
 
@@ -67,41 +69,72 @@ def get_keyring(request: Request) -> KeyRing:
     return request.app.state.keyring
 
 
-def require_scope(scope: str) -> Callable[..., ApiKey]:
-    """A dependency that lets the request through only with a key that has `scope` (or `admin`).
+def authorize(request: Request, token: str | None, scope: str, *, challenge: str = "Bearer") -> ApiKey:
+    """The key `token` is, if it may call a route that needs `scope`.
 
     401 without a key or with one that is unknown, malformed or revoked; 403 with a key that lacks the
     scope. The admin token of the settings, when set, counts as a key with every scope.
     """
+    if not token:
+        raise Problem(
+            401, "Authentication required",
+            f"send an API key with the {scope!r} scope: `Authorization: Bearer <key>`",
+            headers={"WWW-Authenticate": challenge},
+        )
+    # the key ring answers from memory; it reads the store (on the event loop: a quick read by id) only
+    # once per key id and ONBOARDFLOW_API_KEY_CACHE_SECONDS
+    admin = request.app.state.settings.admin_token
+    if admin is not None and hmac.compare_digest(token.encode(), admin.get_secret_value().encode()):
+        return ADMIN_TOKEN_KEY
+    try:
+        key = get_keyring(request).check(token)
+    except BadKey as error:
+        raise Problem(401, "Invalid API key", str(error), headers={"WWW-Authenticate": challenge}) from None
+    if not grants(key.scopes, scope):
+        raise Problem(
+            403, "Missing scope",
+            f"API key {key.id} ({key.name}) has the scopes {', '.join(key.scopes)}; this route needs "
+            f"{scope!r}: create a key with `onboardflow apikey create --scopes {scope}`",
+        )
+    return key
+
+
+def require_scope(scope: str) -> Callable[..., Awaitable[ApiKey]]:
+    """A dependency that lets the request through only with a key that has `scope` (or `admin`)."""
     if scope not in SCOPES:
         raise ValueError(f"unknown scope {scope!r}")
 
-    def check(request: Request, settings: SettingsDep, credentials: Credentials) -> ApiKey:
-        if credentials is None:
-            raise Problem(
-                401, "Authentication required",
-                f"send an API key with the {scope!r} scope: `Authorization: Bearer <key>`",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        token = credentials.credentials
-        admin = settings.admin_token
-        if admin is not None and hmac.compare_digest(token.encode(), admin.get_secret_value().encode()):
-            return ADMIN_TOKEN_KEY
-        try:
-            key = get_keyring(request).check(token)
-        except BadKey as error:
-            raise Problem(401, "Invalid API key", str(error),
-                          headers={"WWW-Authenticate": "Bearer"}) from None
-        if not grants(key.scopes, scope):
-            raise Problem(
-                403, "Missing scope",
-                f"API key {key.id} ({key.name}) has the scopes {', '.join(key.scopes)}; this route needs "
-                f"{scope!r}: create a key with `onboardflow apikey create --scopes {scope}`",
-            )
-        return key
+    async def check(request: Request, credentials: Credentials) -> ApiKey:
+        return authorize(request, credentials.credentials if credentials else None, scope)
 
     check.__name__ = f"require_{scope}"
     return check
+
+
+SEGMENT_CHALLENGE = 'Basic realm="onboardflow", Bearer'
+
+
+def ingest_key(request: Request) -> ApiKey:
+    """The `ingest` key of an event route's request, read from the header here rather than through
+    FastAPI's dependencies: these routes are served by `lane.EventLane`, without FastAPI's routing."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return authorize(request, token.strip() if scheme.lower() == "bearer" else None, "ingest")
+
+
+def segment_key(request: Request) -> ApiKey:
+    """`ingest`, with the key as a Bearer token or, as Segment sends its write key, as the Basic user name."""
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    token = None
+    if scheme.lower() == "bearer":
+        token = credentials.strip()
+    elif scheme.lower() == "basic":
+        try:
+            token = base64.b64decode(credentials.strip(), validate=True).decode().partition(":")[0]
+        except (ValueError, UnicodeDecodeError):
+            raise Problem(401, "Invalid credentials",
+                          "HTTP Basic credentials are base64 of `<key>:`: the API key as the user name, the "
+                          "password empty", headers={"WWW-Authenticate": SEGMENT_CHALLENGE}) from None
+    return authorize(request, token, "ingest", challenge=SEGMENT_CHALLENGE)
 
 
 # the settings' admin token, as the key it stands for

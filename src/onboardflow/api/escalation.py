@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from standardwebhooks import Webhook
 
 from onboardflow.api.dependencies import ClockDep, SettingsDep, StoreDep, keyed_router, require_write
+from onboardflow.api.openapi import problems
 from onboardflow.api.problems import Problem, problem_responses
 from onboardflow.escalation import service
 from onboardflow.escalation.context import task_context
@@ -75,7 +76,7 @@ def claim_task(task_id: str, body: TaskClaim, store: StoreDep, clock: ClockDep) 
     return TaskContext.model_validate(task_context(store, task))
 
 
-@router.post("/webhooks/helpdesk")
+@router.post("/webhooks/helpdesk", responses=problems(400, 401, 404, 409, 422, 503))
 async def helpdesk_resolution(
     request: Request, store: StoreDep, settings: SettingsDep, clock: ClockDep
 ) -> dict:
@@ -94,7 +95,7 @@ async def helpdesk_resolution(
     return _resolve(store, clock, resolution.task_id, resolution.outcome, resolution.by)
 
 
-@router.post("/webhooks/zendesk")
+@router.post("/webhooks/zendesk", responses=problems(400, 401, 404, 409, 422, 503))
 async def zendesk_resolution(
     request: Request, store: StoreDep, settings: SettingsDep, clock: ClockDep
 ) -> dict:

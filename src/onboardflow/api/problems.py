@@ -96,12 +96,13 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_http(request: Request, error: Exception) -> Response:
         assert isinstance(error, HTTPException)
-        title = HTTPStatus(error.status_code).phrase
-        return problem_response(request, Problem(error.status_code, title, str(error.detail),
-                                                 headers=dict(error.headers or {})))
+        return problem_response(request, http_problem(request, error))
 
     async def on_invalid(request: Request, error: Exception) -> Response:
         assert isinstance(error, RequestValidationError)
+        malformed = malformed_json(error)
+        if malformed is not None:
+            return problem_response(request, malformed)
         errors = [
             {"field": ".".join(str(part) for part in item["loc"]),
              "message": item["msg"].removeprefix("Value error, ")}
@@ -110,8 +111,50 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail = "; ".join(f"{item['field']}: {item['message']}" for item in errors)
         return problem_response(request, Problem(422, "Invalid request", detail, errors=errors))
 
+    async def on_error(request: Request, error: Exception) -> Response:
+        # Starlette logs the error and its trace after this answer; the caller gets no trace
+        return problem_response(request, Problem(
+            500, "Internal server error",
+            "the server failed on this request (the error is in its log); it may have taken nothing: send it "
+            "again, which is safe for events (their ids) and with an Idempotency-Key",
+        ))
+
+    app.add_exception_handler(Exception, on_error)
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(TokenError, on_token)
     app.add_exception_handler(CustomerNotFound, on_not_found)
     app.add_exception_handler(HTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_invalid)
+
+
+def malformed_json(error: RequestValidationError) -> Problem | None:
+    """FastAPI's "JSON decode error" (a route with a Pydantic body) as a 400 saying where, or None."""
+    for item in error.errors():
+        if item.get("type") == "json_invalid":
+            position = item["loc"][-1] if isinstance(item["loc"][-1], int) else 0
+            text = error.body if isinstance(error.body, str) else ""
+            line = text.count("\n", 0, position) + 1
+            column = position - (text.rfind("\n", 0, position) + 1) + 1
+            reason = item.get("ctx", {}).get("error", "JSON decode error")
+            return Problem(400, "Malformed JSON",
+                           f"the body is not valid JSON: {reason} at line {line}, column {column}",
+                           line=line, column=column)
+    return None
+
+
+def http_problem(request: Request, error: HTTPException) -> Problem:
+    """Starlette's and FastAPI's HTTPException as a Problem, its detail made to say what to do."""
+    title = HTTPStatus(error.status_code).phrase
+    detail = routing_detail(request, error) or str(error.detail)
+    return Problem(error.status_code, title, detail, headers=dict(error.headers or {}))
+
+
+def routing_detail(request: Request, error: HTTPException) -> str | None:
+    """What to do instead, for the router's own 404 and 405 (which say only "Not Found")."""
+    path = request.url.path
+    if error.status_code == 404 and error.detail == "Not Found":
+        return f"there is no route {path}: the routes are listed at /docs and in /openapi.json"
+    if error.status_code == 405 and error.detail == "Method Not Allowed":
+        allowed = (error.headers or {}).get("Allow") or (error.headers or {}).get("allow")
+        return f"{request.method} is not taken at {path}" + (f": use {allowed}" if allowed else "")
+    return None

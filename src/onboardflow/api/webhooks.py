@@ -17,6 +17,7 @@ from fastapi import APIRouter, Request
 from pydantic import SecretStr
 
 from onboardflow.api.dependencies import ClockDep, SettingsDep, StoreDep
+from onboardflow.api.openapi import problems
 from onboardflow.api.problems import Problem
 from onboardflow.compliance import gdpr
 from onboardflow.compliance.gdpr import CustomerNotFound
@@ -31,7 +32,7 @@ router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 WOO_PING = re.compile(rb"webhook_id=\d+")
 
 
-@router.post("/shopify")
+@router.post("/shopify", responses=problems(400, 401, 422, 503))
 async def shopify_webhook(request: Request, store: StoreDep, settings: SettingsDep, clock: ClockDep) -> dict:
     """One Shopify delivery: `X-Shopify-Hmac-SHA256` over the raw body, the topic in `X-Shopify-Topic`."""
     body = await request.body()
@@ -52,7 +53,7 @@ async def shopify_webhook(request: Request, store: StoreDep, settings: SettingsD
     return _enqueue(store, clock.now(), topic, events) | {"consents": consents}
 
 
-@router.post("/woocommerce")
+@router.post("/woocommerce", responses=problems(400, 401, 422, 503))
 async def woocommerce_webhook(
     request: Request, store: StoreDep, settings: SettingsDep, clock: ClockDep
 ) -> dict:

@@ -9,12 +9,15 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import orjson
+
 from onboardflow.core.consent import consent_event_problems
 from onboardflow.core.model import Event
 
 EVENT_FIELDS = ("id", "name", "customer_id", "at", "properties", "customer")
 REQUIRED = ("id", "name", "customer_id", "at")
 CUSTOMER_FIELDS = ("email", "phone", "locale", "timezone", "country", "traits", "consent")
+TEXT_CUSTOMER_FIELDS = ("email", "phone", "locale", "timezone", "country")
 
 
 class EventError(ValueError):
@@ -43,7 +46,7 @@ def parse_event(data: Any) -> Event:
     ]
     for name in ("id", "customer_id", "name"):
         value = data.get(name)
-        if value not in (None, "") and (isinstance(value, bool) or not isinstance(value, str | int)):
+        if value not in (None, "") and (isinstance(value, bool) or not isinstance(value, (str, int))):
             problems.append(f"{name!r} must be a string, got {type(data[name]).__name__}")
     at = _parse_time(data.get("at"), problems) if data.get("at") not in (None, "") else None
     if not isinstance(data.get("properties", {}), dict):
@@ -51,6 +54,8 @@ def parse_event(data: Any) -> Event:
     customer = _check_customer(data.get("customer"), problems)
     if isinstance(data.get("properties"), dict):
         problems += consent_event_problems(str(data.get("name")), data["properties"])
+    if not problems and _may_hold_unstorable_text(data) and (found := unstorable_text_at(data)) is not None:
+        problems.append(found)
     if problems:
         raise EventError("; ".join(problems))
     return Event(
@@ -75,7 +80,11 @@ def _parse_time(value: Any, problems: list[str]) -> datetime | None:
     if moment.tzinfo is None:
         problems.append(f"'at' has no time zone: {value!r}; add Z or an offset, e.g. {value}Z")
         return None
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00, which is before year 1 in UTC
+        problems.append(f"'at' is out of range in UTC: {value!r}; give a time between years 1 and 9999")
+        return None
 
 
 def _check_customer(block: Any, problems: list[str]) -> dict[str, Any] | None:
@@ -90,13 +99,60 @@ def _check_customer(block: Any, problems: list[str]) -> dict[str, Any] | None:
     for name in ("traits", "consent"):
         if block.get(name) is not None and not isinstance(block[name], dict):
             problems.append(f"'customer.{name}' must be an object")
+    for name in TEXT_CUSTOMER_FIELDS:
+        if block.get(name) is not None and not isinstance(block[name], str):
+            problems.append(f"'customer.{name}' must be a string, got {type(block[name]).__name__}")
     zone = block.get("timezone")
-    if zone is not None:
+    if isinstance(zone, str):
         try:
             ZoneInfo(str(zone))
         except (ZoneInfoNotFoundError, ValueError):
             problems.append(f"'customer.timezone' {zone!r} is not an IANA time zone, e.g. America/New_York")
     return block
+
+
+def _may_hold_unstorable_text(data: dict[str, Any]) -> bool:
+    """A quick look before `unstorable_text_at` walks the event: orjson writes a NUL as \\u0000 and
+    refuses a lone surrogate (as it refuses an integer past 64 bits, which is fine: then walk it)."""
+    try:
+        return b"\\u0000" in orjson.dumps(data)
+    except TypeError:
+        return True
+
+
+def unstorable_text_at(value: Any, path: str = "") -> str | None:
+    """What in a decoded JSON value is text the store cannot keep, and where ('properties.note'), or None.
+
+    PostgreSQL keeps no NUL character in text or JSONB, and a lone UTF-16 surrogate (a JSON escape such
+    as \\ud800 without its pair) is no character at all; an event holding one is refused here, saying
+    where, rather than failing the transaction that writes it.
+    """
+    if isinstance(value, str):
+        return _text_problem(value, f"'{path or 'value'}'")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            if (found := _text_problem(str(key), f"the key '{inner}'")) is not None:
+                return found
+            if isinstance(item, str | dict | list) and (found := unstorable_text_at(item, inner)) is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if not isinstance(item, str | dict | list):
+                continue
+            if (found := unstorable_text_at(item, f"{path}[{index}]")) is not None:
+                return found
+    return None
+
+
+def _text_problem(text: str, where: str) -> str | None:
+    if "\x00" in text:
+        return f"{where} holds a NUL character (\\u0000), which the store cannot keep: remove it"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return f"{where} holds a lone UTF-16 surrogate, which is no character: send whole pairs or UTF-8"
+    return None
 
 
 def read_events(lines: Iterable[str]) -> Iterator[Event | LineError]:

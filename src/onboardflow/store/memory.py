@@ -23,6 +23,7 @@ from onboardflow.ports import (
     Entry,
     Erasure,
     HeldEvent,
+    IdempotencyRecord,
     InboxMessage,
     JourneyState,
     OutboxMessage,
@@ -35,6 +36,7 @@ from onboardflow.ports import (
     partition_of,
 )
 from onboardflow.store import codec
+from onboardflow.store.memory_idempotency import MemoryIdempotency
 from onboardflow.store.memory_outbound import MemoryOutbound
 from onboardflow.store.memory_privacy import MemoryPrivacy
 from onboardflow.store.memory_tasks import Handoff, MemoryTasks
@@ -150,7 +152,7 @@ class MemoryTransaction:
         return sorted(due, key=lambda t: (t.due_at, t.timer_id))
 
 
-class MemoryStore(MemoryPrivacy, MemoryTasks, MemoryOutbound):
+class MemoryStore(MemoryPrivacy, MemoryTasks, MemoryOutbound, MemoryIdempotency):
     """Everything in dicts; one lock stands in for the database's transactions."""
 
     def __init__(self) -> None:
@@ -178,6 +180,7 @@ class MemoryStore(MemoryPrivacy, MemoryTasks, MemoryOutbound):
         self.ledger_ids: set[str] = set()
         self.erasure_log: list[Erasure] = []
         self.keys: dict[str, ApiKey] = {}
+        self.idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
 
     @contextmanager
     def transaction(self) -> Iterator[MemoryTransaction]:
@@ -246,14 +249,17 @@ class MemoryStore(MemoryPrivacy, MemoryTasks, MemoryOutbound):
 
     # queue and outbox
     def enqueue(self, events: Iterable[Event], *, now: datetime) -> int:
-        added = 0
+        return len(self.queue_events(events, now=now))
+
+    def queue_events(self, events: Iterable[Event], *, now: datetime) -> set[str]:
+        added: set[str] = set()
         with self._lock:
             for event in events:
                 if event.id in self.queue or event.id in self.events:
                     continue
                 self._seq += 1
                 self.queue[event.id] = QueuedEvent(self._seq, event)
-                added += 1
+                added.add(event.id)
         return added
 
     def claim_messages(self, now: datetime, limit: int, *, lease_seconds: int = 60) -> list[OutboxMessage]:

@@ -354,3 +354,16 @@ webhook_deliveries = sa.Table(
     sa.Column("finished_at", UtcDateTime(), nullable=True),
     sa.Index(None, "status", "next_attempt_at", "id"),  # the claim's order, whole: no sort of the backlog
 )
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    # the API's Idempotency-Key per API key: the request that first used it and its answer, kept 24 h
+    sa.Column("api_key_id", sa.String(), primary_key=True),
+    sa.Column("key", sa.String(), primary_key=True),
+    sa.Column("fingerprint", sa.String(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False, index=True),
+    sa.Column("locked_at", UtcDateTime(), nullable=False),
+    sa.Column("status", sa.Integer(), nullable=True),  # null while the first request is in flight
+    sa.Column("body", sa.Text(), nullable=True),
+)

@@ -25,6 +25,7 @@ from onboardflow.ports import (
     Cursor,
     CustomerData,
     Erasure,
+    IdempotencyRecord,
     InboxMessage,
     JourneyState,
     OutboxMessage,
@@ -35,7 +36,7 @@ from onboardflow.ports import (
     WebhookCall,
     chunked,
 )
-from onboardflow.store import codec, history, privacy
+from onboardflow.store import codec, history, idempotency, privacy
 from onboardflow.store import tasks as task_rows
 from onboardflow.store.connection import (
     BEGIN_MODE,
@@ -64,7 +65,14 @@ from onboardflow.store.schema import (
     timers,
     webhook_calls,
 )
-from onboardflow.store.statements import IN_CHUNK, dialect_insert, execute_by_ids, rows_by_ids, statements_for
+from onboardflow.store.statements import (
+    IN_CHUNK,
+    dialect_insert,
+    execute_by_ids,
+    insert_rows,
+    rows_by_ids,
+    statements_for,
+)
 from onboardflow.store.transaction import SqlTransaction, live_versions_query
 
 __all__ = ["DEFAULT_URL", "SqlStore", "open_store"]
@@ -161,20 +169,30 @@ class SqlStore(SqlOutbound):
 
     def enqueue(self, new_events: Iterable[Event], *, now: datetime) -> int:
         """Queue events for workers, skipping ids already queued or processed; returns how many were new."""
+        return len(self.queue_events(new_events, now=now))
+
+    def queue_events(self, new_events: Iterable[Event], *, now: datetime) -> set[str]:
+        """Queue events for workers, skipping ids already queued or processed; the ids queued."""
         unique: dict[str, Event] = {}
         for event in new_events:
             unique.setdefault(event.id, event)
         if not unique:
-            return 0
+            return set()
         with self._engine.begin() as connection:
-            known = _queued_or_processed(connection, unique)
+            is_sqlite = connection.dialect.name == "sqlite"
+            known = (_sqlite_queued_or_processed if is_sqlite else _queued_or_processed)(connection, unique)
             rows = [
                 codec.queue_row(event, now) for event_id, event in unique.items() if event_id not in known
             ]
             if not rows:
-                return 0
-            inserted = connection.execute(statements_for(connection.dialect.name).insert_queued, rows)
-            return len(inserted.all())  # rows another enqueuer wrote meanwhile are not counted
+                return set()
+            statements = statements_for(connection.dialect.name)
+            if is_sqlite:
+                # BEGIN IMMEDIATE took the write lock before the read above: no one else added any of them
+                insert_rows(connection, statements.insert_queue_rows, rows)
+                return {row["event_id"] for row in rows}
+            inserted = connection.execute(statements.insert_queued, rows)
+            return {row.event_id for row in inserted}  # rows another enqueuer wrote meanwhile are not ours
 
     def claim_messages(self, now: datetime, limit: int, *, lease_seconds: int = 60) -> list[OutboxMessage]:
         """Lease up to `limit` due pending messages for `lease_seconds`; no one else gets them meanwhile."""
@@ -531,6 +549,32 @@ class SqlStore(SqlOutbound):
             raise ApiKeyNotFound(f"no API key {key_id!r}: `onboardflow apikey list` shows the keys there are")
         return _api_key(row)
 
+    # Idempotency-Key records of the API
+
+    def claim_idempotency_key(
+        self, record: IdempotencyRecord, *, stale_before: datetime, expired_before: datetime
+    ) -> IdempotencyRecord | None:
+        with self._engine.begin() as connection:
+            return idempotency.claim(
+                connection, record, stale_before=stale_before, expired_before=expired_before
+            )
+
+    def save_idempotent_answer(self, claimed: IdempotencyRecord, *, status: int, body: str) -> None:
+        with self._engine.begin() as connection:
+            idempotency.save_answer(connection, claimed, status=status, body=body)
+
+    def release_idempotency_key(self, claimed: IdempotencyRecord) -> None:
+        with self._engine.begin() as connection:
+            idempotency.release(connection, claimed)
+
+    def idempotency_record(self, api_key_id: str, key: str) -> IdempotencyRecord | None:
+        with self._reading() as connection:
+            return idempotency.find(connection, api_key_id, key)
+
+    def purge_idempotency_keys(self, *, before: datetime) -> int:
+        with self._engine.begin() as connection:
+            return idempotency.purge(connection, before=before)
+
     def close(self) -> None:
         self._engine.dispose()
 
@@ -552,6 +596,18 @@ def _page_query(
         at, last_id = after
         query = query.where(sa.or_(time > at, sa.and_(time == at, table.c.id > last_id)))
     return query.order_by(time, table.c.id).limit(limit)
+
+
+def _sqlite_queued_or_processed(connection: sa.Connection, ids: Iterable[str]) -> set[str]:
+    """`_queued_or_processed` as one plain statement a chunk: on the API's hot path (a transaction per few
+    requests), SQLAlchemy's two compiled selects cost more than SQLite's lookups."""
+    known: set[str] = set()
+    for chunk in chunked(list(ids), IN_CHUNK // 2):
+        marks = ",".join("?" * len(chunk))
+        sql = (f"SELECT event_id FROM queue WHERE event_id IN ({marks}) "
+               f"UNION ALL SELECT id FROM events WHERE id IN ({marks})")
+        known.update(row[0] for row in connection.exec_driver_sql(sql, (*chunk, *chunk)))
+    return known
 
 
 def _api_key(row: sa.RowMapping) -> ApiKey:

@@ -56,8 +56,9 @@ class Statements:
         self.insert_calls = self._insert(webhook_calls)
         self.insert_held = self._insert(held_events)
         self.insert_consents = self._insert(consents)  # a ledger line already written (same id) is skipped
-        # RETURNING, to count what was added: psycopg's pipelined executemany reports no row count
-        self.insert_queued = dialect_insert(dialect, queue).on_conflict_do_nothing().returning(queue.c.seq)
+        # RETURNING, to say what was added: psycopg's pipelined executemany reports no row count
+        self.insert_queued = dialect_insert(dialect, queue).on_conflict_do_nothing().returning(queue.c.event_id)
+        self.insert_queue_rows = self._insert(queue)  # SQLite: what is added is known without RETURNING
 
         self.known_events = sa.select(events.c.id).where(self._ids_in(events.c.id))
         self.queued_events = sa.select(queue.c.event_id.label("id")).where(self._ids_in(queue.c.event_id))

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from onboardflow.api.event_schemas import DELIVERED_EVENT, ORDER_EVENT, SEGMENT_TRACK
 from onboardflow.api.keys import mint
 
 from .conftest import T0, make_api
@@ -17,6 +18,9 @@ JOURNEY = {"id": "vip-desk", "name": "VIP desk", "owner": "cs@shop.example",
 
 # (method, path, body, scope needed)
 ROUTES = [
+    ("POST", "/v1/events", ORDER_EVENT, "ingest"),
+    ("POST", "/v1/events/batch", {"events": [ORDER_EVENT, DELIVERED_EVENT]}, "ingest"),
+    ("POST", "/v1/segment", SEGMENT_TRACK, "ingest"),
     ("GET", "/v1/customers/c1/consents", None, "read"),
     ("POST", "/v1/customers/c1/consents", {"channel": "email", "status": "granted"}, "write"),
     ("GET", "/v1/customers/c1/inbox", None, "read"),
@@ -71,7 +75,7 @@ def test_every_route_refuses_no_key_and_a_key_without_its_scope(keyed, route):
     others = [scope for scope in ("ingest", "read", "write") if scope != needed]
 
     missing = call(keyed, route, None)
-    assert missing.status_code == 401 and missing.headers["www-authenticate"] == "Bearer"
+    assert missing.status_code == 401 and "Bearer" in missing.headers["www-authenticate"]
     assert missing.headers["content-type"] == "application/problem+json"
     assert f"'{needed}' scope" in missing.json()["detail"]
 
@@ -91,7 +95,7 @@ def test_every_route_lets_its_scope_and_admin_through(keyed, route):
 
 def test_an_ingest_only_key_reads_nothing(keyed):
     storefront = key(keyed, "ingest", name="storefront")
-    response = call(keyed, ROUTES[0], storefront)
+    response = call(keyed, ("GET", "/v1/customers/c1/consents", None, "read"), storefront)
     assert response.status_code == 403
     assert "(storefront) has the scopes ingest" in response.json()["detail"]
 
@@ -99,10 +103,11 @@ def test_an_ingest_only_key_reads_nothing(keyed):
 def test_a_revoked_key_is_refused_with_401_saying_so(keyed):
     record, plain = mint("crm", ["read"], now=T0)
     keyed.store.save_api_key(record)
-    assert call(keyed, ROUTES[0], plain).status_code == 200
+    consents = ("GET", "/v1/customers/c1/consents", None, "read")
+    assert call(keyed, consents, plain).status_code == 200
 
     keyed.store.revoke_api_key(record.id, at=T0)
-    response = call(keyed, ROUTES[0], plain)
+    response = call(keyed, consents, plain)
 
     assert response.status_code == 401
     assert "was revoked" in response.json()["detail"]

@@ -280,3 +280,45 @@ def test_reads_from_an_open_file(tmp_path):
 
     assert isinstance(found[0], Event)
     assert isinstance(found[1], LineError) and found[1].line == 3
+
+
+# what the HTTP API meets: times that overflow in UTC, profile fields of the wrong type, NUL characters
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_time_out_of_range_in_utc_is_rejected_not_crashed_on(value):
+    with pytest.raises(EventError, match="'at' is out of range in UTC"):
+        parse_event(event(at=value))
+
+
+@pytest.mark.parametrize("name", ["email", "phone", "locale", "timezone", "country"])
+def test_profile_fields_of_the_customer_block_must_be_strings(name):
+    with pytest.raises(EventError, match=rf"'customer.{name}' must be a string, got int"):
+        parse_event(event(customer={name: 42}))
+
+
+@pytest.mark.parametrize(("changes", "where"), [
+    ({"properties": {"note": "a\x00b"}}, "'properties.note'"),
+    ({"properties": {"items": [{"sku": "ok"}, {"sku": "\x00"}]}}, "'properties.items[1].sku'"),
+    ({"customer": {"traits": {"bad\x00key": 1}}}, "the key 'customer.traits.bad\x00key'"),
+    ({"name": "Signed\x00Up"}, "'name'"),
+])
+def test_a_nul_character_anywhere_is_named_with_its_place(changes, where):
+    with pytest.raises(EventError) as raised:
+        parse_event(event(**changes))
+    assert f"{where} holds a NUL character" in str(raised.value)
+
+
+def test_text_that_only_spells_a_nul_escape_is_kept():
+    parsed = parse_event(event(properties={"note": "\\u0000 is how JSON writes NUL"}))
+    assert parsed.properties["note"].startswith("\\u0000")
+
+
+def test_an_integer_past_64_bits_is_kept_exactly():
+    parsed = parse_event(event(properties={"big": 2**70}))
+    assert parsed.properties["big"] == 2**70
+
+
+def test_a_lone_surrogate_is_named_with_its_place():
+    with pytest.raises(EventError, match="'properties.note' holds a lone UTF-16 surrogate"):
+        parse_event(event(properties={"note": "a\ud800b", "big": 2**70}))

@@ -1,7 +1,7 @@
 """escalation: tasks opened by rules (no journey, enrollment or step), claims, overdue marks, hand-off
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0009
 Create Date: 2026-11-24
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | Sequence[str] | None = "0007"
+down_revision: str | Sequence[str] | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
