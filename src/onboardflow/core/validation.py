@@ -10,6 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from onboardflow.core.conditions import ConditionError, compile_condition
+from onboardflow.core.criteria import Reached, criterion_kind
 from onboardflow.core.journey import (
     WAITING_KINDS,
     Branch,
@@ -133,11 +134,12 @@ def _schema_problems(error: ValidationError, document: dict, source: str, lines:
 
 
 def _strip_tags(path: Path, document: dict) -> Path:
-    """Drop the union tag pydantic puts after a step's index (`steps.0.send.send.channel`)."""
-    if len(path) > 2 and path[0] == "steps" and isinstance(path[1], int):
-        steps = document.get("steps")
-        raw = steps[path[1]] if isinstance(steps, list) and path[1] < len(steps) else None
-        if path[2] == step_kind(raw):
+    """Drop the union tag pydantic puts after a step's or criterion's index (`steps.0.send.send.channel`)."""
+    kinds = {"steps": step_kind, "acceptance": criterion_kind}
+    if len(path) > 2 and path[0] in kinds and isinstance(path[1], int):
+        items = document.get(path[0])
+        raw = items[path[1]] if isinstance(items, list) and path[1] < len(items) else None
+        if path[2] == kinds[path[0]](raw):
             return (*path[:2], *path[3:])
     return path
 
@@ -207,6 +209,11 @@ def _raw_conditions(document: dict) -> Iterator[tuple[Path, Any]]:
         mapping = get(get(step, "webhook"), "map")
         for trait, expression in (mapping.items() if isinstance(mapping, dict) else ()):
             yield ("steps", index, "webhook", "map", str(trait)), expression
+    for index, criterion in _items(document.get("acceptance")):
+        if get(get(criterion, "escalated"), "where") is not None:
+            yield ("acceptance", index, "escalated", "where"), criterion["escalated"]["where"]
+        if get(criterion, "every_customer") is not None:
+            yield ("acceptance", index, "every_customer"), criterion["every_customer"]
 
 
 def _items(value: Any) -> Iterator[tuple[int, Any]]:
@@ -275,6 +282,7 @@ def _graph_problems(journey: Journey, source: str, lines: dict) -> Iterator[Prob
     graph = edges(journey)
     yield from _missing_targets(journey, graph, source, lines, seen)
     yield from _missing_migration_targets(journey, source, lines, seen)
+    yield from _missing_criterion_steps(journey, source, lines, seen)
     yield from _unreachable(journey, graph, source, lines, seen)
     yield from _loops_without_wait(journey, graph, source, lines, seen)
 
@@ -299,6 +307,14 @@ def _missing_migration_targets(journey, source, lines, seen) -> Iterator[Problem
             yield Problem(source, f"moves customers to step {new_id!r}, which does not exist; steps are: "
                           f"{', '.join(seen)}", _line_of(lines, ("migrate", "steps", old_id)), None,
                           f"migrate.steps.{old_id}")
+
+
+def _missing_criterion_steps(journey, source, lines, seen) -> Iterator[Problem]:
+    for index, criterion in enumerate(journey.acceptance):
+        if isinstance(criterion, Reached) and criterion.reached.step not in seen:
+            line = _line_of(lines, ("acceptance", index, "reached", "step"))
+            yield Problem(source, f"names step {criterion.reached.step!r}, which does not exist; steps are: "
+                          f"{', '.join(seen)}", line, None, f"acceptance.{index}.reached.step")
 
 
 def _unreachable(journey, graph, source, lines, seen) -> Iterator[Problem]:
