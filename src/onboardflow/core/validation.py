@@ -59,7 +59,7 @@ class JourneyInvalid(ValueError):
 
 def load_journey(text: str, *, source: str = "<journey>", version: int = 1) -> JourneyVersion:
     """Read a YAML or JSON journey, check it whole, and compile it; raise JourneyInvalid listing all problems."""
-    document, lines = _parse(text, source)
+    document, lines = parse_yaml(text, source)
     return check_document(document, source=source, lines=lines, version=version)
 
 
@@ -81,7 +81,8 @@ def check_document(
     return compile_version(journey, version)
 
 
-def _parse(text: str, source: str) -> tuple[Any, dict[Path, int]]:
+def parse_yaml(text: str, source: str) -> tuple[Any, dict[Path, int]]:
+    """A YAML document and the line of each path in it (`("steps", 0, "id")`); JourneyInvalid if not YAML."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         document = yaml.safe_load(text)
@@ -109,7 +110,8 @@ def _index_lines(node: yaml.Node, path: Path, lines: dict[Path, int]) -> None:
             _index_lines(item, (*path, index), lines)
 
 
-def _line_of(lines: dict[Path, int], path: Path) -> int | None:
+def line_of(lines: dict[Path, int], path: Path) -> int | None:
+    """The line of `path`, or of the nearest enclosing path that has one."""
     while path:
         if path in lines:
             return lines[path]
@@ -130,7 +132,7 @@ def _schema_problems(error: ValidationError, document: dict, source: str, lines:
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = f"unknown field {path[-1]!r}: remove it or check its spelling"
-        yield Problem(source, message, _line_of(lines, path), step_id, field)
+        yield Problem(source, message, line_of(lines, path), step_id, field)
 
 
 def _strip_tags(path: Path, document: dict) -> Path:
@@ -168,7 +170,7 @@ def _condition_problems(journey: Journey, source: str, lines: dict, document: di
             step_id = parts[1] if parts[0] == "steps" else None
             path = _step_path(journey, step_id, *_as_path(parts[2:])) if step_id else tuple(_as_path(parts))
             field = ".".join(parts[2:] if step_id else parts)
-            yield Problem(source, error.message, _line_of(lines, path), step_id, field)
+            yield Problem(source, error.message, line_of(lines, path), step_id, field)
 
 
 def _raw_condition_problems(document: dict, source: str, lines: dict) -> Iterator[Problem]:
@@ -180,7 +182,7 @@ def _raw_condition_problems(document: dict, source: str, lines: dict) -> Iterato
             compile_condition(expression, variables=variables_at(".".join(map(str, path))))
         except ConditionError as error:
             step_id = _step_id_at(document, path)
-            yield Problem(source, error.message, _line_of(lines, path), step_id, _field_name(path))
+            yield Problem(source, error.message, line_of(lines, path), step_id, _field_name(path))
 
 
 def _raw_conditions(document: dict) -> Iterator[tuple[Path, Any]]:
@@ -272,11 +274,11 @@ def _graph_problems(journey: Journey, source: str, lines: dict) -> Iterator[Prob
     for index, step in enumerate(journey.steps):
         if step.id in seen:
             yield Problem(source, f"duplicate step id {step.id!r}: step ids must be unique",
-                          _line_of(lines, ("steps", index, "id")), step.id, "id")
+                          line_of(lines, ("steps", index, "id")), step.id, "id")
         seen.setdefault(step.id, index)
         if isinstance(step, WaitFor) and step.wait_for.timeout is None:
             yield Problem(source, "wait_for needs a timeout, e.g. timeout: 10d, so nobody waits forever",
-                          _line_of(lines, ("steps", index, "wait_for")), step.id, "wait_for.timeout")
+                          line_of(lines, ("steps", index, "wait_for")), step.id, "wait_for.timeout")
     if len(seen) < len(journey.steps):
         return  # with two steps of one id, where a goto leads is unknowable: fix the ids first
     graph = edges(journey)
@@ -294,7 +296,7 @@ def _missing_targets(journey, graph, source, lines, seen) -> Iterator[Problem]:
             if target not in seen:
                 path = ("steps", seen[step.id], *_as_path(field.split(".")))
                 yield Problem(source, f"goes to step {target!r}, which does not exist; steps are: {known}",
-                              _line_of(lines, path), step.id, field)
+                              line_of(lines, path), step.id, field)
 
 
 def _missing_migration_targets(journey, source, lines, seen) -> Iterator[Problem]:
@@ -305,14 +307,14 @@ def _missing_migration_targets(journey, source, lines, seen) -> Iterator[Problem
     for old_id, new_id in journey.migrate.steps.items():
         if new_id not in seen:
             yield Problem(source, f"moves customers to step {new_id!r}, which does not exist; steps are: "
-                          f"{', '.join(seen)}", _line_of(lines, ("migrate", "steps", old_id)), None,
+                          f"{', '.join(seen)}", line_of(lines, ("migrate", "steps", old_id)), None,
                           f"migrate.steps.{old_id}")
 
 
 def _missing_criterion_steps(journey, source, lines, seen) -> Iterator[Problem]:
     for index, criterion in enumerate(journey.acceptance):
         if isinstance(criterion, Reached) and criterion.reached.step not in seen:
-            line = _line_of(lines, ("acceptance", index, "reached", "step"))
+            line = line_of(lines, ("acceptance", index, "reached", "step"))
             yield Problem(source, f"names step {criterion.reached.step!r}, which does not exist; steps are: "
                           f"{', '.join(seen)}", line, None, f"acceptance.{index}.reached.step")
 
@@ -322,7 +324,7 @@ def _unreachable(journey, graph, source, lines, seen) -> Iterator[Problem]:
     for step in journey.steps:
         if step.id not in reached:
             yield Problem(source, "no step leads here: add a goto to it, or remove the step",
-                          _line_of(lines, ("steps", seen[step.id])), step.id, None)
+                          line_of(lines, ("steps", seen[step.id])), step.id, None)
 
 
 def _reachable(first: str, graph: dict[str, list[tuple[str, str]]]) -> set[str]:
@@ -347,7 +349,7 @@ def _loops_without_wait(journey, graph, source, lines, seen) -> Iterator[Problem
             reported.add(frozenset(cycle))
             path = " -> ".join([*cycle, cycle[0]])
             yield Problem(source, f"loop with no wait in it: {path}; add a wait or wait_for to the loop",
-                          _line_of(lines, ("steps", seen[cycle[0]])), cycle[0], None)
+                          line_of(lines, ("steps", seen[cycle[0]])), cycle[0], None)
 
 
 def _cycle_through(start: str, graph: dict, instant: set[str]) -> list[str] | None:
