@@ -107,14 +107,18 @@ class Profile(Record):
 
 
 class Orders(Record):
-    first_after: Span = Field(default_factory=lambda: Span(low="2h", high="8d"),
-                              description="Time from arriving (signing up) to the first order")
+    first_after: Span = Field(
+        default_factory=lambda: Span(low="2h", high="8d"),
+        description="Time from arriving (signing up) to the first order",
+    )
     value: Numbers = Field(default_factory=lambda: Numbers(low=20, high=80), description="Order total")
     currency: str = "USD"
     categories: Weights = Field(default_factory=lambda: {"general": 1.0})
     items: Numbers = Field(default_factory=lambda: Numbers(low=1, high=3))
-    history: Numbers = Field(default_factory=lambda: Numbers(low=0, high=0),
-                             description="Orders placed before the run (a returning buyer has some)")
+    history: Numbers = Field(
+        default_factory=lambda: Numbers(low=0, high=0),
+        description="Orders placed before the run (a returning buyer has some)",
+    )
 
     @field_validator("categories")
     @classmethod
@@ -138,8 +142,9 @@ class Support(Record):
     setup: Share = Field(default=0.12, description="Chance of a setup or how-to ticket after delivery")
     delivery: Share = Field(default=0.45, description="Chance of a ticket when a delivery is late or fails")
     payment: Share = Field(default=0.3, description="Chance of a ticket when a payment fails")
-    after: Span = Field(default_factory=lambda: Span(low="6h", high="5d"),
-                        description="When, after its cause")
+    after: Span = Field(
+        default_factory=lambda: Span(low="6h", high="5d"), description="When, after its cause"
+    )
     tone: Weights = Field(default_factory=lambda: {"negative": 0.3, "neutral": 0.5, "positive": 0.2})
 
     @field_validator("tone")
@@ -151,7 +156,8 @@ class Support(Record):
 class Engagement(Record):
     open: dict[Literal["email", "sms", "whatsapp", "push", "in_app"], Share] = Field(
         default_factory=lambda: {"email": 0.45, "sms": 0.9, "whatsapp": 0.85, "push": 0.3, "in_app": 0.5},
-        description="Share of delivered messages opened (read), per channel")
+        description="Share of delivered messages opened (read), per channel",
+    )
     click: Share = Field(default=0.2, description="Share of opened messages whose link is clicked")
     unsubscribe: Share = Field(default=0.005, description="Share of opened marketing messages unsubscribing")
 
@@ -173,7 +179,8 @@ class ReactionWhen(Record):
     purpose: Literal["transactional", "education", "engagement", "promotion"] | None = None
     channel: str | None = None
     engaged: Literal["delivered", "opened", "clicked"] = Field(
-        default="opened", description="How far the customer must go with the message for it to count")
+        default="opened", description="How far the customer must go with the message for it to count"
+    )
 
 
 class Reaction(Record):
@@ -204,7 +211,8 @@ class Persona(Record):
     weight: float = Field(default=1.0, gt=0, description="This persona's weight in the mix")
     profile: Profile
     consent: dict[Literal["email", "sms", "whatsapp", "push"], Share] = Field(
-        default_factory=dict, description="Channel -> share who grant marketing consent (the rest withdraw)")
+        default_factory=dict, description="Channel -> share who grant marketing consent (the rest withdraw)"
+    )
     signup: Share = Field(default=0.8, description="Share who sign up before ordering (the rest: as guests)")
     activation: Share = Field(default=0.7, description="Share of those signing up who log in (First Login)")
     orders: Orders = Field(default_factory=Orders)
@@ -236,8 +244,14 @@ class PersonaSet(Record):
         known = {persona.id: persona for persona in self.personas}
         unknown = [pid for pid in ids if pid not in known]
         if unknown:
-            raise PersonasInvalid([Problem("--persona", f"no persona {', '.join(map(repr, unknown))}; "
-                                           f"personas are: {', '.join(known)}")])
+            raise PersonasInvalid(
+                [
+                    Problem(
+                        "--persona",
+                        f"no persona {', '.join(map(repr, unknown))}; personas are: {', '.join(known)}",
+                    )
+                ]
+            )
         return PersonaSet(personas=[known[pid] for pid in dict.fromkeys(ids)], reactions=self.reactions)
 
     def reactions_of(self, persona: Persona) -> list[Reaction]:

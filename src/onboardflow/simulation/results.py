@@ -1,0 +1,414 @@
+"""What a run shows: every customer's story and timeline, the acceptance verdicts, and the counts.
+
+Read back from the store the run used (enrollments, messages, tasks) and from the run's log (the
+events fed, what the dispatcher decided for each message); everything is sorted, so the same run gives
+the same result, byte for byte, as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from onboardflow.core.acceptance import CustomerStory, Handoff, Received, Verdict, check_acceptance
+from onboardflow.core.model import Customer, Enrollment, Event
+from onboardflow.core.version import JourneyVersion
+from onboardflow.simulation.graph import journey_edges
+from onboardflow.simulation.runner import RunLog
+
+DAY, WEEK = timedelta(days=1), timedelta(days=7)
+SHOWN_PROPERTIES = (
+    "order_id",
+    "total",
+    "topic",
+    "tone",
+    "late",
+    "score",
+    "plan",
+    "reason",
+    "template",
+    "channel",
+    "outcome",
+    "renewal",
+)
+
+
+@dataclass
+class Result:
+    """A run's result; `document()` is the JSON the CLI writes, `verdicts` the acceptance criteria."""
+
+    run: dict[str, Any]
+    journeys: list[JourneyVersion]
+    verdicts: list[Verdict]
+    stories: dict[str, CustomerStory]
+    timelines: dict[str, list[dict[str, Any]]]
+    counts: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return all(verdict.passed for verdict in self.verdicts)
+
+    def document(self, *, timelines: str = "all") -> dict[str, Any]:
+        """The JSON result; `timelines` is all, counterexamples (those of failing criteria) or none."""
+        shown = self._timeline_ids(timelines)
+        return {
+            "run": self.run,
+            "acceptance": [self._verdict(verdict) for verdict in self.verdicts],
+            **self.counts,
+            "timelines": {cid: self.timelines[cid] for cid in sorted(shown)},
+        }
+
+    def to_json(self, *, timelines: str = "all") -> str:
+        return (
+            json.dumps(self.document(timelines=timelines), sort_keys=True, ensure_ascii=False, indent=1)
+            + "\n"
+        )
+
+    def counterexample_ids(self) -> set[str]:
+        return {example.customer_id for verdict in self.verdicts for example in verdict.counterexamples}
+
+    def _timeline_ids(self, which: str) -> Iterable[str]:
+        if which == "all":
+            return self.timelines
+        return self.counterexample_ids() if which == "counterexamples" else ()
+
+    def _verdict(self, verdict: Verdict) -> dict[str, Any]:
+        return {
+            "journey_id": verdict.journey_id,
+            "criterion": verdict.criterion,
+            "kind": verdict.kind,
+            "passed": verdict.passed,
+            "detail": verdict.detail,
+            "breaking": verdict.breaking,
+            "counterexamples": [
+                {
+                    "customer_id": e.customer_id,
+                    "why": e.why,
+                    "timeline": self.timelines.get(e.customer_id, []),
+                }
+                for e in verdict.counterexamples
+            ],
+        }
+
+
+def build_result(
+    *, store, journeys: list[JourneyVersion], log: RunLog, run: dict[str, Any], start: datetime, end: datetime
+) -> Result:
+    """Read the run back from `store` and `log`, judge every journey's criteria, count what happened."""
+    customers = sorted(log.customers | set(log.events))
+    messages, tasks = _by_customer(store)
+    stories = {cid: _story(store, cid, log, messages.get(cid, []), tasks.get(cid, [])) for cid in customers}
+    verdicts = [
+        verdict
+        for version in journeys
+        for verdict in check_acceptance(version, list(stories.values()), end=end)
+    ]
+    timelines = {
+        cid: timeline(stories[cid], messages.get(cid, []), tasks.get(cid, []), log, journeys)
+        for cid in customers
+    }
+    counts = {
+        "messages": _messages(stories.values()),
+        "tasks": _tasks(stories.values()),
+        "steps": {v.id: step_entrants(v, stories.values()) for v in journeys},
+        "edges": {v.id: journey_edges(v, stories.values()) for v in journeys},
+        "exits": {v.id: _exits(v, stories.values()) for v in journeys},
+        "goals": {v.id: goal_conversion(v, stories.values()) for v in journeys},
+        "frequency": message_frequency(stories.values(), start=start),
+        "daily": daily_messages(stories.values(), start=start, end=end),
+        "outcomes": _outcome_counts(log),
+        "personas": dict(sorted(Counter(log.personas.values()).items())),
+    }
+    counts["warnings"] = warnings(journeys, counts["steps"], counts["edges"])
+    return Result(run, journeys, verdicts, stories, timelines, counts)
+
+
+def _by_customer(store) -> tuple[dict[str, list], dict[str, list]]:
+    messages: dict[str, list] = defaultdict(list)
+    for row in store.messages():
+        messages[row.message.customer_id].append(row)
+    tasks: dict[str, list] = defaultdict(list)
+    for row in store.tasks(status=None):
+        tasks[row.task.customer_id].append(row)
+    return messages, tasks
+
+
+def _story(store, customer_id: str, log: RunLog, rows: list, task_rows: list) -> CustomerStory:
+    delivered = sorted(
+        (
+            Received(
+                row.message.message_id,
+                row.message.journey_id,
+                row.message.step_id,
+                row.channel or "",
+                row.message.purpose,
+                row.delivered_at,
+            )
+            for row in rows
+            if row.status == "delivered" and row.delivered_at is not None
+        ),
+        key=lambda m: (m.at, m.message_id),
+    )
+    handoffs = sorted(
+        (
+            Handoff(row.task.task_id, row.task.journey_id, row.task.step_id, row.task.reason, row.task.at)
+            for row in task_rows
+        ),
+        key=lambda t: (t.at, t.task_id),
+    )
+    customer = store.customer(customer_id) or Customer(customer_id)
+    return CustomerStory(
+        customer,
+        tuple(log.events.get(customer_id, ())),
+        tuple(store.enrollments_of(customer_id)),
+        tuple(delivered),
+        tuple(handoffs),
+    )
+
+
+def when(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def _messages(stories: Iterable[CustomerStory]) -> list[dict[str, Any]]:
+    found = [
+        {
+            "customer_id": story.id,
+            "journey_id": m.journey_id,
+            "step_id": m.step_id,
+            "channel": m.channel,
+            "purpose": m.purpose,
+            "at": when(m.at),
+        }
+        for story in stories
+        for m in story.messages
+    ]
+    return sorted(found, key=lambda m: (m["at"], m["customer_id"], m["journey_id"], m["step_id"]))
+
+
+def _tasks(stories: Iterable[CustomerStory]) -> list[dict[str, Any]]:
+    found = [
+        {
+            "customer_id": story.id,
+            "journey_id": t.journey_id,
+            "step_id": t.step_id,
+            "reason": t.reason,
+            "at": when(t.at),
+        }
+        for story in stories
+        for t in story.tasks
+    ]
+    return sorted(found, key=lambda t: (t["at"], t["customer_id"], t["journey_id"], t["step_id"]))
+
+
+def _enrollments(version: JourneyVersion, stories: Iterable[CustomerStory]) -> Iterable[Enrollment]:
+    for story in stories:
+        for enrollment in story.enrollments:
+            if enrollment.journey_id == version.id:
+                yield enrollment
+
+
+def step_entrants(version: JourneyVersion, stories: Iterable[CustomerStory]) -> dict[str, int]:
+    """Per step, in file order: how many enrollments went through it (once each, however often)."""
+    counts = Counter(step for e in _enrollments(version, stories) for step in {v.step_id for v in e.history})
+    return {step.id: counts.get(step.id, 0) for step in version.journey.steps}
+
+
+def _exits(version: JourneyVersion, stories: Iterable[CustomerStory]) -> dict[str, int]:
+    counts = Counter("active" if e.is_active else e.exit_reason for e in _enrollments(version, stories))
+    return dict(sorted(counts.items()))
+
+
+def goal_conversion(version: JourneyVersion, stories: Iterable[CustomerStory]) -> dict[str, Any]:
+    """Entrants and conversions of the treated and holdout groups, and the uplift in points."""
+    groups: dict[str, list[int]] = {"journey": [0, 0], "holdout": [0, 0]}
+    for enrollment in _enrollments(version, stories):
+        tally = groups[enrollment.group if enrollment.group in groups else "journey"]
+        tally[0] += 1
+        tally[1] += enrollment.goal_reached_at is not None
+    found: dict[str, Any] = {"goal": version.journey.goal.event if version.journey.goal else None}
+    for name, (entrants, converted) in groups.items():
+        rate = round(100 * converted / entrants, 2) if entrants else None
+        found[name] = {"entrants": entrants, "converted": converted, "rate": rate}
+    treated, held = found["journey"]["rate"], found["holdout"]["rate"]
+    found["uplift"] = None if treated is None or held is None else round(treated - held, 2)
+    return found
+
+
+def message_frequency(stories: Iterable[CustomerStory], *, start: datetime) -> dict[str, Any]:
+    """Messages per customer per day and per week of the run: the most, the mean over customer-days with
+    a message, and how many customer-days had 1, 2, 3 ... messages."""
+    found = {}
+    for name, size in (("per_day", DAY), ("per_week", WEEK)):
+        buckets = Counter((story.id, (m.at - start) // size) for story in stories for m in story.messages)
+        spread = Counter(buckets.values())
+        found[name] = {
+            "max": max(buckets.values(), default=0),
+            "mean": round(sum(buckets.values()) / len(buckets), 3) if buckets else 0,
+            "histogram": {str(count): spread[count] for count in sorted(spread)},
+        }
+    return found
+
+
+def daily_messages(
+    stories: Iterable[CustomerStory], *, start: datetime, end: datetime
+) -> list[dict[str, Any]]:
+    """Messages delivered on each day of the run, by channel and by purpose: the report's chart."""
+    days = max(1, -(-(end - start) // DAY))
+    rows = [
+        {"day": when(start + n * DAY)[:10], "messages": 0, "by_channel": Counter(), "by_purpose": Counter()}
+        for n in range(days)
+    ]
+    for story in stories:
+        for m in story.messages:
+            index = min(days - 1, (m.at - start) // DAY)
+            if index >= 0:
+                rows[index]["messages"] += 1
+                rows[index]["by_channel"][m.channel] += 1
+                rows[index]["by_purpose"][m.purpose] += 1
+    for row in rows:
+        row["by_channel"] = dict(sorted(row["by_channel"].items()))
+        row["by_purpose"] = dict(sorted(row["by_purpose"].items()))
+    return rows
+
+
+def _outcome_counts(log: RunLog) -> dict[str, int]:
+    """What the dispatcher decided, over all messages: delivered, put off, held, skipped ..."""
+    return dict(sorted(Counter(_status(o) for outcomes in log.outcomes.values() for o in outcomes).items()))
+
+
+def _status(outcome) -> str:
+    if outcome.status != "pending":
+        return outcome.status
+    return "held" if outcome.note and outcome.note.startswith("value before selling") else "put off"
+
+
+def warnings(journeys: list[JourneyVersion], steps: dict, edges: dict) -> list[dict[str, Any]]:
+    """Steps and ways out that nobody took, exception paths first: a run that never tried them proves
+    nothing about them."""
+    found = []
+    for version in journeys:
+        for edge in edges[version.id]:
+            if edge["count"] == 0:
+                found.append(
+                    {
+                        "journey_id": version.id,
+                        "exception": edge["exception"],
+                        "kind": "edge",
+                        "step_id": edge["from"],
+                        "to": edge["to"],
+                        "field": edge["field"],
+                        "message": f"{version.id}: nobody took {edge['from']} → {edge['to']} ({edge['field']})",
+                    }
+                )
+        for step_id, count in steps[version.id].items():
+            if count == 0:
+                exception = any(e["to"] == step_id and e["exception"] for e in edges[version.id])
+                found.append(
+                    {
+                        "journey_id": version.id,
+                        "exception": exception,
+                        "kind": "step",
+                        "step_id": step_id,
+                        "to": None,
+                        "field": None,
+                        "message": f"{version.id}: nobody reached step {step_id}",
+                    }
+                )
+    return sorted(
+        found, key=lambda w: (not w["exception"], w["journey_id"], w["kind"] != "step", w["message"])
+    )
+
+
+def timeline(
+    story: CustomerStory, rows: list, task_rows: list, log: RunLog, journeys: list[JourneyVersion]
+) -> list[dict[str, Any]]:
+    """One customer's run in time order: events, steps, messages (with what the policies did), tasks."""
+    kinds = {(v.id, step.id): step.kind for v in journeys for step in v.journey.steps}
+    entries: list[tuple[datetime, int, dict[str, Any]]] = []
+    for event in story.events:
+        entries.append((event.at, 0, {"kind": "event", "name": event.name, **_shown(event)}))
+    for enrollment in story.enrollments:
+        entries.extend(_enrollment_entries(enrollment, kinds))
+    for row in rows:
+        entries.extend(_message_entries(row, log.outcomes.get(row.message.message_id, [])))
+    for row in task_rows:
+        task = row.task
+        entries.append(
+            (
+                task.at,
+                4,
+                {
+                    "kind": "task",
+                    "journey_id": task.journey_id,
+                    "step_id": task.step_id,
+                    "reason": task.reason,
+                    "priority": task.priority,
+                    "due": when(task.due_at),
+                },
+            )
+        )
+    entries.sort(key=lambda entry: (entry[0], entry[1]))
+    return [{"at": when(at), **entry} for at, _, entry in entries]
+
+
+def _shown(event: Event) -> dict[str, Any]:
+    shown = {key: event.properties[key] for key in SHOWN_PROPERTIES if key in event.properties}
+    return {"details": shown} if shown else {}
+
+
+def _enrollment_entries(enrollment: Enrollment, kinds: dict) -> list[tuple[datetime, int, dict]]:
+    journey = enrollment.journey_id
+    entries = [
+        (enrollment.started_at, 1, {"kind": "enter", "journey_id": journey, "group": enrollment.group})
+    ]
+    for visit in enrollment.history:
+        entries.append(
+            (
+                visit.at,
+                2,
+                {
+                    "kind": "step",
+                    "journey_id": journey,
+                    "step_id": visit.step_id,
+                    "step_kind": kinds.get((journey, visit.step_id)),
+                },
+            )
+        )
+    if enrollment.goal_reached_at is not None:
+        entries.append((enrollment.goal_reached_at, 5, {"kind": "goal", "journey_id": journey}))
+    if not enrollment.is_active and enrollment.ended_at is not None:
+        entries.append(
+            (
+                enrollment.ended_at,
+                6,
+                {"kind": "exit", "journey_id": journey, "reason": enrollment.exit_reason},
+            )
+        )
+    return entries
+
+
+def _message_entries(row, outcomes: list) -> list[tuple[datetime, int, dict]]:
+    message = row.message
+    about = {
+        "kind": "message",
+        "journey_id": message.journey_id,
+        "step_id": message.step_id,
+        "template": message.template,
+        "purpose": message.purpose,
+    }
+    if not outcomes:
+        return [(message.at, 3, {**about, "status": "queued", "channel": None})]
+    entries = []
+    for outcome in outcomes:
+        entry = {**about, "status": _status(outcome), "channel": outcome.channel}
+        if outcome.note:
+            entry["why"] = outcome.note
+        if outcome.until is not None:
+            entry["until"] = when(outcome.until)
+        entries.append((outcome.at, 3, entry))
+    return entries
