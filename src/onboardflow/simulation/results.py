@@ -113,7 +113,7 @@ def build_result(
     }
     counts = {
         "messages": _messages(stories.values()),
-        "tasks": _tasks(stories.values()),
+        "tasks": _tasks(row for rows in tasks.values() for row in rows),
         "steps": {v.id: step_entrants(v, stories.values()) for v in journeys},
         "edges": {v.id: journey_edges(v, stories.values()) for v in journeys},
         "exits": {v.id: _exits(v, stories.values()) for v in journeys},
@@ -190,19 +190,17 @@ def _messages(stories: Iterable[CustomerStory]) -> list[dict[str, Any]]:
     return sorted(found, key=lambda m: (m["at"], m["customer_id"], m["journey_id"], m["step_id"]))
 
 
-def _tasks(stories: Iterable[CustomerStory]) -> list[dict[str, Any]]:
-    found = [
-        {
-            "customer_id": story.id,
-            "journey_id": t.journey_id,
-            "step_id": t.step_id,
-            "reason": t.reason,
-            "at": when(t.at),
-        }
-        for story in stories
-        for t in story.tasks
-    ]
-    return sorted(found, key=lambda t: (t["at"], t["customer_id"], t["journey_id"], t["step_id"]))
+def _tasks(task_rows: Iterable) -> list[dict[str, Any]]:
+    """Every task opened, with the order its enrollment's trigger names (if it names one)."""
+    found = []
+    for row in task_rows:
+        task = row.task
+        trigger = task.context.get("trigger") if isinstance(task.context, dict) else None
+        found.append({"customer_id": task.customer_id, "journey_id": task.journey_id, "step_id": task.step_id,
+                      "reason": task.reason, "at": when(task.at), "task_id": task.task_id,
+                      "priority": task.priority, "due": when(task.due_at),
+                      "order_id": (trigger or {}).get("order_id")})
+    return sorted(found, key=lambda t: (t["at"], t["customer_id"], t["journey_id"], t["task_id"]))
 
 
 def _enrollments(version: JourneyVersion, stories: Iterable[CustomerStory]) -> Iterable[Enrollment]:
