@@ -14,7 +14,7 @@ from onboardflow.cli import app
 from onboardflow.engine.ingest import event_to_json
 from onboardflow.integrations.mapping import RowError
 from onboardflow.integrations.olist import olist_events
-from tests.shared_data import SHARED_DATA
+from shared_data import SHARED_DATA
 
 EXAMPLES = Path(__file__).parents[2] / "src" / "onboardflow" / "examples"
 OLIST = SHARED_DATA / "olist-sample"

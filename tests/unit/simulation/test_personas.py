@@ -158,13 +158,13 @@ reactions:
         read_personas(text, source="mine.yaml")
 
     assert str(raised.value).splitlines() == [
-        "mine.yaml:4: field profile.countries of persona 'shopper': unknown country 'XX': use US, CA, GB, IE, "
-        "AU, DE, FR, ES, BR, MX, JP, IN",
+        "mine.yaml:4: field profile.countries of persona 'shopper': unknown country 'XX': use US, CA, GB, "
+        "IE, AU, DE, FR, ES, BR, MX, JP, IN",
         "mine.yaml:6: field signup of persona 'shopper': Input should be less than or equal to 1",
         "mine.yaml:5: field orders.value of persona 'shopper': the range's high end is below its low end: "
         "write [low, high]",
-        "mine.yaml:5: field orders.colour of persona 'shopper': unknown field 'colour': remove it or check its "
-        "spelling",
+        "mine.yaml:5: field orders.colour of persona 'shopper': unknown field 'colour': remove it or check "
+        "its spelling",
         "mine.yaml:8: field reactions.0: a reaction multiplies at least one chance: setup_ticket, "
         "delivery_ticket, payment_ticket, refund, review, repeat",
     ]
