@@ -95,33 +95,60 @@ class Result:
         }
 
 
-def build_result(
-    *, store, journeys: list[JourneyVersion], log: RunLog, run: dict[str, Any], start: datetime, end: datetime
-) -> Result:
-    """Read the run back from `store` and `log`, judge every journey's criteria, count what happened."""
+@dataclass
+class RunParts:
+    """What one engine's run reads back as: its customers' stories and timelines, and its tallies.
+    Customers are independent, so the parts of runs over different customers add up to one run."""
+
+    stories: dict[str, CustomerStory]
+    timelines: dict[str, list[dict[str, Any]]]
+    tasks: list[dict[str, Any]]
+    outcomes: Counter
+    personas: Counter
+
+
+def read_back(*, store, journeys: list[JourneyVersion], log: RunLog) -> RunParts:
+    """Every customer's story and timeline from the store and the run's log."""
     customers = sorted(log.customers | set(log.events))
     messages, tasks = _by_customer(store)
     stories = {cid: _story(store, cid, log, messages.get(cid, []), tasks.get(cid, [])) for cid in customers}
-    verdicts = [
-        verdict
-        for version in journeys
-        for verdict in check_acceptance(version, list(stories.values()), end=end)
-    ]
     timelines = {
         cid: timeline(stories[cid], messages.get(cid, []), tasks.get(cid, []), log, journeys)
         for cid in customers
     }
+    outcomes = Counter(_status(o) for outcomes in log.outcomes.values() for o in outcomes)
+    task_rows = _tasks(row for rows in tasks.values() for row in rows)
+    return RunParts(stories, timelines, task_rows, outcomes, Counter(log.personas.values()))
+
+
+def build_result(
+    *, store, journeys: list[JourneyVersion], log: RunLog, run: dict[str, Any], start: datetime, end: datetime
+) -> Result:
+    """Read the run back from `store` and `log`, judge every journey's criteria, count what happened."""
+    return assemble([read_back(store=store, journeys=journeys, log=log)], journeys=journeys, run=run,
+                    start=start, end=end)
+
+
+def assemble(
+    parts: list[RunParts], *, journeys: list[JourneyVersion], run: dict[str, Any], start: datetime, end: datetime
+) -> Result:
+    """One result from the parts of a run: criteria judged over every customer, counts over all."""
+    stories = dict(sorted((cid, story) for part in parts for cid, story in part.stories.items()))
+    timelines = {cid: timeline for part in parts for cid, timeline in part.timelines.items()}
+    verdicts = [verdict for version in journeys
+                for verdict in check_acceptance(version, list(stories.values()), end=end)]
     counts = {
         "messages": _messages(stories.values()),
-        "tasks": _tasks(row for rows in tasks.values() for row in rows),
+        "tasks": sorted((t for part in parts for t in part.tasks),
+                        key=lambda t: (t["at"], t["customer_id"], t["journey_id"], t["task_id"])),
         "steps": {v.id: step_entrants(v, stories.values()) for v in journeys},
         "edges": {v.id: journey_edges(v, stories.values()) for v in journeys},
         "exits": {v.id: _exits(v, stories.values()) for v in journeys},
         "goals": {v.id: goal_conversion(v, stories.values()) for v in journeys},
         "frequency": message_frequency(stories.values(), start=start),
         "daily": daily_messages(stories.values(), start=start, end=end),
-        "outcomes": _outcome_counts(log),
-        "personas": dict(sorted(Counter(log.personas.values()).items())),
+        "outcomes": dict(sorted(sum((part.outcomes for part in parts), Counter()).items())),
+        "personas": dict(sorted(sum((part.personas for part in parts), Counter()).items())),
     }
     counts["warnings"] = warnings(journeys, counts["steps"], counts["edges"])
     return Result(run, journeys, verdicts, stories, timelines, counts)
@@ -272,11 +299,6 @@ def daily_messages(
         row["by_channel"] = dict(sorted(row["by_channel"].items()))
         row["by_purpose"] = dict(sorted(row["by_purpose"].items()))
     return rows
-
-
-def _outcome_counts(log: RunLog) -> dict[str, int]:
-    """What the dispatcher decided, over all messages: delivered, put off, held, skipped ..."""
-    return dict(sorted(Counter(_status(o) for outcomes in log.outcomes.values() for o in outcomes).items()))
 
 
 def _status(outcome) -> str:

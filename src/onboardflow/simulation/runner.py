@@ -90,8 +90,9 @@ class Simulation:
 
     # what goes in
 
-    def add_customers(self) -> None:
-        for number in range(1, self.shop.customers + 1):
+    def add_customers(self, numbers: Iterable[int] | None = None) -> None:
+        """The shop's customers (or those of these numbers: one shard of a run in several processes)."""
+        for number in numbers if numbers is not None else range(1, self.shop.customers + 1):
             self._push(self.shop.customer_id(number), self.shop.arrival(number), Arrival(number))
 
     def add_events(self, events: Iterable[Event]) -> None:

@@ -375,3 +375,21 @@ def _span(rng: random.Random, span: Span) -> timedelta:
 
 def _count(rng: random.Random, numbers: Numbers) -> int:
     return rng.randint(int(numbers.low), int(numbers.high))
+
+
+def recorded_stream(shop: Shop) -> tuple[list[Event], list[Event]]:
+    """Every customer's plan as a fixed stream, as if nobody read a message: each chance decided at the
+    persona's own odds. (history before the run, events of the run), each in time order."""
+    history, events = [], []
+    for plan in shop.plans():
+        history.extend(plan.history)
+        pending = list(plan.actions)
+        while pending:
+            action = pending.pop()
+            if isinstance(action, Chance):
+                if action.roll < action.odds:
+                    pending.extend(action.then())
+            elif action.at <= shop.end:
+                events.append(action.event)
+    order = lambda event: (event.at, event.id)  # noqa: E731
+    return sorted(history, key=order), sorted(events, key=order)

@@ -162,3 +162,14 @@ def test_a_customer_who_opens_every_email_has_an_email_opened_event_after_each_d
         }
         assert {name for name, moment in sent.items() if moment < last_open} <= opened.keys() <= sent.keys()
         assert all(opened[name] > sent[name] for name in opened)
+
+
+def test_a_run_in_two_processes_gives_the_result_of_one_byte_for_byte():
+    from onboardflow.catalog import example_templates
+    from onboardflow.demo import demo_journeys
+    from onboardflow.simulation.flows import simulate
+
+    options = {"journeys": demo_journeys(), "personas": built_in_personas(), "customers": 90, "days": 25,
+               "seed": 8, "templates": example_templates()}
+
+    assert simulate(**options, workers=2).to_json() == simulate(**options).to_json()
