@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import time
 from datetime import timedelta
 
@@ -56,11 +57,18 @@ acceptance:
 """
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and of its children that have ended (the workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--customers", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=60)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2, help="processes sharing the customers")
     arguments = parser.parse_args()
     tune_garbage_collector()
     console = Console(stderr=True)
@@ -69,18 +77,20 @@ def main() -> None:
     with Progress(*columns, console=console) as progress:
         task = progress.add_task(f"{arguments.customers} customers, {arguments.days} days",
                                  total=arguments.days * 86400)
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), _cpu()
         result = simulate(
             journeys=[journey], personas=built_in_personas(), customers=arguments.customers, days=arguments.days,
-            seed=arguments.seed, templates=example_templates(),
+            seed=arguments.seed, templates=example_templates(), workers=arguments.workers,
             on_progress=lambda moment: progress.update(task, completed=(moment - START) / timedelta(seconds=1)),
         )
-        seconds = time.perf_counter() - began
+        seconds, cpu = time.perf_counter() - began, _cpu() - cpu
     counts = result.counts
     figures = {
         "customers": arguments.customers,
         "days": arguments.days,
         "seconds": round(seconds, 1),
+        "cpu_seconds": round(cpu, 1),  # this process and its workers: what the run costs, whatever the load
+        "workers": arguments.workers,
         "steps": len(journey.journey.steps),
         "entrants": counts["steps"][journey.id]["welcome"],
         "events": sum(len(story.events) for story in result.stories.values()),

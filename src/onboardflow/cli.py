@@ -395,6 +395,7 @@ def simulate(
     personas: Annotated[Path | None, typer.Option(help="Personas file (default: the built-ins)")] = None,
     persona: Annotated[list[str] | None, typer.Option(help="Only this persona (repeatable)")] = None,
     start: Annotated[str, typer.Option(help="When the run starts (ISO-8601, UTC)")] = "2026-03-02T09:00:00Z",
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Processes sharing the customers")] = 1,
     json_out: JsonOut = None,
     html_out: HtmlOut = None,
     timelines: Timelines = "all",
@@ -424,7 +425,7 @@ def simulate(
         result = run_simulation(
             journeys=loaded.journeys, personas=mix, customers=customers, days=days, seed=seed,
             templates=loaded.templates, rules=PolicySettings().rules(), start=begins,
-            default_zone=PolicySettings().store_timezone,
+            default_zone=PolicySettings().store_timezone, workers=workers,
             on_progress=lambda moment: progress.update(task, completed=(moment - begins).total_seconds()),
         )
     _finish_run(result, json_out, html_out, timelines, show)

@@ -39,7 +39,10 @@ class Exposure:
 class Behaviour:
     def __init__(self, personas: PersonaSet, *, seed: int) -> None:
         self.seed = str(seed)
-        self._reactions = {persona.id: personas.reactions_of(persona) for persona in personas.personas}
+        self._reactions = {  # each persona's reactions, with their factors read once
+            persona.id: [(reaction, reaction.factors) for reaction in personas.reactions_of(persona)]
+            for persona in personas.personas
+        }
 
     def answer(
         self, persona: Persona, message: SendMessage, channel: str, at: datetime
@@ -84,8 +87,8 @@ class Behaviour:
     def odds(self, persona: Persona, chance: Chance, exposures: list[Exposure]) -> float:
         """The chance's odds at its time, after the reactions to the messages the customer had by then."""
         odds = chance.odds
-        for reaction in self._reactions.get(persona.id, ()):
-            factor = reaction.factors.get(chance.intention)
+        for reaction, factors in self._reactions.get(persona.id, ()):
+            factor = factors.get(chance.intention)
             if factor is not None and any(_matches(reaction, exposure, chance.at) for exposure in exposures):
                 odds *= factor
         return min(odds, 1.0)

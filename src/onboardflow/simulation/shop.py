@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from itertools import accumulate
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -72,6 +73,8 @@ class Shop:
         self.customers, self.days, self.seed, self.start = customers, days, seed, start
         self.end = start + timedelta(days=days)
         self._width = max(5, len(str(customers)))
+        self._mix = list(personas.personas)
+        self._cumulative = list(accumulate(persona.weight for persona in self._mix))
 
     def customer_id(self, number: int) -> str:
         return f"c_{number:0{self._width}d}"
@@ -88,8 +91,7 @@ class Shop:
 
     def plan(self, number: int) -> CustomerPlan:
         rng = random_stream(self.seed, number)
-        chosen = _weighted(rng, {persona.id: persona.weight for persona in self.personas.personas})
-        persona = next(persona for persona in self.personas.personas if persona.id == chosen)
+        persona = rng.choices(self._mix, cum_weights=self._cumulative)[0]
         return _Story(self, self.customer_id(number), persona).plan(rng, self.arrival(number))
 
 
