@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -175,3 +177,13 @@ def test_choosing_an_unknown_persona_names_the_ones_there_are():
         built_in_personas().only(["wholesale", "tourist"])
 
     assert "no persona 'tourist'; personas are: first-time-skincare" in str(raised.value)
+
+
+def test_the_personas_file_in_the_docs_reads():
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "simulator.md").read_text(encoding="utf-8")
+    [example] = [block for block in re.findall(r"```yaml\n(.*?)```", doc, re.DOTALL) if "personas:" in block]
+
+    mix = read_personas(example, source="docs/simulator.md")
+
+    assert [persona.id for persona in mix.personas] == ["first-time-skincare"]
+    assert mix.personas[0].subscription.every == timedelta(days=30)
