@@ -75,13 +75,21 @@ def main() -> None:
     journey = load_journey(JOURNEY, source="benchmarks/simulate.py")
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
-        task = progress.add_task(f"{arguments.customers} customers, {arguments.days} days",
-                                 total=arguments.days * 86400)
+        task = progress.add_task(
+            f"{arguments.customers} customers, {arguments.days} days", total=arguments.days * 86400
+        )
         began, cpu = time.perf_counter(), _cpu()
         result = simulate(
-            journeys=[journey], personas=built_in_personas(), customers=arguments.customers, days=arguments.days,
-            seed=arguments.seed, templates=example_templates(), workers=arguments.workers,
-            on_progress=lambda moment: progress.update(task, completed=(moment - START) / timedelta(seconds=1)),
+            journeys=[journey],
+            personas=built_in_personas(),
+            customers=arguments.customers,
+            days=arguments.days,
+            seed=arguments.seed,
+            templates=example_templates(),
+            workers=arguments.workers,
+            on_progress=lambda moment: progress.update(
+                task, completed=(moment - START) / timedelta(seconds=1)
+            ),
         )
         seconds, cpu = time.perf_counter() - began, _cpu() - cpu
     counts = result.counts

@@ -383,7 +383,7 @@ JsonOut = Annotated[Path | None, typer.Option("--json", help="Write the JSON res
 HtmlOut = Annotated[Path | None, typer.Option("--html", help="Write the HTML report here")]
 Timelines = Annotated[str, typer.Option(help="Timelines in the JSON: all, counterexamples or none")]
 Show = Annotated[list[str] | None, typer.Option("--show", help="Print this customer's timeline (repeatable)")]
-Templates = Annotated[Path | None, typer.Option(help="Templates folder (default: templates/ beside the journeys)")]
+Templates = Annotated[Path | None, typer.Option(help="Templates folder (default: templates/ beside journeys)")]
 
 
 @app.command()
@@ -434,8 +434,8 @@ def simulate(
 @app.command()
 def replay(
     paths: Paths,
-    events: Annotated[Path, typer.Option(help="Recorded events, canonical JSON lines (e.g. an Olist import)")],
-    until: Annotated[str | None, typer.Option(help="Stop the clock here (ISO-8601; default: the last event)")] = None,
+    events: Annotated[Path, typer.Option(help="Recorded events, canonical JSON lines (an Olist import...)")],
+    until: Annotated[str | None, typer.Option(help="Stop the clock here (ISO-8601; default: last event)")] = None,
     json_out: JsonOut = None,
     html_out: HtmlOut = None,
     timelines: Timelines = "all",
@@ -456,7 +456,7 @@ def replay(
         stream, bad = commands.read_event_file(events)
         stop = commands.read_time(until, "--until") if until else None
         if not stream:
-            raise commands.RunInputInvalid([f"{events}: no event could be read, so there is nothing to replay"])
+            raise commands.RunInputInvalid([f"{events}: no event could be read: there is nothing to replay"])
     except commands.RunInputInvalid as error:
         _refuse(error)
     for line in [*loaded.notes, *bad]:
@@ -464,7 +464,8 @@ def replay(
     first = min(event.at for event in stream)
     last = stop or max(event.at for event in stream)
     with _progress() as progress:
-        task = progress.add_task(f"replaying {len(stream)} events", total=max(1.0, (last - first).total_seconds()))
+        span = max(1.0, (last - first).total_seconds())
+        task = progress.add_task(f"replaying {len(stream)} events", total=span)
         try:
             result = run_replay(
                 journeys=loaded.journeys, events=stream, until=stop, templates=loaded.templates,
@@ -479,7 +480,7 @@ def replay(
 
 
 @app.command()
-def personas(out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout")] = None) -> None:
+def personas(out: Annotated[Path | None, typer.Option(help="Write to this file, not stdout")] = None) -> None:
     """Print the built-in personas (YAML), to edit and pass to `simulate --personas FILE`."""
     from onboardflow.simulation.personas import built_in_text
 

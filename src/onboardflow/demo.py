@@ -70,7 +70,7 @@ def run_demo(
         stored = engine.publish(version, source=f"examples/{version.id}.yaml")
         console.print(f"journey live: [bold]{stored.journey_id}[/] v{stored.version} — {version.journey.name}")
     history, events = _stream(customers, days, seed, START)
-    engine.ingest(history, at_event_time=True, journeys=False)  # returning buyers' past orders: in profiles only
+    engine.ingest(history, at_event_time=True, journeys=False)  # past orders: in profiles only
     console.print(f"simulated shop: {customers} customers, {len(events)} events over {days} days\n")
     shown = []
     channels = sandbox_channels(printer=lambda line: shown.append(line))

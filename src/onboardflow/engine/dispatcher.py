@@ -87,7 +87,7 @@ class Dispatcher:
         return self.dispatch(self.store.claim_messages(now, limit), now=now, at_due_time=at_due_time)
 
     def dispatch(self, rows: list[OutboxMessage], *, now: datetime, at_due_time: bool = False) -> DispatchResult:
-        """Decide on and deliver these claimed outbox messages (the simulator picks them customer by customer)."""
+        """Decide on and deliver these claimed outbox messages (the simulator picks them per customer)."""
         result = DispatchResult()
         for row in rows:
             self._one(row, (row.next_attempt_at or row.message.at) if at_due_time else now, result)

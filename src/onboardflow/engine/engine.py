@@ -270,7 +270,7 @@ def fire_due_timers(
 def fire_timers(
     tx: Transaction, catalog: Catalog, due: list[ScheduleTimer], *, now: datetime, at_due_time: bool = False
 ) -> BatchResult:
-    """Fire these timers (read from the store in this transaction), each one more stimulus to its enrollment."""
+    """Fire these timers (read from the store in this transaction): each a stimulus to its enrollment."""
     timers = sorted(due, key=lambda t: (t.customer_id, t.due_at, t.timer_id))
     if not timers:
         return BatchResult()

@@ -16,25 +16,29 @@ from onboardflow.simulation.svg import daily_svg, funnel_svg, graph_svg
 
 SAMPLE_TIMELINES = 12
 STYLE = """
-body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1200px;padding:24px;color:#222}
-h1{font-size:22px;margin:0 0 4px} h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
-h3{font-size:15px;margin:18px 0 6px} .run{color:#555;margin:0}
-table{border-collapse:collapse;margin:6px 0} td,th{padding:4px 8px;border-bottom:1px solid #eee;text-align:left;vertical-align:top}
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1200px;
+padding:24px;color:#222}
+h1{font-size:22px;margin:0 0 4px}
+h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
+h3{font-size:15px;margin:18px 0 6px} .run{color:#555;margin:0} table{border-collapse:collapse;margin:6px 0}
+td,th{padding:4px 8px;border-bottom:1px solid #eee;text-align:left;vertical-align:top}
 th{font-weight:600;background:#fafafa} td.num,th.num{text-align:right}
 .verdict{font-size:16px;font-weight:600;padding:8px 12px;border-radius:6px;display:inline-block}
 .verdict.passed{background:#e6f4ea;color:#1e6b34} .verdict.failed{background:#fce8e6;color:#a50e0e}
 tr.criterion.passed td.status{color:#1e6b34} tr.criterion.failed td.status{color:#a50e0e;font-weight:700}
 details{margin:4px 0 4px 12px} summary{cursor:pointer}
 ol.timeline{font:12px/1.4 ui-monospace,Menlo,Consolas,monospace;margin:4px 0 8px;padding-left:20px}
-ol.timeline li.message.delivered{color:#1a4d8f} ol.timeline li.message.skipped,ol.timeline li.message.undeliverable{color:#a50e0e}
+ol.timeline li.message.delivered{color:#1a4d8f}
+ol.timeline li.message.skipped,ol.timeline li.message.undeliverable{color:#a50e0e}
 ol.timeline li.task{color:#8a4b00;font-weight:600} ol.timeline .why{color:#666}
-ul.warnings li.exception{color:#a50e0e;font-weight:600}
-svg{max-width:100%;height:auto;background:#fff}
-svg.graph rect{fill:#f4f7fb;stroke:#4e79a7;stroke-width:1.2} svg.graph .unreached rect{fill:#fff;stroke:#c33;stroke-dasharray:4 3}
+ul.warnings li.exception{color:#a50e0e;font-weight:600} svg{max-width:100%;height:auto;background:#fff}
+svg.graph rect{fill:#f4f7fb;stroke:#4e79a7;stroke-width:1.2}
+svg.graph .unreached rect{fill:#fff;stroke:#c33;stroke-dasharray:4 3}
 svg.graph .step-id{font-weight:600;font-size:13px} svg.graph .step-kind{font-size:11px;fill:#555}
 svg.graph .edge path{fill:none;stroke:#555} svg.graph .edge.exception path{stroke:#c0582a}
-svg.graph .edge.untaken path{stroke:#bbb;stroke-dasharray:5 4} svg.graph .edge .count{font-size:11px;fill:#222;font-weight:600}
-svg.funnel rect{fill:#4e79a7} svg.funnel text{font-size:12px} svg .tick{font-size:10px;fill:#666} svg .axis{stroke:#999}
+svg.graph .edge.untaken path{stroke:#bbb;stroke-dasharray:5 4}
+svg.graph .edge .count{font-size:11px;fill:#222;font-weight:600} svg.funnel rect{fill:#4e79a7}
+svg.funnel text{font-size:12px} svg .tick{font-size:10px;fill:#666} svg .axis{stroke:#999}
 svg.messages-over-time text{font-size:11px}
 """
 

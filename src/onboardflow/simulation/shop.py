@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import random
-from itertools import accumulate
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import accumulate
 from typing import Any
 
 from onboardflow.core.model import Event

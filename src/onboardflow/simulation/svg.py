@@ -19,12 +19,26 @@ CHANNEL_COLOURS = {
     "in_app": "#76b7b2",
 }
 OTHER_COLOUR = "#9c755f"
+ARROW = (
+    '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" '
+    'markerUnits="userSpaceOnUse" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/>'
+    "</marker></defs>"
+)
 
 
 def _attrs(**values: Any) -> str:
+    """Attributes from keywords: `data_step=` is `data-step`, `class_=` is `class`."""
     return " ".join(
         f'{name.rstrip("_").replace("_", "-")}="{escape(str(value))}"' for name, value in values.items()
     )
+
+
+def _open(kind: str, width: float, height: float, title: str) -> list[str]:
+    size = _attrs(viewBox=f"0 0 {width} {height}", width=width, height=height)
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="{kind}" role="img" {size}>',
+        f"<title>{escape(title)}</title>",
+    ]
 
 
 def graph_svg(version: JourneyVersion, layout: Layout, edges: list[dict], entrants: dict[str, int]) -> str:
@@ -32,17 +46,11 @@ def graph_svg(version: JourneyVersion, layout: Layout, edges: list[dict], entran
     width = MARGIN * 2 + layout.width * (NODE_W + GAP_X) + 120  # room on the right for edges that go back
     height = MARGIN * 2 + layout.depth * (NODE_H + GAP_Y)
     busiest = max((edge["count"] for edge in edges), default=0)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="graph" role="img" {_attrs(viewBox=f"0 0 {width} {height}", width=width, height=height)}>',
-        f"<title>{escape(version.id)}: steps and the traffic on each edge</title>",
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" markerUnits="userSpaceOnUse" '
-        'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>',
-    ]
-    for index, edge in enumerate(edges):
-        parts.append(_edge(edge, layout, busiest, index))
-    kinds = {step.id: step.kind for step in version.journey.steps}
-    for step_id in kinds:
-        parts.append(_node(step_id, kinds[step_id], entrants.get(step_id, 0), layout))
+    parts = [*_open("graph", width, height, f"{version.id}: steps and the traffic on each edge"), ARROW]
+    parts.extend(_edge(edge, layout, busiest, index) for index, edge in enumerate(edges))
+    parts.extend(
+        _node(step.id, step.kind, entrants.get(step.id, 0), layout) for step in version.journey.steps
+    )
     parts.append("</svg>")
     return "\n".join(parts)
 
@@ -66,33 +74,42 @@ def _node(step_id: str, kind: str, count: int, layout: Layout) -> str:
 
 
 def _edge(edge: dict, layout: Layout, busiest: int, index: int) -> str:
-    ax, ay = _box(edge["from"], layout)
-    bx, by = _box(edge["to"], layout)
-    if layout.rows[edge["to"]] > layout.rows[edge["from"]]:
-        start, end = (ax + NODE_W / 2, ay + NODE_H), (bx + NODE_W / 2, by)
-        middle = (start[1] + end[1]) / 2
-        path = f"M {start[0]:.1f} {start[1]:.1f} C {start[0]:.1f} {middle:.1f}, {end[0]:.1f} {middle:.1f}, {end[0]:.1f} {end[1]:.1f}"
-        label = ((start[0] + end[0]) / 2 + 4, middle + 4)
-    elif layout.rows[edge["to"]] == layout.rows[edge["from"]]:  # across the row: between the facing sides
-        leftwards = bx < ax
-        start = (ax if leftwards else ax + NODE_W, ay + NODE_H / 2)
-        end = (bx + NODE_W if leftwards else bx, by + NODE_H / 2)
-        path = f"M {start[0]:.1f} {start[1]:.1f} L {end[0]:.1f} {end[1]:.1f}"
-        label = ((start[0] + end[0]) / 2 - 6, start[1] - 6)
-    else:  # back to an earlier row: around the right-hand side
-        reach = MARGIN + layout.width * (NODE_W + GAP_X) + 20 + 12 * (index % 6)
-        start, end = (ax + NODE_W, ay + NODE_H / 2), (bx + NODE_W, by + NODE_H / 2)
-        path = f"M {start[0]:.1f} {start[1]:.1f} C {reach} {start[1]:.1f}, {reach} {end[1]:.1f}, {end[0]:.1f} {end[1]:.1f}"
-        label = (reach - 8, (start[1] + end[1]) / 2)
+    path, label = _route(edge, layout, index)
     weight = 1 + 5 * math.log1p(edge["count"]) / math.log1p(busiest) if busiest else 1
-    classes = " ".join(
-        ["edge", "exception" if edge["exception"] else "main", "taken" if edge["count"] else "untaken"]
+    classes = ["edge", "exception" if edge["exception"] else "main", "taken" if edge["count"] else "untaken"]
+    about = _attrs(
+        data_from=edge["from"], data_to=edge["to"], data_field=edge["field"], data_count=edge["count"]
     )
+    said = f"{edge['from']} → {edge['to']} ({edge['field']}): {edge['count']}"
     return (
-        f'<g class="{classes}" {_attrs(data_from=edge["from"], data_to=edge["to"], data_field=edge["field"], data_count=edge["count"])}>'
-        f"<title>{escape(edge['from'])} → {escape(edge['to'])} ({escape(edge['field'])}): {edge['count']}</title>"
+        f'<g class="{" ".join(classes)}" {about}><title>{escape(said)}</title>'
         f'<path {_attrs(d=path, stroke_width=f"{weight:.2f}")} marker-end="url(#arrow)"/>'
         f'<text {_attrs(x=f"{label[0]:.1f}", y=f"{label[1]:.1f}")} class="count">{edge["count"]}</text></g>'
+    )
+
+
+def _route(edge: dict, layout: Layout, index: int) -> tuple[str, tuple[float, float]]:
+    """The edge's path and where its count goes: down to a later row, across a row, or back up around
+    the right-hand side."""
+    (ax, ay), (bx, by) = _box(edge["from"], layout), _box(edge["to"], layout)
+    rows = layout.rows[edge["to"]] - layout.rows[edge["from"]]
+    if rows > 0:
+        (sx, sy), (ex, ey) = (ax + NODE_W / 2, ay + NODE_H), (bx + NODE_W / 2, by)
+        middle = (sy + ey) / 2
+        return f"M {sx:.1f} {sy:.1f} C {sx:.1f} {middle:.1f}, {ex:.1f} {middle:.1f}, {ex:.1f} {ey:.1f}", (
+            (sx + ex) / 2 + 4,
+            middle + 4,
+        )
+    if rows == 0:
+        leftwards = bx < ax
+        (sx, sy) = (ax if leftwards else ax + NODE_W, ay + NODE_H / 2)
+        (ex, ey) = (bx + NODE_W if leftwards else bx, by + NODE_H / 2)
+        return f"M {sx:.1f} {sy:.1f} L {ex:.1f} {ey:.1f}", ((sx + ex) / 2 - 6, sy - 6)
+    reach = MARGIN + layout.width * (NODE_W + GAP_X) + 20 + 12 * (index % 6)
+    (sx, sy), (ex, ey) = (ax + NODE_W, ay + NODE_H / 2), (bx + NODE_W, by + NODE_H / 2)
+    return f"M {sx:.1f} {sy:.1f} C {reach} {sy:.1f}, {reach} {ey:.1f}, {ex:.1f} {ey:.1f}", (
+        reach - 8,
+        (sy + ey) / 2,
     )
 
 
@@ -100,14 +117,11 @@ def funnel_svg(journey_id: str, entrants: dict[str, int]) -> str:
     """One bar per step, in file order: how many enrollments went through it."""
     bar_w, row_h, label_w = 420, 24, 190
     most = max(entrants.values(), default=0) or 1
-    height = MARGIN + row_h * len(entrants) + 8
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="funnel" role="img" {_attrs(viewBox=f"0 0 {label_w + bar_w + 80} {height}", width=label_w + bar_w + 80, height=height)}>',
-        f"<title>{escape(journey_id)}: entrants per step</title>",
-    ]
+    parts = _open(
+        "funnel", label_w + bar_w + 80, MARGIN + row_h * len(entrants) + 8, f"{journey_id}: entrants per step"
+    )
     for index, (step_id, count) in enumerate(entrants.items()):
-        y = 8 + index * row_h
-        width = bar_w * count / most
+        y, width = 8 + index * row_h, bar_w * count / most
         parts.append(
             f'<g class="bar" {_attrs(data_step=step_id, data_entrants=count)}>'
             f'<text {_attrs(x=label_w - 8, y=y + 16)} text-anchor="end">{escape(step_id)}</text>'
@@ -124,33 +138,49 @@ def daily_svg(daily: list[dict]) -> str:
     most = max((day["messages"] for day in daily), default=0) or 1
     plot_h, bar_w, left = 220, max(4, min(18, 900 // max(1, len(daily)))), 48
     width = left + bar_w * len(daily) + 140
-    height = plot_h + 60
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart messages-over-time" role="img" {_attrs(viewBox=f"0 0 {width} {height}", width=width, height=height)}>',
-        "<title>Messages delivered per day, by channel</title>",
+    parts = _open("chart messages-over-time", width, plot_h + 60, "Messages delivered per day, by channel")
+    parts += [
         f'<line {_attrs(x1=left, y1=plot_h + 10, x2=left + bar_w * len(daily), y2=plot_h + 10)} class="axis"/>',
         f'<text {_attrs(x=left - 6, y=18)} text-anchor="end" class="tick">{most}</text>',
         f'<text {_attrs(x=left - 6, y=plot_h + 10)} text-anchor="end" class="tick">0</text>',
     ]
     for index, day in enumerate(daily):
-        x, top = left + index * bar_w, plot_h + 10
-        for channel in channels:
-            count = day["by_channel"].get(channel, 0)
-            if not count:
-                continue
-            h = plot_h * count / most
-            top -= h
-            parts.append(
-                f'<rect class="day" {_attrs(x=x, y=f"{top:.1f}", width=bar_w - 1, height=f"{h:.1f}", fill=CHANNEL_COLOURS.get(channel, OTHER_COLOUR), data_day=day["day"], data_channel=channel, data_count=count)}>'
-                f"<title>{day['day']} {escape(channel)}: {count}</title></rect>"
-            )
+        parts.extend(_day(day, channels, left + index * bar_w, bar_w, plot_h, most))
         if index % 7 == 0:
-            parts.append(f'<text {_attrs(x=x, y=plot_h + 26)} class="tick">{day["day"][5:]}</text>')
+            parts.append(
+                f'<text {_attrs(x=left + index * bar_w, y=plot_h + 26)} class="tick">{day["day"][5:]}</text>'
+            )
     for index, channel in enumerate(channels):
-        y = 14 + index * 18
+        colour, y = CHANNEL_COLOURS.get(channel, OTHER_COLOUR), 14 + index * 18
         parts.append(
-            f'<g class="legend" {_attrs(data_channel=channel)}><rect {_attrs(x=width - 120, y=y - 10, width=12, height=12, fill=CHANNEL_COLOURS.get(channel, OTHER_COLOUR))}/>'
+            f'<g class="legend" {_attrs(data_channel=channel)}>'
+            f"<rect {_attrs(x=width - 120, y=y - 10, width=12, height=12, fill=colour)}/>"
             f"<text {_attrs(x=width - 102, y=y)}>{escape(channel)}</text></g>"
         )
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def _day(day: dict, channels: list[str], x: float, bar_w: float, plot_h: float, most: int) -> list[str]:
+    """One day's bar: a rectangle per channel, stacked from the axis up."""
+    parts, top = [], plot_h + 10
+    for channel in channels:
+        count = day["by_channel"].get(channel, 0)
+        if not count:
+            continue
+        height = plot_h * count / most
+        top -= height
+        shape = _attrs(
+            x=x,
+            y=f"{top:.1f}",
+            width=bar_w - 1,
+            height=f"{height:.1f}",
+            fill=CHANNEL_COLOURS.get(channel, OTHER_COLOUR),
+            data_day=day["day"],
+            data_channel=channel,
+            data_count=count,
+        )
+        parts.append(
+            f'<rect class="day" {shape}><title>{day["day"]} {escape(channel)}: {count}</title></rect>'
+        )
+    return parts
