@@ -798,12 +798,87 @@ def customer_erase(
     console.print(said, highlight=False, markup=False)
 
 
+# --- apikey: scoped keys for the HTTP API (issue 5) ---
+
+apikey_app = typer.Typer(help="API keys with scopes: ingest, read, write, admin.", no_args_is_help=True)
+app.add_typer(apikey_app, name="apikey")
+
+
+@apikey_app.command("create")
+def apikey_create(
+    scopes: Annotated[str, typer.Option(help="Comma-separated: ingest, read, write, admin (admin is all)")],
+    name: Annotated[str, typer.Option(help="Who uses it, e.g. storefront, crm-sync")] = "api",
+) -> None:
+    """Create a key; its secret is printed once, on the last line, and stored only as a hash."""
+    from onboardflow.api.keys import mint
+
+    try:
+        record, plain = mint(name, scopes, now=SystemClock().now())
+    except ValueError as error:
+        errors.print(f"error: {error}", highlight=False, markup=False)
+        raise typer.Exit(1) from None
+    store = _open_store()
+    try:
+        store.save_api_key(record)
+    finally:
+        store.close()
+    errors.print(f"created API key {record.id} ({record.name}) with scopes {', '.join(record.scopes)}; "
+                 "keep the key below secret: it is not shown again", highlight=False, markup=False)
+    typer.echo(plain)
+
+
+@apikey_app.command("list")
+def apikey_list(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line, for scripts")] = False,
+) -> None:
+    """The keys there are (never their secrets)."""
+    store = _open_store()
+    try:
+        keys = store.api_keys()
+    finally:
+        store.close()
+    if as_json:
+        for key in keys:
+            typer.echo(json.dumps({"id": key.id, "name": key.name, "scopes": list(key.scopes),
+                                   "created_at": key.created_at.isoformat(),
+                                   "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None}))
+        return
+    table = Table(title="API keys")
+    for column in ("id", "name", "scopes", "created", "revoked"):
+        table.add_column(column, no_wrap=column == "id")
+    for key in keys:
+        table.add_row(key.id, key.name, ",".join(key.scopes), f"{key.created_at:%Y-%m-%d %H:%M}",
+                      f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "")
+    console.print(table)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id, as `apikey list` shows it")],
+) -> None:
+    """Revoke a key: a running server refuses it within ONBOARDFLOW_API_KEY_CACHE_SECONDS (10 s)."""
+    from onboardflow.api.keys import PREFIX
+    from onboardflow.ports import ApiKeyNotFound
+
+    if key_id.startswith(PREFIX + "_"):  # the whole key pasted: take its id, never echo the secret
+        key_id = key_id.split("_")[1]
+    store = _open_store()
+    try:
+        key = store.revoke_api_key(key_id, at=SystemClock().now())
+    except ApiKeyNotFound as error:
+        errors.print(f"error: {error}", highlight=False, markup=False)
+        raise typer.Exit(1) from None
+    finally:
+        store.close()
+    console.print(f"revoked {key.id} ({key.name}) at {key.revoked_at:%Y-%m-%d %H:%M:%S} UTC", highlight=False)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
 ) -> None:
-    """Run the HTTP API (unsubscribe links, preference pages, admin routes) with uvicorn."""
+    """Run the HTTP API (events, customers, journeys, unsubscribe links, preference pages) with uvicorn."""
     import uvicorn
 
     from onboardflow.api import create_app

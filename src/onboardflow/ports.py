@@ -145,6 +145,26 @@ class InboxMessage:
     read_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """An API key as stored: its public id, what it may do, and the SHA-256 of its secret (never the secret)."""
+
+    id: str
+    name: str
+    scopes: tuple[str, ...]
+    digest: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+class ApiKeyNotFound(LookupError):
+    """No API key has this id."""
+
+
 @dataclass
 class Changes:
     """Everything one batch writes, applied in one transaction."""
@@ -293,6 +313,11 @@ class Store(Protocol):
     def customer_data(self, customer_id: str) -> CustomerData: ...
     def erase_customer(self, customer_id: str, *, pseudonym: str, now: datetime) -> Erasure | None: ...
     def erasures(self) -> list[Erasure]: ...
+    # API keys
+    def save_api_key(self, key: ApiKey) -> None: ...
+    def api_key(self, key_id: str) -> ApiKey | None: ...
+    def api_keys(self) -> list[ApiKey]: ...
+    def revoke_api_key(self, key_id: str, *, at: datetime) -> ApiKey: ...
     def close(self) -> None: ...
 
 

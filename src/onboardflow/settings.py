@@ -34,7 +34,14 @@ class Settings(BaseSettings):
         "makes every link already sent invalid",
     )
     admin_token: SecretStr | None = Field(
-        default=None, description="Bearer token of the admin API (/v1/customers/...); unset, it is off"
+        default=None,
+        description="A bearer token with every API scope, for bootstrapping and operators; unset, only "
+        "API keys (`onboardflow apikey create`) open the API",
+    )
+    api_key_cache_seconds: float = Field(
+        default=10.0, ge=0, le=300,
+        description="How long the server trusts what it read of a key: a key revoked by the CLI stops "
+        "working within this time",
     )
     shopify_webhook_secret: SecretStr | None = Field(
         default=None,

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from onboardflow import __version__
 from onboardflow.api import customers, inbox, preferences, unsubscribe, webhooks
+from onboardflow.api.keys import KeyRing
 from onboardflow.api.problems import install_problem_handlers
 from onboardflow.engine.clock import SystemClock
 from onboardflow.ports import Clock, Store
@@ -36,6 +37,7 @@ def create_app(
     app.state.store = store
     app.state.settings = settings
     app.state.clock = clock or SystemClock()
+    app.state.keyring = KeyRing(store, ttl=settings.api_key_cache_seconds)
     install_problem_handlers(app)
     for module in (unsubscribe, preferences, customers, inbox, webhooks):
         app.include_router(module.router)

@@ -1,6 +1,6 @@
 """Admin routes on one customer: GDPR export and erasure, and the consent ledger (read, and record a line).
 
-Every route here needs the admin token (`require_admin`).
+Export and erasure need an API key with the `admin` scope; reading the ledger `read`, adding to it `write`.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, Field
 
-from onboardflow.api.dependencies import ClockDep, StoreDep, require_admin
+from onboardflow.api.dependencies import ClockDep, StoreDep, require_admin, require_read, require_write
 from onboardflow.api.problems import Problem
 from onboardflow.compliance import consent, gdpr
 from onboardflow.core.consent import PURPOSES
 
-router = APIRouter(prefix="/v1/customers", tags=["customers"], dependencies=[Depends(require_admin)])
+router = APIRouter(prefix="/v1/customers", tags=["customers"])
 
 
 class ConsentCreate(BaseModel):
@@ -56,28 +56,28 @@ class ErasureRead(BaseModel):
     counts: dict[str, int]
 
 
-@router.get("/{customer_id}/export")
+@router.get("/{customer_id}/export", dependencies=[Depends(require_admin)])
 def export(customer_id: str, store: StoreDep, clock: ClockDep) -> JSONResponse:
     """Everything held on the customer, as one JSON document (GDPR right of access)."""
     document = gdpr.export_customer(store=store, customer_id=customer_id, now=clock.now())
     return JSONResponse(document, headers={"Cache-Control": "no-store"})
 
 
-@router.delete("/{customer_id}")
+@router.delete("/{customer_id}", dependencies=[Depends(require_admin)])
 def erase(customer_id: str, store: StoreDep, clock: ClockDep) -> ErasureRead:
     """Erase the customer (GDPR right to erasure): aggregates stay under a pseudonym, personal data goes."""
     erasure = gdpr.erase_customer(store=store, customer_id=customer_id, now=clock.now())
     return ErasureRead(pseudonym=erasure.pseudonym, erased_at=erasure.erased_at, counts=erasure.counts)
 
 
-@router.get("/{customer_id}/consents")
+@router.get("/{customer_id}/consents", dependencies=[Depends(require_read)])
 def consents(customer_id: str, store: StoreDep) -> ConsentLedger:
     ledger = store.consents(customer_id)
     state = sorted(store.consent_state(customer_id).values(), key=lambda r: (r.channel, r.purpose))
     return ConsentLedger(ledger=[gdpr.plain(r) for r in ledger], state=[gdpr.plain(r) for r in state])
 
 
-@router.post("/{customer_id}/consents", status_code=201)
+@router.post("/{customer_id}/consents", status_code=201, dependencies=[Depends(require_write)])
 def record(customer_id: str, body: ConsentCreate, store: StoreDep, clock: ClockDep) -> ConsentRead:
     """Add a line to the customer's consent ledger."""
     try:

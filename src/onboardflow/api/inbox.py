@@ -1,6 +1,6 @@
 """The in-app inbox, read through the API: a customer's messages, and marking them read.
 
-Admin-token routes for now (`require_admin`); API keys with scopes replace the check in one place.
+Reading needs an API key with the `read` scope, marking read one with `write`.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from datetime import datetime
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
-from onboardflow.api.dependencies import ClockDep, StoreDep, require_admin
+from onboardflow.api.dependencies import ClockDep, StoreDep, require_read, require_write
 
-router = APIRouter(prefix="/v1/customers", tags=["inbox"], dependencies=[Depends(require_admin)])
+router = APIRouter(prefix="/v1/customers", tags=["inbox"])
 
 
 class InboxItem(BaseModel):
@@ -35,7 +35,7 @@ class MarkRead(BaseModel):
     message_ids: list[str] = Field(min_length=1, max_length=1000, description="The messages the customer opened")
 
 
-@router.get("/{customer_id}/inbox")
+@router.get("/{customer_id}/inbox", dependencies=[Depends(require_read)])
 def inbox(customer_id: str, store: StoreDep, unread_only: bool = False) -> InboxRead:
     """The customer's in-app messages, newest first."""
     found = store.inbox(customer_id, unread_only=unread_only)
@@ -45,7 +45,7 @@ def inbox(customer_id: str, store: StoreDep, unread_only: bool = False) -> Inbox
     return InboxRead(customer_id=customer_id, unread=unread, messages=items)
 
 
-@router.post("/{customer_id}/inbox/read")
+@router.post("/{customer_id}/inbox/read", dependencies=[Depends(require_write)])
 def mark_read(customer_id: str, body: MarkRead, store: StoreDep, clock: ClockDep) -> dict[str, int]:
     """Mark messages read (ones read already keep their time); says how many changed."""
     return {"marked": store.mark_read(customer_id, body.message_ids, at=clock.now())}

@@ -13,6 +13,8 @@ from onboardflow.core.effects import ScheduleTimer
 from onboardflow.core.journey import Journey
 from onboardflow.core.model import Customer, Enrollment, Event
 from onboardflow.ports import (
+    ApiKey,
+    ApiKeyNotFound,
     ORDER_COMPLETED,
     PARTITIONS,
     Changes,
@@ -164,6 +166,7 @@ class MemoryStore(MemoryIndexes, MemoryPrivacy):
         self.ledger: list[ConsentRecord] = []  # in the order written, as the SQL table's seq
         self.ledger_ids: set[str] = set()
         self.erasure_log: list[Erasure] = []
+        self.keys: dict[str, ApiKey] = {}
         self._rebuild_indexes()
 
     @contextmanager
@@ -406,6 +409,28 @@ class MemoryStore(MemoryIndexes, MemoryPrivacy):
                                                                                       key=lambda q: q.seq)]
         return next((event.customer_id for event in candidates
                      if event.name == ORDER_COMPLETED and event.properties.get("order_id") == order_id), None)
+
+    # API keys
+    def save_api_key(self, key: ApiKey) -> None:
+        with self._lock:
+            if key.id in self.keys:
+                raise ValueError(f"an API key {key.id!r} exists already")
+            self.keys[key.id] = key
+
+    def api_key(self, key_id: str) -> ApiKey | None:
+        return self.keys.get(key_id)
+
+    def api_keys(self) -> list[ApiKey]:
+        return sorted(self.keys.values(), key=lambda key: (key.created_at, key.id))
+
+    def revoke_api_key(self, key_id: str, *, at: datetime) -> ApiKey:
+        with self._lock:
+            key = self.keys.get(key_id)
+            if key is None:
+                raise ApiKeyNotFound(f"no API key {key_id!r}: `onboardflow apikey list` shows the keys there are")
+            if key.revoked_at is None:
+                key = self.keys[key_id] = replace(key, revoked_at=at)
+            return key
 
     def close(self) -> None:
         return None

@@ -294,3 +294,15 @@ erasures = sa.Table(
     sa.Column("erased_at", UtcDateTime(), nullable=False),
     sa.Column("counts", Document(), nullable=False),
 )
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    # the secret itself is never stored: only its SHA-256, compared in constant time
+    sa.Column("id", sa.String(), primary_key=True),
+    sa.Column("name", sa.String(), nullable=False),
+    sa.Column("scopes", Document(), nullable=False),
+    sa.Column("digest", sa.String(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("revoked_at", UtcDateTime(), nullable=True),
+)

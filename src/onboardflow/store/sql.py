@@ -18,6 +18,8 @@ from onboardflow.core.consent import ConsentRecord, ConsentState, current_state
 from onboardflow.core.journey import Journey
 from onboardflow.core.model import Customer, Enrollment, Event
 from onboardflow.ports import (
+    ApiKey,
+    ApiKeyNotFound,
     ORDER_COMPLETED,
     CustomerData,
     Erasure,
@@ -43,6 +45,7 @@ from onboardflow.store.connection import (
 from onboardflow.store.memory import MemoryStore
 from onboardflow.store.migrate import check_schema, upgrade
 from onboardflow.store.schema import (
+    api_keys,
     UtcDateTime,
     customers,
     enrollments,
@@ -428,6 +431,35 @@ class SqlStore:
         with self._reading() as connection:
             return privacy.erasure_log(connection)
 
+    # API keys
+
+    def save_api_key(self, key: ApiKey) -> None:
+        row = {**dataclasses.asdict(key), "scopes": list(key.scopes)}
+        with self._engine.begin() as connection:
+            connection.execute(sa.insert(api_keys), row)
+
+    def api_key(self, key_id: str) -> ApiKey | None:
+        with self._reading() as connection:
+            row = connection.execute(sa.select(api_keys).where(api_keys.c.id == key_id)).mappings().first()
+        return _api_key(row) if row else None
+
+    def api_keys(self) -> list[ApiKey]:
+        with self._reading() as connection:
+            rows = connection.execute(sa.select(api_keys).order_by(api_keys.c.created_at, api_keys.c.id))
+            return [_api_key(row) for row in rows.mappings()]
+
+    def revoke_api_key(self, key_id: str, *, at: datetime) -> ApiKey:
+        """Revoke the key (the first revocation's time stays); ApiKeyNotFound when there is no such key."""
+        with self._engine.begin() as connection:
+            connection.execute(
+                sa.update(api_keys).where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+                .values(revoked_at=at)
+            )
+            row = connection.execute(sa.select(api_keys).where(api_keys.c.id == key_id)).mappings().first()
+        if row is None:
+            raise ApiKeyNotFound(f"no API key {key_id!r}: `onboardflow apikey list` shows the keys there are")
+        return _api_key(row)
+
     def close(self) -> None:
         self._engine.dispose()
 
@@ -437,3 +469,8 @@ def _queued_or_processed(connection: sa.Connection, ids: Iterable[str]) -> set[s
     queued = rows_by_ids(connection, statements.queued_events, ids)
     processed = rows_by_ids(connection, statements.known_events, ids)
     return {row["id"] for row in chain(queued, processed)}
+
+
+def _api_key(row: sa.RowMapping) -> ApiKey:
+    return ApiKey(row["id"], row["name"], tuple(row["scopes"]), row["digest"], row["created_at"],
+                  row["revoked_at"])

@@ -31,7 +31,7 @@ def test_the_inbox_lists_a_customers_messages_newest_first_and_marks_them_read(a
     assert [m["message_id"] for m in unread["messages"]] == ["m2"]
 
 
-def test_the_inbox_needs_the_admin_token_and_a_list_of_ids(memory_api):
+def test_the_inbox_needs_a_key_and_a_list_of_ids(memory_api):
     assert memory_api.client.get("/v1/customers/c1/inbox").status_code == 401
     empty = memory_api.client.post("/v1/customers/c1/inbox/read", json={"message_ids": []}, headers=AUTH)
     assert empty.status_code == 422

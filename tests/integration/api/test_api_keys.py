@@ -1,0 +1,96 @@
+"""API keys on every route that needs one: no key 401, a revoked or made-up key 401, a key without the
+route's scope 403 (naming the scope to ask for), the right scope or admin goes through."""
+
+from __future__ import annotations
+
+import pytest
+
+from onboardflow.api.keys import mint
+
+from .conftest import T0, make_api
+
+# (method, path, body, scope needed)
+ROUTES = [
+    ("GET", "/v1/customers/c1/consents", None, "read"),
+    ("POST", "/v1/customers/c1/consents", {"channel": "email", "status": "granted"}, "write"),
+    ("GET", "/v1/customers/c1/inbox", None, "read"),
+    ("POST", "/v1/customers/c1/inbox/read", {"message_ids": ["m1"]}, "write"),
+    ("GET", "/v1/customers/c1/export", None, "admin"),
+    ("DELETE", "/v1/customers/c1", None, "admin"),
+]
+
+
+def key(api, *scopes: str, name: str = "test") -> str:
+    record, plain = mint(name, scopes, now=T0)
+    api.store.save_api_key(record)
+    return plain
+
+
+def call(api, route, token: str | None):
+    method, path, body, _ = route
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return api.client.request(method, path, json=body, headers=headers)
+
+
+@pytest.fixture
+def keyed(store):
+    api = make_api(store, admin_token=None, api_key_cache_seconds=0)
+    api.engine.ingest([])
+    return api
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r[0]} {r[1]}")
+def test_every_route_refuses_no_key_and_a_key_without_its_scope(keyed, route):
+    needed = route[3]
+    others = [scope for scope in ("ingest", "read", "write") if scope != needed]
+
+    missing = call(keyed, route, None)
+    assert missing.status_code == 401 and missing.headers["www-authenticate"] == "Bearer"
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert f"'{needed}' scope" in missing.json()["detail"]
+
+    wrong = call(keyed, route, key(keyed, *others, name="other"))
+    assert wrong.status_code == 403
+    detail = wrong.json()["detail"]
+    assert f"needs '{needed}'" in detail and f"--scopes {needed}" in detail
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r[0]} {r[1]}")
+def test_every_route_lets_its_scope_and_admin_through(keyed, route):
+    needed = route[3]
+    for token in (key(keyed, needed), key(keyed, "admin")):
+        response = call(keyed, route, token)
+        assert response.status_code not in (401, 403), response.text
+
+
+def test_an_ingest_only_key_reads_nothing(keyed):
+    storefront = key(keyed, "ingest", name="storefront")
+    response = call(keyed, ROUTES[0], storefront)
+    assert response.status_code == 403
+    assert "(storefront) has the scopes ingest" in response.json()["detail"]
+
+
+def test_a_revoked_key_is_refused_with_401_saying_so(keyed):
+    record, plain = mint("crm", ["read"], now=T0)
+    keyed.store.save_api_key(record)
+    assert call(keyed, ROUTES[0], plain).status_code == 200
+
+    keyed.store.revoke_api_key(record.id, at=T0)
+    response = call(keyed, ROUTES[0], plain)
+
+    assert response.status_code == 401
+    assert "was revoked" in response.json()["detail"]
+
+
+def test_a_made_up_or_tampered_key_is_401(keyed):
+    plain = key(keyed, "admin")
+    for token in ("obf_123456789abc_nothing", plain[:-1] + ("A" if plain[-1] != "A" else "B"), "hello"):
+        assert call(keyed, ROUTES[0], token).status_code == 401
+
+
+def test_the_admin_token_of_the_settings_has_every_scope(store):
+    api = make_api(store, api_key_cache_seconds=0)
+    from .conftest import ADMIN
+
+    for route in ROUTES:
+        assert call(api, route, ADMIN).status_code not in (401, 403)
