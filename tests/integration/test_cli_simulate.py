@@ -7,7 +7,9 @@ import csv
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from onboardflow.cli import app
@@ -254,3 +256,19 @@ def test_replay_stops_the_clock_at_until_and_reports_bad_lines(folder):
     document = json.loads((folder / "r.json").read_text(encoding="utf-8"))
     assert [task["order_id"] for task in document["tasks"]] == ["o1"]
     assert document["run"]["events_after_until"] == 1
+
+
+def test_the_json_schema_knows_every_criterion_kind_and_refuses_a_sentence(folder):
+    schema = json.loads(onboardflow(folder, "schema").stdout)
+    validator = jsonschema.Draft202012Validator(schema)
+    journey = yaml.safe_load((EXAMPLES / "first-purchase-welcome.yaml").read_text(encoding="utf-8"))
+
+    journey["acceptance"] = [
+        {"max_messages": 4, "within": "7d"}, {"no_promotion_before": "Order Delivered"},
+        {"escalated": {"event": "Order Delivered", "where": "event.late == true", "within": "1h"}},
+        {"reached": {"step": "usage-tips", "share": "60%"}}, {"goal_rate": 5, "name": "repeat"},
+        {"every_customer": "summary.tasks <= 1"},
+    ]
+    assert list(validator.iter_errors(journey)) == []
+    journey["acceptance"] = ["no customer receives more than 4 messages in the first 7 days"]
+    assert list(validator.iter_errors(journey))
