@@ -113,7 +113,8 @@ def _criterion(verdict: dict) -> str:
     if more > 0:
         examples += f'<p class="more">… and {more} more customer(s)</p>'
     return (
-        f'<tr class="criterion {state}" data-kind="{verdict["kind"]}" data-journey="{escape(verdict["journey_id"])}"'
+        f'<tr class="criterion {state}" data-kind="{verdict["kind"]}" '
+        f'data-journey="{escape(verdict["journey_id"])}"'
         f' data-breaking="{verdict["breaking"]}"><td class="status">{"✓" if verdict["passed"] else "✗"}</td>'
         f"<td>{escape(verdict['journey_id'])}</td><td>{escape(verdict['criterion'])}</td>"
         f"<td>{escape(verdict['detail'])}{examples}</td></tr>"
@@ -145,7 +146,8 @@ def _journey(version, doc: dict) -> str:
         f'<h3>Graph</h3><figure class="graph">{graph_svg(version, layout(version), edges, steps)}</figure>'
         f'<h3>Funnel</h3><figure class="funnel">{funnel_svg(version.id, steps)}</figure>'
         f"<h3>Goal conversion</h3>{_goals(goals)}"
-        f'<h3>How enrollments ended</h3><table class="exits"><tr><th>exit</th><th class=num>enrollments</th></tr>'
+        '<h3>How enrollments ended</h3><table class="exits">'
+        "<tr><th>exit</th><th class=num>enrollments</th></tr>"
         f"{exits}</table></section>"
     )
 
@@ -186,7 +188,8 @@ def _messages(doc: dict) -> str:
         f'<figure class="chart">{daily_svg(doc["daily"])}</figure>'
         '<h3>Messages per customer</h3><table class="frequency"><tr><th></th><th class=num>most</th>'
         f"<th class=num>mean</th><th>customer-days (or weeks) with 1, 2, … messages</th></tr>{rows}</table>"
-        '<h3>What the dispatcher did</h3><table class="outcomes"><tr><th>decision</th><th class=num>times</th>'
+        '<h3>What the dispatcher did</h3><table class="outcomes">'
+        "<tr><th>decision</th><th class=num>times</th>"
         f"</tr>{outcomes}</table></section>"
     )
 

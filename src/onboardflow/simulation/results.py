@@ -125,22 +125,33 @@ def build_result(
     *, store, journeys: list[JourneyVersion], log: RunLog, run: dict[str, Any], start: datetime, end: datetime
 ) -> Result:
     """Read the run back from `store` and `log`, judge every journey's criteria, count what happened."""
-    return assemble([read_back(store=store, journeys=journeys, log=log)], journeys=journeys, run=run,
-                    start=start, end=end)
+    return assemble(
+        [read_back(store=store, journeys=journeys, log=log)], journeys=journeys, run=run, start=start, end=end
+    )
 
 
 def assemble(
-    parts: list[RunParts], *, journeys: list[JourneyVersion], run: dict[str, Any], start: datetime, end: datetime
+    parts: list[RunParts],
+    *,
+    journeys: list[JourneyVersion],
+    run: dict[str, Any],
+    start: datetime,
+    end: datetime,
 ) -> Result:
     """One result from the parts of a run: criteria judged over every customer, counts over all."""
     stories = dict(sorted((cid, story) for part in parts for cid, story in part.stories.items()))
     timelines = {cid: timeline for part in parts for cid, timeline in part.timelines.items()}
-    verdicts = [verdict for version in journeys
-                for verdict in check_acceptance(version, list(stories.values()), end=end)]
+    verdicts = [
+        verdict
+        for version in journeys
+        for verdict in check_acceptance(version, list(stories.values()), end=end)
+    ]
     counts = {
         "messages": _messages(stories.values()),
-        "tasks": sorted((t for part in parts for t in part.tasks),
-                        key=lambda t: (t["at"], t["customer_id"], t["journey_id"], t["task_id"])),
+        "tasks": sorted(
+            (t for part in parts for t in part.tasks),
+            key=lambda t: (t["at"], t["customer_id"], t["journey_id"], t["task_id"]),
+        ),
         "steps": {v.id: step_entrants(v, stories.values()) for v in journeys},
         "edges": {v.id: journey_edges(v, stories.values()) for v in journeys},
         "exits": {v.id: _exits(v, stories.values()) for v in journeys},
@@ -223,10 +234,19 @@ def _tasks(task_rows: Iterable) -> list[dict[str, Any]]:
     for row in task_rows:
         task = row.task
         trigger = task.context.get("trigger") if isinstance(task.context, dict) else None
-        found.append({"customer_id": task.customer_id, "journey_id": task.journey_id, "step_id": task.step_id,
-                      "reason": task.reason, "at": when(task.at), "task_id": task.task_id,
-                      "priority": task.priority, "due": when(task.due_at),
-                      "order_id": (trigger or {}).get("order_id")})
+        found.append(
+            {
+                "customer_id": task.customer_id,
+                "journey_id": task.journey_id,
+                "step_id": task.step_id,
+                "reason": task.reason,
+                "at": when(task.at),
+                "task_id": task.task_id,
+                "priority": task.priority,
+                "due": when(task.due_at),
+                "order_id": (trigger or {}).get("order_id"),
+            }
+        )
     return sorted(found, key=lambda t: (t["at"], t["customer_id"], t["journey_id"], t["task_id"]))
 
 
@@ -322,7 +342,8 @@ def warnings(journeys: list[JourneyVersion], steps: dict, edges: dict) -> list[d
                         "step_id": edge["from"],
                         "to": edge["to"],
                         "field": edge["field"],
-                        "message": f"{version.id}: nobody took {edge['from']} → {edge['to']} ({edge['field']})",
+                        "message": f"{version.id}: nobody took {edge['from']} → {edge['to']} "
+                        f"({edge['field']})",
                     }
                 )
         for step_id, count in steps[version.id].items():
@@ -413,6 +434,8 @@ def _enrollment_entries(enrollment: Enrollment, kinds: dict) -> list[tuple[datet
 
 
 def _message_entries(row, outcomes: list) -> list[tuple[datetime, int, dict]]:
+    """A message's decisions in order; the same decision again and again (a promotion held, rechecked
+    every hour) is one entry, with how many times and until when."""
     message = row.message
     about = {
         "kind": "message",
@@ -423,12 +446,17 @@ def _message_entries(row, outcomes: list) -> list[tuple[datetime, int, dict]]:
     }
     if not outcomes:
         return [(message.at, 3, {**about, "status": "queued", "channel": None})]
-    entries = []
+    entries: list[tuple[datetime, int, dict]] = []
     for outcome in outcomes:
         entry = {**about, "status": _status(outcome), "channel": outcome.channel}
         if outcome.note:
             entry["why"] = outcome.note
         if outcome.until is not None:
             entry["until"] = when(outcome.until)
+        previous = entries[-1][2] if entries else None
+        if previous and all(previous.get(key) == entry.get(key) for key in ("status", "channel", "why")):
+            previous["times"] = previous.get("times", 1) + 1
+            previous["until"] = entry.get("until", previous.get("until"))
+            continue
         entries.append((outcome.at, 3, entry))
     return entries

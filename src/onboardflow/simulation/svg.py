@@ -140,7 +140,8 @@ def daily_svg(daily: list[dict]) -> str:
     width = left + bar_w * len(daily) + 140
     parts = _open("chart messages-over-time", width, plot_h + 60, "Messages delivered per day, by channel")
     parts += [
-        f'<line {_attrs(x1=left, y1=plot_h + 10, x2=left + bar_w * len(daily), y2=plot_h + 10)} class="axis"/>',
+        f'<line {_attrs(x1=left, y1=plot_h + 10, x2=left + bar_w * len(daily), y2=plot_h + 10)} '
+        'class="axis"/>',
         f'<text {_attrs(x=left - 6, y=18)} text-anchor="end" class="tick">{most}</text>',
         f'<text {_attrs(x=left - 6, y=plot_h + 10)} text-anchor="end" class="tick">0</text>',
     ]

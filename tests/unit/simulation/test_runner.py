@@ -173,3 +173,23 @@ def test_a_run_in_two_processes_gives_the_result_of_one_byte_for_byte():
                "seed": 8, "templates": example_templates()}
 
     assert simulate(**options, workers=2).to_json() == simulate(**options).to_json()
+
+
+def test_a_promotion_held_until_the_delivery_is_one_timeline_entry_however_often_it_was_rechecked():
+    text = """\
+trigger: {event: Order Completed}
+policies: {no_promotion_before: Order Delivered}
+steps:
+  - id: offer
+    send: {channel: email, template: offer, purpose: promotion}
+"""
+    result = run(text, customers=15, late=0.0)
+
+    for cid, timeline in result.timelines.items():
+        offers = [e for e in timeline if e["kind"] == "message"]
+        held, sent = offers[0], offers[-1]
+        delivery = next(e for e in timeline if e["kind"] == "event" and e["name"] == "Order Delivered")
+        assert held["status"] == "held" and held["times"] > 24, cid  # rechecked hourly for days
+        assert [e["status"] for e in offers] == ["held", "delivered"]
+        assert at(sent["at"]) >= at(delivery["at"])
+    assert result.counts["outcomes"]["held"] > 15 * 24
