@@ -24,7 +24,7 @@ from onboardflow.core.model import Event
 from onboardflow.engine.dispatcher import Dispatcher
 from onboardflow.engine.engine import Engine
 from onboardflow.engine.webhooks import CallsResult, attempt, settle
-from onboardflow.ports import PARTITIONS, Changes, OutboxMessage
+from onboardflow.ports import PARTITIONS, Changes
 from onboardflow.simulation.behaviour import Behaviour, Exposure
 from onboardflow.simulation.shop import Chance, Emit, Shop
 
@@ -296,6 +296,3 @@ class _AnySecret(Mapping[str, str]):
     def get(self, name: str, default: Any = None) -> str:  # type: ignore[override]
         return SIMULATED_SECRET
 
-
-def due_at(row: OutboxMessage) -> datetime:
-    return row.next_attempt_at or row.message.at
