@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -32,8 +33,11 @@ def _is_journey_file(path: Path, folder: Path) -> bool:
     return path.suffix in SUFFIXES and path.is_file() and not in_templates
 
 
-def load_journey_files(paths: list[Path]) -> tuple[list[tuple[Path, JourneyVersion]], list[Problem]]:
-    """Every journey that reads cleanly, and every problem of those that do not."""
+def load_journey_files(
+    paths: list[Path], *, scores: Collection[str] | None = None
+) -> tuple[list[tuple[Path, JourneyVersion]], list[Problem]]:
+    """Every journey that reads cleanly, and every problem of those that do not; with `scores` (the scores
+    trained models give), a condition reading another score is a problem."""
     loaded: list[tuple[Path, JourneyVersion]] = []
     problems: list[Problem] = []
     for path in iter_journey_files(paths):
@@ -43,7 +47,7 @@ def load_journey_files(paths: list[Path]) -> tuple[list[tuple[Path, JourneyVersi
             problems.append(Problem(str(path), f"cannot read the file: {error}"))
             continue
         try:
-            loaded.append((path, load_journey(text, source=str(path))))
+            loaded.append((path, load_journey(text, source=str(path), scores=scores)))
         except JourneyInvalid as invalid:
             problems.extend(invalid.problems)
     problems.extend(_duplicate_ids(loaded))

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import httpx
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
@@ -24,6 +25,10 @@ from onboardflow.engine.dispatcher import Dispatcher
 from onboardflow.engine.engine import BatchResult, Engine
 from onboardflow.engine.ingest import LineError, read_events
 from onboardflow.engine.worker import run_worker, tune_garbage_collector
+from onboardflow.escalation.commands import tasks_app
+from onboardflow.intelligence.commands import model_app
+from onboardflow.intelligence.loading import recommender_for, scorer_for, sentiment_for
+from onboardflow.intelligence.models import ModelFolder
 from onboardflow.messages.loading import TemplatesInvalid, load_templates_strict
 from onboardflow.messages.templates import TEMPLATES_FOLDER, TemplateSet
 from onboardflow.policy_settings import PolicySettings
@@ -46,8 +51,31 @@ def _open_store(url: str | None = None):
 
 
 def _engine(url: str | None = None) -> Engine:
-    """The engine on the store settings name, with the store's time zone for customers without one."""
-    return Engine(_open_store(url), clock=SystemClock(), default_zone=PolicySettings().store_timezone)
+    """The engine on the store settings name, with the store's time zone for customers without one, the
+    global escalation rules, and the trained models (each loaded only when first used)."""
+    settings = Settings()
+    rules = _escalation_rules(settings)
+    folder = ModelFolder(settings.models_dir)
+    return Engine(_open_store(url), clock=SystemClock(), default_zone=PolicySettings().store_timezone,
+                  rules=rules, scorer=scorer_for(folder), sentiment=sentiment_for(folder, settings.sentiment))
+
+
+def _escalation_rules(settings: Settings) -> list:
+    if not settings.escalation_rules_file:
+        return []
+    from onboardflow.escalation.rules import RulesInvalid, load_rules
+
+    try:
+        return load_rules(Path(settings.escalation_rules_file))
+    except RulesInvalid as invalid:
+        for problem in invalid.problems:
+            errors.print(f"✗ {problem}", highlight=False, markup=False)
+        errors.print("fix ONBOARDFLOW_ESCALATION_RULES_FILE's rules (docs/escalation.md), then run it again")
+        raise typer.Exit(1) from None
+
+
+def _trained_scores() -> frozenset[str]:
+    return ModelFolder(Settings().models_dir).scores()
 
 
 @app.command()
@@ -67,7 +95,7 @@ def init(
 @app.command()
 def validate(paths: Paths) -> None:
     """Check journey files, and the templates/ folder beside them; print every problem. Exit 1 if any."""
-    loaded, problems = load_journey_files(paths)
+    loaded, problems = load_journey_files(paths, scores=_trained_scores())
     templates = check_templates(loaded, segment_limit=Settings().sms_segment_limit)
     for problem in [*problems, *templates.problems]:
         errors.print(f"✗ {problem}", highlight=False, markup=False)
@@ -100,7 +128,7 @@ def schema(out: Annotated[Path | None, typer.Option(help="Write to this file ins
 @app.command()
 def load(paths: Paths) -> None:
     """Validate journey files and make them live; unchanged content keeps its version."""
-    loaded, problems = load_journey_files(paths)
+    loaded, problems = load_journey_files(paths, scores=_trained_scores())
     for problem in problems:
         errors.print(f"✗ {problem}", highlight=False, markup=False)
     if problems:
@@ -288,15 +316,18 @@ def run(
         raise typer.Exit(1) from None
     stopping = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stopping.update(now=True))
+    http = httpx.Client(follow_redirects=False)
     try:
         totals = run_worker(
             engine, dispatcher, until_idle=until_idle, batch_size=batch_size,
-            partitions=partitions, poll_seconds=poll, should_stop=lambda: stopping["now"],
+            partitions=partitions, poll_seconds=poll, should_stop=lambda: stopping["now"], http=http,
+            helpdesk=_helpdesk(engine, http),
         )
     except KeyboardInterrupt:
         console.print("stopped")
         return
     finally:
+        http.close()
         close_channels(dict(dispatcher.channels))
         engine.store.close()
     sent = totals.dispatch
@@ -305,6 +336,20 @@ def run(
         f"{sent.delivered} message(s) delivered, {sent.deferred} deferred, {sent.held} held, "
         f"{sent.skipped} skipped, {sent.undeliverable} undeliverable, {sent.parked} parked"
     )
+    if totals.overdue or totals.handoffs.sent or totals.handoffs.failed:
+        console.print(f"tasks: {totals.overdue} found overdue, {totals.handoffs.sent} handed to the "
+                      f"helpdesk, {totals.handoffs.failed} hand-off(s) failed for good")
+
+
+def _helpdesk(engine: Engine, http):
+    """The helpdesk the settings name, or None; bad settings stop the command with what to set."""
+    from onboardflow.escalation.helpdesk import HelpdeskConfigError, build_helpdesk
+
+    try:
+        return build_helpdesk(Settings(), http=http, clock=engine.clock)
+    except HelpdeskConfigError as error:
+        errors.print(f"error: {error}", highlight=False, markup=False)
+        raise typer.Exit(1) from None
 
 
 def _dispatcher(engine: Engine, *, printer, sandbox: bool) -> Dispatcher:
@@ -319,7 +364,9 @@ def _dispatcher(engine: Engine, *, printer, sandbox: bool) -> Dispatcher:
     folder = Path(settings.journeys_dir) / TEMPLATES_FOLDER
     templates = load_templates_strict(folder) if folder.is_dir() else TemplateSet()
     return Dispatcher(engine.store, engine.catalog, channels, templates=templates,
-                      rules=PolicySettings().rules(), unsubscribe_link=_unsubscribe_links(settings))
+                      rules=PolicySettings().rules(), unsubscribe_link=_unsubscribe_links(settings),
+                      recommender=recommender_for(ModelFolder(settings.models_dir)),
+                      recommendations=settings.recommendations)
 
 
 def _unsubscribe_links(settings: Settings):
@@ -527,59 +574,9 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-# tasks: the hand-offs that `escalate` steps open
+# tasks: the hand-offs that escalate steps and rules open (onboardflow.escalation.commands)
 
-tasks_app = typer.Typer(help="Tasks for people, opened by escalate steps: list and resolve them.")
 app.add_typer(tasks_app, name="tasks")
-
-
-@tasks_app.command("list")
-def tasks_list(
-    status: Annotated[str | None, typer.Option(help="open, assigned, resolved or cancelled")] = "open",
-    customer: Annotated[str | None, typer.Option(help="Only this customer's tasks")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line, for scripts")] = False,
-) -> None:
-    """List tasks, soonest due first."""
-    store = _open_store()
-    try:
-        rows = store.tasks(status=status, customer_id=customer)
-    finally:
-        store.close()
-    if as_json:
-        for row in rows:
-            fields = {**asdict(row.task), "status": row.status, "outcome": row.outcome, "assignee": row.assignee}
-            typer.echo(json.dumps(fields, default=str))
-        return
-    table = Table(title=f"tasks ({status or 'all'})")
-    width = max((len(row.task.task_id) for row in rows), default=4)
-    table.add_column("task", no_wrap=True, min_width=width)  # whole, to copy into `tasks resolve`
-    for name in ("customer", "queue", "reason", "priority", "due", "status"):
-        table.add_column(name)
-    for row in rows:
-        task = row.task
-        table.add_row(task.task_id, task.customer_id, task.queue, task.reason, task.priority,
-                      f"{task.due_at:%Y-%m-%d %H:%M}", row.status if not row.outcome else f"{row.status}: {row.outcome}")
-    console.print(table)
-
-
-@tasks_app.command("resolve")
-def tasks_resolve(
-    task_id: Annotated[str, typer.Argument(help="The task's id, as `tasks list` shows it")],
-    outcome: Annotated[str, typer.Option(help="The outcome the journey goes on by, e.g. resolved, refunded")],
-    by: Annotated[str | None, typer.Option(help="Who resolved it")] = None,
-) -> None:
-    """Resolve a task; a journey waiting on it goes on by the outcome when a worker (`run`) next runs."""
-    from onboardflow.ports import TaskClosed, TaskNotFound
-
-    engine = _engine()
-    try:
-        task = engine.resolve_task(task_id, outcome=outcome, by=by, queue=True)
-    except (TaskNotFound, TaskClosed) as error:
-        errors.print(f"error: {error}", highlight=False)
-        raise typer.Exit(1) from None
-    finally:
-        engine.store.close()
-    console.print(f"resolved {task.task.task_id} ({task.task.reason}): {outcome}", highlight=False)
 
 
 # --- channels: check the channel settings (issue 4, channel adapters) ---
@@ -741,6 +738,9 @@ def messages_retry(
 def main() -> None:
     tune_garbage_collector()
     app()
+
+
+app.add_typer(model_app, name="model")
 
 
 # --- consent and compliance: GDPR export and erasure of one customer; the API server ---

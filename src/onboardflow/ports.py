@@ -94,13 +94,31 @@ class OutboxMessage:
 
 @dataclass(frozen=True, slots=True)
 class Task:
-    """A hand-off to people as stored: the `escalate` step's OpenTask with its status and resolution."""
+    """A hand-off to people as stored: an `escalate` step's or a rule's OpenTask, with its status, who has
+    it, its resolution, whether it went past its due time, and its copy in a helpdesk (`external_id`)."""
 
     task: OpenTask
     status: str = "open"  # open, assigned, resolved, cancelled
     assignee: str | None = None
     outcome: str | None = None
     resolved_at: datetime | None = None
+    assigned_at: datetime | None = None
+    overdue_at: datetime | None = None
+    external_id: str | None = None
+    handed_off_at: datetime | None = None
+    handoff_error: str | None = None
+    handoff_attempts: int = 0
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def is_overdue(self, now: datetime) -> bool:
+        return self.is_open and self.task.due_at <= now
+
+
+OPEN_STATUSES = ("open", "assigned")
+TASK_STATUSES = ("open", "assigned", "resolved", "cancelled")
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +147,10 @@ class TaskNotFound(LookupError):
 
 class TaskClosed(ValueError):
     """The task was resolved or cancelled already."""
+
+
+class TaskTaken(ValueError):
+    """Someone else has claimed the task."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,6 +262,9 @@ class Transaction(Protocol):
     ) -> list[ScheduleTimer]: ...
     def next_timer_due(self, *, excluding: Collection[str] = ()) -> datetime | None: ...
     def apply(self, changes: Changes) -> None: ...
+    # escalation and scores: open tasks by (customer, reason) -> task id; processed events, in stream order
+    def open_tasks(self, customer_ids: Iterable[str]) -> dict[tuple[str, str], str]: ...
+    def histories(self, customer_ids: Iterable[str], names: Iterable[str]) -> dict[str, list[Event]]: ...
 
     # live versions: publishing, migrating, pausing (`excluding` above: the journeys that are paused)
     def journeys(self) -> dict[str, JourneyState]: ...
@@ -289,7 +314,26 @@ class Store(Protocol):
 
     # tasks for people (escalations)
     def tasks(self, *, status: str | None = None, customer_id: str | None = None) -> list[Task]: ...
+    def task(self, task_id: str) -> Task | None: ...
     def resolve_task(self, task_id: str, *, outcome: str, at: datetime, by: str | None = None) -> Task: ...
+    def claim_task(self, task_id: str, *, assignee: str, at: datetime) -> Task:
+        """Assign an open task (TaskTaken if someone else has it, TaskClosed if it is done); claiming it
+        again as its assignee changes nothing."""
+        ...
+    def mark_overdue(self, now: datetime, *, limit: int = 500) -> list[Task]:
+        """Open tasks past their due time not marked yet: marked now and made urgent, each once."""
+        ...
+    def claim_handoffs(self, now: datetime, limit: int, *, lease_seconds: int = 60) -> list[Task]:
+        """Open tasks due to be sent to the helpdesk, leased so that one worker sends each."""
+        ...
+    def record_handoff(self, task_id: str, *, at: datetime, external_id: str | None = None,
+                       error: str | None = None, next_attempt_at: datetime | None = None) -> None:
+        """Sent (`external_id`), or failed: tried again at `next_attempt_at`, never when it is None."""
+        ...
+
+    # history, for the models: processed events by customer in stream order (`names`: only these)
+    def history(self, *, names: Iterable[str] | None = None) -> Iterator[Event]: ...
+    def customer_history(self, customer_id: str, *, names: Iterable[str] | None = None) -> list[Event]: ...
 
     # webhook calls (the `webhook` step), claimed and recorded like the outbox
     def claim_calls(self, now: datetime, limit: int, *, lease_seconds: int = 60) -> list[WebhookCall]: ...
@@ -323,6 +367,36 @@ class Store(Protocol):
 
 class Clock(Protocol):
     def now(self) -> datetime: ...
+
+
+class SentimentModel(Protocol):
+    """Scores a text's sentiment from -1 (negative) to 1 (positive); loaded at the edge, never in the core."""
+
+    name: str
+
+    def score(self, text: str) -> float: ...
+
+
+class Scorer(Protocol):
+    """Works out a customer's model scores (`score.repeat_purchase`) from their profile and the history of
+    the event names in `events`; a score it cannot give (no order yet) is None."""
+
+    names: frozenset[str]
+    events: frozenset[str]
+
+    def score(self, customer: Customer, history: list[Event], now: datetime) -> dict[str, float | None]: ...
+
+
+class Helpdesk(Protocol):
+    """Where tasks go for people to work them: a generic signed webhook, a Zendesk-compatible ticket API.
+
+    `open_ticket` returns the helpdesk's id for the task, or raises `HandoffError` saying whether a retry
+    can help.
+    """
+
+    name: str
+
+    def open_ticket(self, task: Task, context: dict[str, Any]) -> str: ...
 
 
 class Channel(Protocol):

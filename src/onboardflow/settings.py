@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -55,6 +57,37 @@ class Settings(BaseSettings):
     )
     consent_text_version: str | None = Field(
         default=None, description="The version of the consent wording the preference page shows"
+    )
+
+    # escalation and the store's own models (docs/escalation.md, docs/intelligence.md)
+    escalation_rules_file: str | None = Field(
+        default=None,
+        description="A YAML file of the store's global escalation rules; unset, only journeys' own hold",
+    )
+    models_dir: str = Field(default="./var/models", description="Where `onboardflow model train` keeps them")
+    sentiment: Literal["auto", "vader", "trained", "off"] = Field(
+        default="auto",
+        description="How ticket and review text is scored: auto (the trained model if there is one, else "
+        "VADER, English), vader, trained, or off",
+    )
+    recommendations: int = Field(
+        default=4, ge=1, le=20, description="How many products a template's `recommendations` holds"
+    )
+    helpdesk: Literal["none", "webhook", "zendesk"] = Field(
+        default="none",
+        description="Where workers hand tasks over: a signed webhook, a Zendesk-compatible ticket API",
+    )
+    helpdesk_url: str | None = Field(default=None, description="helpdesk=webhook: where tasks are POSTed")
+    helpdesk_secret: SecretStr | None = Field(
+        default=None,
+        description="A Standard Webhooks secret (whsec_...): signs the tasks sent to helpdesk_url and checks "
+        "the resolutions the helpdesk sends to /webhooks/helpdesk",
+    )
+    zendesk_url: str | None = Field(default=None, description="For zendesk: https://acme.zendesk.com")
+    zendesk_email: str | None = Field(default=None, description="The agent the API token belongs to")
+    zendesk_api_token: SecretStr | None = Field(default=None, description="A Zendesk API token")
+    zendesk_webhook_secret: SecretStr | None = Field(
+        default=None, description="The signing secret of the Zendesk webhook that posts to /webhooks/zendesk"
     )
 
     @field_validator("unsubscribe_secret", "admin_token")

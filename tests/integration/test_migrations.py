@@ -89,7 +89,7 @@ def test_migration_files_are_named_by_date_and_revision():
 
 
 def test_a_version_stored_with_sentence_criteria_keeps_them_in_its_description_and_reads_again(empty_url):
-    upgrade(empty_url, "0007")
+    upgrade(empty_url, "0011")
     definition = {"id": "welcome", "name": "Welcome", "owner": "cs@shop.example",
                   "description": "First order.",
                   "trigger": {"event": "Order Completed"},

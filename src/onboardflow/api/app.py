@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from onboardflow import __version__
-from onboardflow.api import customers, inbox, preferences, unsubscribe, webhooks
+from onboardflow.api import customers, escalation, inbox, preferences, unsubscribe, webhooks
 from onboardflow.api.keys import KeyRing
 from onboardflow.api.problems import install_problem_handlers
 from onboardflow.engine.clock import SystemClock
@@ -39,6 +39,6 @@ def create_app(
     app.state.clock = clock or SystemClock()
     app.state.keyring = KeyRing(store, ttl=settings.api_key_cache_seconds)
     install_problem_handlers(app)
-    for module in (unsubscribe, preferences, customers, inbox, webhooks):
+    for module in (unsubscribe, preferences, customers, inbox, webhooks, escalation):
         app.include_router(module.router)
     return app

@@ -13,7 +13,8 @@ from typing import Any
 
 import cel
 
-VARIABLES = ("customer", "event", "trigger")
+VARIABLES = ("customer", "event", "trigger", "score")
+SCORES = ("repeat_purchase",)  # what `score` holds: each a model's figure for the customer, 0 to 1
 MACROS = ("all", "exists", "exists_one", "map", "filter")
 
 _STRING = re.compile(r"""(?:[rRbB]{0,2})("(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*')""")
@@ -72,7 +73,25 @@ def compile_condition(source: str, *, variables: tuple[str, ...] = VARIABLES) ->
             f"unknown variable {name!r} at column {column}: conditions can read {', '.join(variables)}",
             column=column,
         )
-    return Condition(source=source, program=program, paths=referenced_paths(source, variables))
+    paths = referenced_paths(source, variables)
+    _check_scores(source, paths.get("score", ()))
+    return Condition(source=source, program=program, paths=paths)
+
+
+def _check_scores(source: str, paths: tuple[tuple[str, ...], ...] | None) -> None:
+    for path in paths or ():
+        if path[0] not in SCORES:
+            column = _blank_strings(source).find(f"score.{path[0]}") + 1
+            message = f"unknown score {path[0]!r} at column {column}: the scores are {', '.join(SCORES)}"
+            raise ConditionError(message, column=column)
+
+
+def scores_read(condition: Condition) -> frozenset[str]:
+    """The names of the scores a condition reads (`score.repeat_purchase`)."""
+    paths = condition.paths.get("score", ())
+    if paths is None:  # `score` read whole, as in `score["repeat_purchase"]`: any of them
+        return frozenset(SCORES)
+    return frozenset(path[0] for path in paths)
 
 
 def _unknown_names(source: str, names: set[str]) -> list[tuple[str, int]]:

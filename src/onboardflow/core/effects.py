@@ -70,20 +70,22 @@ class UpdateCustomer:
 
 @dataclass(frozen=True, slots=True)
 class OpenTask:
-    """A hand-off to people: the `escalate` step. Its resolution comes back as a `Task Resolved` event."""
+    """A hand-off to people: an `escalate` step's, or an escalation rule's (`rule` names its kind; a global
+    rule's task has no journey, enrollment or step). Its resolution comes back as a `Task Resolved` event."""
 
     task_id: str
-    enrollment_id: str
-    journey_id: str
-    version: int
+    enrollment_id: str | None
+    journey_id: str | None
+    version: int | None
     customer_id: str
-    step_id: str
+    step_id: str | None
     queue: str
     reason: str
     priority: str
     due_at: datetime
     at: datetime
     context: dict[str, Any] = field(default_factory=dict)
+    rule: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

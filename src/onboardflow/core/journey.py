@@ -13,6 +13,7 @@ from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
 
 from onboardflow.core.criteria import Criterion
 from onboardflow.core.durations import parse_duration
+from onboardflow.core.escalation import EscalationRule
 from onboardflow.core.journey_steps import (  # noqa: F401  (re-exported)
     PRIORITIES,
     PURPOSES,
@@ -153,6 +154,9 @@ class Journey(Record):
         default=0.0, ge=0, le=100, description="Share of entrants in the control group, e.g. 10%"
     )
     policies: Policies = Field(default_factory=Policies)
+    escalation: list[EscalationRule] = Field(
+        default_factory=list, description="Rules that open a task while a customer is in this journey"
+    )
     migrate: Migration | None = None
     steps: list[Step] = Field(min_length=1)
     acceptance: list[Criterion] = Field(

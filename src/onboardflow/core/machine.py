@@ -5,6 +5,7 @@ Pure: it reads nothing but its arguments, so the simulator, the demo and product
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -40,25 +41,35 @@ class TimerFired:
 Stimulus = EventReceived | TimerFired
 
 
-def scope_for(customer: Customer, trigger: dict[str, Any], event: Event | None) -> dict[str, Any]:
-    return {"customer": customer.scope(), "trigger": trigger, "event": event.scope() if event else {}}
+Scores = Mapping[str, float]  # the customer's model scores, given by the engine (`score.repeat_purchase`)
+NO_SCORES: Scores = {}
+
+
+def scope_for(
+    customer: Customer, trigger: dict[str, Any], event: Event | None, scores: Scores | None = None
+) -> dict[str, Any]:
+    return {"customer": customer.scope(), "trigger": trigger, "event": event.scope() if event else {},
+            "score": NO_SCORES if scores is None else scores}
 
 
 class Run:
     """What one stimulus's run of steps sees: the customer (as updated by `update` steps so far), the
-    trigger, the event, the time; the condition scope is rebuilt only after the profile changes."""
+    trigger, the event, the time, the scores; the condition scope is rebuilt only after the profile
+    changes."""
 
-    __slots__ = ("customer", "trigger", "event", "now", "default_zone", "_scope")
+    __slots__ = ("customer", "trigger", "event", "now", "default_zone", "scores", "_scope")
 
-    def __init__(self, customer: Customer, trigger: dict, event: Event | None, now: datetime, default_zone: str):
+    def __init__(self, customer: Customer, trigger: dict, event: Event | None, now: datetime,
+                 default_zone: str, scores: Scores | None = None):
         self.customer, self.trigger, self.event, self.now = customer, trigger, event, now
         self.default_zone = default_zone
+        self.scores = scores
         self._scope: dict[str, Any] | None = None
 
     @property
     def scope(self) -> dict[str, Any]:
         if self._scope is None:
-            self._scope = scope_for(self.customer, self.trigger, self.event)
+            self._scope = scope_for(self.customer, self.trigger, self.event, self.scores)
         return self._scope
 
     def context(self, seq: int) -> Context:
@@ -82,6 +93,7 @@ def admits(
     last_started_at: datetime | None,
     is_active: bool,
     now: datetime,
+    scores: Scores | None = None,
 ) -> bool:
     """Whether `event` starts an enrollment: trigger and audience match, and re-entry allows it.
 
@@ -91,7 +103,7 @@ def admits(
     journey = version.journey
     if event.name != journey.trigger.event or not may_reenter(version, last_started_at, is_active, now):
         return False
-    scope = scope_for(customer, event.scope(), event)
+    scope = scope_for(customer, event.scope(), event, scores)
     return version.holds("trigger.where", scope) and version.holds("audience", scope)
 
 
@@ -113,7 +125,13 @@ def is_held_out(version: JourneyVersion, customer_id: str) -> bool:
 
 
 def start(
-    version: JourneyVersion, *, customer: Customer, event: Event, now: datetime, default_zone: str = "UTC"
+    version: JourneyVersion,
+    *,
+    customer: Customer,
+    event: Event,
+    now: datetime,
+    default_zone: str = "UTC",
+    scores: Scores | None = None,
 ) -> Decision:
     """A new enrollment for the customer whom `event` brought in, advanced until it waits or ends."""
     enrollment = Enrollment(
@@ -125,7 +143,7 @@ def start(
         started_at=now,
         group=HOLDOUT if is_held_out(version, customer.id) else "journey",
     )
-    run = Run(customer, enrollment.trigger, event, now, default_zone)
+    run = Run(customer, enrollment.trigger, event, now, default_zone, scores)
     return _run_from(version, enrollment, version.first_step, run)
 
 
@@ -137,14 +155,15 @@ def advance(
     customer: Customer,
     now: datetime,
     default_zone: str = "UTC",
+    scores: Scores | None = None,
 ) -> Decision:
     """Apply one stimulus to one enrollment; an enrollment it does not concern comes back unchanged."""
     if not enrollment.is_active:
         return Decision(enrollment)
     if isinstance(stimulus, TimerFired):
-        run = Run(customer, enrollment.trigger, None, now, default_zone)
+        run = Run(customer, enrollment.trigger, None, now, default_zone, scores)
         return _on_timer(version, enrollment, stimulus, run)
-    run = Run(customer, enrollment.trigger, stimulus.event, now, default_zone)
+    run = Run(customer, enrollment.trigger, stimulus.event, now, default_zone, scores)
     return _on_event(version, enrollment, stimulus.event, run)
 
 

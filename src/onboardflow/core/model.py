@@ -13,6 +13,7 @@ HOLDOUT = "holdout"
 # Events onboardflow itself emits, so a journey can react to what happened to its own actions.
 MESSAGE_UNDELIVERABLE = "Message Undeliverable"  # message_id, enrollment_id, step_id, channel, reason
 TASK_RESOLVED = "Task Resolved"  # task_id, enrollment_id, outcome
+TASK_OVERDUE = "Task Overdue"  # task_id, enrollment_id, queue, reason, due_at: past its due time, unresolved
 WEBHOOK_SUCCEEDED = "Webhook Succeeded"  # call_id, enrollment_id, status, response
 WEBHOOK_FAILED = "Webhook Failed"  # call_id, enrollment_id, status, error
 

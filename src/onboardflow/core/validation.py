@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from onboardflow.core.conditions import ConditionError, compile_condition
+from onboardflow.core.conditions import ConditionError, compile_condition, scores_read
 from onboardflow.core.criteria import Reached, criterion_kind
+from onboardflow.core.escalation import rule_kind
 from onboardflow.core.journey import (
     WAITING_KINDS,
     Branch,
@@ -57,14 +58,24 @@ class JourneyInvalid(ValueError):
         self.problems = problems
 
 
-def load_journey(text: str, *, source: str = "<journey>", version: int = 1) -> JourneyVersion:
-    """Read a YAML or JSON journey, check it whole, and compile it; raise JourneyInvalid listing all problems."""
+def load_journey(
+    text: str, *, source: str = "<journey>", version: int = 1, scores: Collection[str] | None = None
+) -> JourneyVersion:
+    """Read a YAML or JSON journey, check it whole, and compile it; raise JourneyInvalid listing all problems.
+
+    `scores` names the scores a trained model can give (None: do not check that conditions read only those).
+    """
     document, lines = parse_yaml(text, source)
-    return check_document(document, source=source, lines=lines, version=version)
+    return check_document(document, source=source, lines=lines, version=version, scores=scores)
 
 
 def check_document(
-    document: Any, *, source: str = "<journey>", lines: dict[Path, int] | None = None, version: int = 1
+    document: Any,
+    *,
+    source: str = "<journey>",
+    lines: dict[Path, int] | None = None,
+    version: int = 1,
+    scores: Collection[str] | None = None,
 ) -> JourneyVersion:
     """Check an already-parsed journey document (from the API, say) and compile it."""
     lines = lines or {}
@@ -76,6 +87,8 @@ def check_document(
         problems = [*_schema_problems(error, document, source, lines), *_raw_condition_problems(document, source, lines)]
         raise JourneyInvalid(problems) from None
     problems = [*_condition_problems(journey, source, lines, document), *_graph_problems(journey, source, lines)]
+    if scores is not None and not problems:
+        problems.extend(_untrained_scores(journey, source, lines, scores))
     if problems:
         raise JourneyInvalid(problems)
     return compile_version(journey, version)
@@ -136,12 +149,13 @@ def _schema_problems(error: ValidationError, document: dict, source: str, lines:
 
 
 def _strip_tags(path: Path, document: dict) -> Path:
-    """Drop the union tag pydantic puts after a step's or criterion's index (`steps.0.send.send.channel`)."""
-    kinds = {"steps": step_kind, "acceptance": criterion_kind}
-    if len(path) > 2 and path[0] in kinds and isinstance(path[1], int):
+    """Drop the union tag pydantic puts after a step's, a rule's or a criterion's index
+    (`steps.0.send.send.channel`)."""
+    tagged = {"steps": step_kind, "escalation": rule_kind, "acceptance": criterion_kind}
+    if len(path) > 2 and path[0] in tagged and isinstance(path[1], int):
         items = document.get(path[0])
         raw = items[path[1]] if isinstance(items, list) and path[1] < len(items) else None
-        if path[2] == kinds[path[0]](raw):
+        if path[2] == tagged[path[0]](raw):
             return (*path[:2], *path[3:])
     return path
 
@@ -171,6 +185,23 @@ def _condition_problems(journey: Journey, source: str, lines: dict, document: di
             path = _step_path(journey, step_id, *_as_path(parts[2:])) if step_id else tuple(_as_path(parts))
             field = ".".join(parts[2:] if step_id else parts)
             yield Problem(source, error.message, line_of(lines, path), step_id, field)
+
+
+def _untrained_scores(
+    journey: Journey, source: str, lines: dict, scores: Collection[str]
+) -> Iterator[Problem]:
+    """Conditions that read a score no trained model gives: they could never hold, so say what to train."""
+    for location, expression in condition_sources(journey).items():
+        condition = compile_condition(expression, variables=variables_at(location))
+        for name in sorted(scores_read(condition) - set(scores)):
+            parts = location.split(".")
+            step_id = parts[1] if parts[0] == "steps" else None
+            path = _step_path(journey, step_id, *_as_path(parts[2:])) if step_id else tuple(_as_path(parts))
+            field = ".".join(parts[2:] if step_id else parts)
+            command = name.replace("_", "-")
+            yield Problem(source, f"reads score.{name}, but no {command} model is trained: train one with "
+                          f"`onboardflow model train {command}` (it is kept in the models folder, "
+                          "ONBOARDFLOW_MODELS_DIR)", line_of(lines, path), step_id, field)
 
 
 def _raw_condition_problems(document: dict, source: str, lines: dict) -> Iterator[Problem]:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from onboardflow.core.conditions import VARIABLES, Condition, compile_condition
+from onboardflow.core.conditions import VARIABLES, Condition, compile_condition, scores_read
 from onboardflow.core.criteria import SUMMARY_VARIABLES, criterion_conditions
 from onboardflow.core.journey import Branch, Escalate, Journey, Send, Step, WaitFor, Webhook
 from onboardflow.core.model import MESSAGE_UNDELIVERABLE, TASK_RESOLVED, WEBHOOK_FAILED, WEBHOOK_SUCCEEDED
@@ -24,6 +24,7 @@ class JourneyVersion:
     following: Mapping[str, str | None] = field(default_factory=dict, repr=False)
     interests: frozenset[str] = frozenset()
     reacts_to_all: bool = False  # an exit rule on a condition alone is re-checked on every event
+    reads_scores: frozenset[str] = frozenset()  # the scores its conditions read (`score.repeat_purchase`)
 
     def reacts_to(self, event_name: str) -> bool:
         """Whether an event of this name can move a running enrollment of this version."""
@@ -122,6 +123,7 @@ def compile_version(journey: Journey, version: int = 1) -> JourneyVersion:
         following=following,
         interests=events_of_interest(journey),
         reacts_to_all=any(rule.event is None for rule in journey.exit_when),
+        reads_scores=frozenset().union(*(scores_read(condition) for condition in conditions.values())),
     )
 
 
@@ -143,7 +145,15 @@ def events_of_interest(journey: Journey) -> frozenset[str]:
     return frozenset(names)
 
 
+LATER_FIELDS = ("escalation",)  # fields added after journeys were stored: left out of the digest while unused
+
+
 def journey_digest(journey: Journey) -> str:
-    """A fingerprint of the journey's content: equal content, equal digest, whatever the file's layout."""
-    canonical = json.dumps(journey.model_dump(mode="json", by_alias=True), sort_keys=True)
+    """A fingerprint of the journey's content: equal content, equal digest, whatever the file's layout.
+
+    A field added to the language later counts only where a journey uses it, so adding it did not give
+    every stored journey a new digest (and a new version at its next load).
+    """
+    unused = {name for name in LATER_FIELDS if not getattr(journey, name)}
+    canonical = json.dumps(journey.model_dump(mode="json", by_alias=True, exclude=unused), sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]

@@ -18,7 +18,7 @@ from typing import Any
 from onboardflow.core.consent import policy_consent
 from onboardflow.core.effects import SendMessage, stable_id
 from onboardflow.core.journey import Send
-from onboardflow.core.model import MESSAGE_UNDELIVERABLE, Customer, Enrollment, Event
+from onboardflow.core.model import MESSAGE_UNDELIVERABLE, ORDER_COMPLETED, Customer, Enrollment, Event
 from onboardflow.core.policies import (
     OutgoingMessage,
     PolicyRules,
@@ -29,7 +29,7 @@ from onboardflow.core.policies import (
     next_attempt,
 )
 from onboardflow.messages.content import Delivery, DeliveryError
-from onboardflow.messages.templates import MessageError, MessageScope, TemplateSet, render_message
+from onboardflow.messages.templates import MessageError, MessageScope, TemplateSet, reads, render_message
 from onboardflow.ports import DeliveryChannel, OutboxMessage
 
 HOLD_RECHECK = timedelta(hours=1)  # how often a held promotion looks again for the event it waits for
@@ -76,6 +76,8 @@ class Dispatcher:
     templates: TemplateSet = field(default_factory=TemplateSet)
     rules: PolicyRules = field(default_factory=PolicyRules)
     unsubscribe_link: UnsubscribeLinks = None
+    recommender: Any = None  # gives `recommendations` to templates (intelligence.recommendations.Recommender)
+    recommendations: int = 4
     on_record: Recorded | None = None  # told what became of each message (the simulator's timelines)
 
     def dispatch_due(self, *, now: datetime, limit: int = 500, at_due_time: bool = False) -> DispatchResult:
@@ -136,7 +138,8 @@ class Dispatcher:
             self.unsubscribe_link and message.purpose != "transactional") else None
         scope = MessageScope.of(customer, trigger=enrollment.trigger if enrollment else {},
                                 journey_id=message.journey_id, step_id=message.step_id,
-                                message_id=message.message_id, unsubscribe_url=link)
+                                message_id=message.message_id, unsubscribe_url=link,
+                                recommendations=self._recommendations(message.template, customer.id))
         inbound = None
         if channel_name == "whatsapp":
             inbound = self.store.last_event_times(customer.id, [WHATSAPP_INBOUND]).get(WHATSAPP_INBOUND)
@@ -156,6 +159,17 @@ class Dispatcher:
             return
         self._record(message, "delivered", channel_name, now, provider_id=provider_id)
         result.delivered += 1
+
+    def _recommendations(self, template_name: str, customer_id: str) -> tuple[dict[str, Any], ...]:
+        """Products for the customer, from what they bought; only for a template that shows them."""
+        template = self.templates.get(template_name)
+        if self.recommender is None or template is None or not reads(template, "recommendations"):
+            return ()
+        orders = self.store.customer_history(customer_id, names=[ORDER_COMPLETED])
+        lines = [line for order in orders for line in order.properties.get("products") or []]
+        bought = [str(line["product_id"]) for line in lines
+                  if isinstance(line, Mapping) and line.get("product_id")]
+        return tuple(item.card() for item in self.recommender.recommend(bought, top=self.recommendations))
 
     def _failed(self, row: OutboxMessage, customer, channel: str, error: DeliveryError, now, result) -> None:
         message = row.message

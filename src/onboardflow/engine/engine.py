@@ -25,6 +25,7 @@ from onboardflow.core.machine import EventReceived, TimerFired, admits, advance,
 from onboardflow.core.model import TASK_RESOLVED, Customer, Enrollment, Event, apply_event, apply_update
 from onboardflow.core.validation import check_document
 from onboardflow.core.version import JourneyVersion
+from onboardflow.engine.escalations import Escalations, Histories, LazyScores, with_sentiment
 from onboardflow.engine.pausing import hold_for_paused, pause_journey
 from onboardflow.engine.webhooks import CallsResult, run_due_calls
 from onboardflow.ports import Changes, Entry, JourneyState, StoredVersion, Task, Transaction, partition_of
@@ -45,11 +46,16 @@ class BatchResult:
 
 class Catalog:
     """The journey versions the engine runs, each compiled once: the live ones, and older ones on demand;
-    and which journeys are paused (they start nobody, and nobody in them moves)."""
+    and which journeys are paused (they start nobody, and nobody in them moves). Beside them, what their
+    runs use from outside: the global escalation rules, and the scorer behind `score.*` conditions."""
 
-    def __init__(self, store, *, default_zone: str = "UTC") -> None:
+    def __init__(self, store, *, default_zone: str = "UTC", rules=(), scorer=None) -> None:
         self._store = store
         self.default_zone = default_zone  # the store's time zone, for customers without one
+        self.rules = tuple(rules)
+        self.scorer = scorer
+        self.reads_scores = False  # whether a version compiled so far reads a score
+        self.journey_rules = False  # whether a version compiled so far has escalation rules of its own
         self._compiled: dict[tuple[str, int], JourneyVersion] = {}
         self._states: dict[str, JourneyState] | None = None
         self.live: list[JourneyVersion] = []
@@ -101,6 +107,8 @@ class Catalog:
         if key not in self._compiled:
             source = stored.source or f"journey {stored.journey_id} v{stored.version}"
             self._compiled[key] = check_document(stored.definition, source=source, version=stored.version)
+            self.reads_scores = self.reads_scores or bool(self._compiled[key].reads_scores)
+            self.journey_rules = self.journey_rules or bool(self._compiled[key].journey.escalation)
         return self._compiled[key]
 
 
@@ -116,6 +124,8 @@ class Batch:
         self.entries = tx.entries(customer_ids) if starts else {}  # only events start enrollments
         self.positions: dict[str, int] = {}
         self.updated: set[str] = set()  # customers whose profile a step changed
+        self.escalations = Escalations(tx, customer_ids, catalog.rules)
+        self._histories = Histories(tx, customer_ids, catalog.scorer) if catalog.scorer is not None else None
 
     def customer(self, customer_id: str) -> Customer:
         found = self.customers.get(customer_id)
@@ -123,17 +133,29 @@ class Batch:
             found = self.customers[customer_id] = Customer(id=customer_id)
         return found
 
+    def scores(self, customer_id: str, now: datetime) -> LazyScores | None:
+        """The customer's model scores, for conditions; None when no journey reads one."""
+        if self._histories is None or not self.catalog.reads_scores:
+            return None
+        scorer, histories, fresh = self.catalog.scorer, self._histories, self.changes.events
+        return LazyScores(
+            lambda: scorer.score(self.customer(customer_id), histories.of(customer_id, fresh), now)
+        )
+
     def take(self, decision: Decision, original: Enrollment | None) -> None:
         enrollment = decision.enrollment
         if enrollment is original:
             return
+        effects = decision.effects
+        if effects and any(isinstance(effect, OpenTask) for effect in effects):
+            enrollment, effects = self.escalations.merged(decision)  # one open task per customer and reason
         self.changes.enrollments[enrollment.id] = enrollment
         running = self.active[enrollment.customer_id]
         if original is not None:
             running.remove(original)
         if enrollment.is_active:
             running.append(enrollment)
-        for effect in decision.effects:
+        for effect in effects:
             self._take_effect(effect)
 
     def _take_effect(self, effect) -> None:
@@ -175,17 +197,20 @@ class Batch:
             return
         running = self.active.get(customer.id)
         zone = self.catalog.default_zone
+        scores = self.scores(customer.id, now)
         if running:
             for enrollment in list(running):
                 version = self.catalog.get(enrollment.journey_id, enrollment.version)
                 if version.reacts_to(event.name):
                     current = self.customers[customer.id]  # as the steps before may have updated it
-                    decision = advance(
-                        version, enrollment, EventReceived(event), customer=current, now=now, default_zone=zone
-                    )
+                    decision = advance(version, enrollment, EventReceived(event), customer=current, now=now,
+                                       default_zone=zone, scores=scores)
                     self.take(decision, enrollment)
         for version in self.catalog.by_trigger.get(event.name, ()):
-            self._maybe_start(version, customer, event, now)
+            self._maybe_start(version, customer, event, now, scores)
+        profile, running = self.customers[customer.id], self.active.get(customer.id, ())
+        for task in self.escalations.opened_by(event, profile, running, self.catalog, now):
+            self.changes.tasks[task.task_id] = task
 
     def finish(self) -> Changes:
         """The changes to write: profiles changed, each with its count of events applied."""
@@ -195,14 +220,17 @@ class Batch:
             self.changes.customers[customer_id] = self.customers[customer_id]
         return self.changes
 
-    def _maybe_start(self, version: JourneyVersion, customer: Customer, event: Event, now: datetime) -> None:
+    def _maybe_start(self, version: JourneyVersion, customer: Customer, event: Event, now: datetime,
+                     scores=None) -> None:
         entry = self.entries.get((version.id, customer.id))
         is_active = any(e.journey_id == version.id for e in self.active[customer.id])
         last = entry.started_at if entry else None
         customer = self.customers[customer.id]  # as an enrollment started before may have updated it
-        if not admits(version, customer=customer, event=event, last_started_at=last, is_active=is_active, now=now):
+        if not admits(version, customer=customer, event=event, last_started_at=last, is_active=is_active,
+                      now=now, scores=scores):
             return
-        decision = start(version, customer=customer, event=event, now=now, default_zone=self.catalog.default_zone)
+        decision = start(version, customer=customer, event=event, now=now,
+                         default_zone=self.catalog.default_zone, scores=scores)
         entry = Entry(version.id, customer.id, decision.enrollment.id, now)
         self.entries[(version.id, customer.id)] = self.changes.entries[(version.id, customer.id)] = entry
         self.result.started += 1
@@ -286,9 +314,10 @@ def fire_timers(
             continue
         version = catalog.get(enrollment.journey_id, enrollment.version)
         customer = batch.customer(enrollment.customer_id)
+        moment = timer.due_at if at_due_time else now
         decision = advance(
-            version, enrollment, TimerFired(timer.timer_id), customer=customer,
-            now=timer.due_at if at_due_time else now, default_zone=catalog.default_zone,
+            version, enrollment, TimerFired(timer.timer_id), customer=customer, now=moment,
+            default_zone=catalog.default_zone, scores=batch.scores(customer.id, moment),
         )
         batch.take(decision, enrollment)
     batch.result.timers_fired = len(timers)
@@ -303,10 +332,15 @@ def partitions_of(events: list[Event]) -> list[int]:
 class Engine:
     """The one engine the CLI, the worker, the demo and the simulator share: store and clock injected."""
 
-    def __init__(self, store, *, clock, default_zone: str = "UTC") -> None:
+    def __init__(
+        self, store, *, clock, default_zone: str = "UTC", rules=(), scorer=None, sentiment=None
+    ) -> None:
+        """`rules`: the global escalation rules; `scorer`: gives `score.*` to conditions; `sentiment`: scores
+        the text of tickets and reviews before they are processed (the `negative_sentiment` rule reads it)."""
         self.store = store
         self.clock = clock
-        self.catalog = Catalog(store, default_zone=default_zone)
+        self.catalog = Catalog(store, default_zone=default_zone, rules=rules, scorer=scorer)
+        self.sentiment = sentiment
 
     def publish(self, version: JourneyVersion, *, source: str | None = None) -> StoredVersion:
         """Make this journey content live; the same content again changes nothing."""
@@ -342,6 +376,8 @@ class Engine:
         with self.store.transaction() as tx:
             tx.lock_partitions(partitions_of(events))
             self.catalog.sync(tx)
+            if journeys:
+                events = with_sentiment(events, self.sentiment)
             return process_events(
                 tx, self.catalog, events, now=self.clock.now(), at_event_time=at_event_time, journeys=journeys
             )
@@ -359,7 +395,8 @@ class Engine:
             self.catalog.sync(tx)
             queued = tx.queued_events(claimed, batch_size)
             now = self.clock.now()
-            result = process_events(tx, self.catalog, [q.event for q in queued], now=now)
+            events = with_sentiment([q.event for q in queued], self.sentiment)
+            result = process_events(tx, self.catalog, events, now=now)
             if queued:
                 tx.apply(Changes(dequeued=[q.seq for q in queued]))
             result.add(fire_due_timers(tx, self.catalog, now=now, partitions=claimed, limit=batch_size))

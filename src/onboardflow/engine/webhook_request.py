@@ -150,9 +150,14 @@ def signer(call: CallWebhook, environ: Mapping[str, str]) -> Webhook:
 
 def signature_headers(call: CallWebhook, webhook: Webhook, body: str, now: datetime) -> dict[str, str]:
     """`webhook-id` is the call's id on every attempt, so a receiver can drop a retry it has seen."""
+    return signed(call.call_id, webhook, body, now)
+
+
+def signed(message_id: str, webhook: Webhook, body: str, now: datetime) -> dict[str, str]:
+    """The Standard Webhooks headers of one message: its id, the time, and the signature of them and body."""
     moment = now.astimezone(UTC)
     return {
-        "webhook-id": call.call_id,
+        "webhook-id": message_id,
         "webhook-timestamp": str(math.floor(moment.timestamp())),
-        "webhook-signature": webhook.sign(call.call_id, moment, body),
+        "webhook-signature": webhook.sign(message_id, moment, body),
     }

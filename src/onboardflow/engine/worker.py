@@ -14,6 +14,8 @@ import httpx
 from onboardflow.engine.dispatcher import Dispatcher, DispatchResult
 from onboardflow.engine.engine import BatchResult, Engine
 from onboardflow.engine.webhooks import CallsResult
+from onboardflow.escalation.handoff import HandoffResult
+from onboardflow.ports import Helpdesk
 
 
 def tune_garbage_collector() -> None:
@@ -28,6 +30,8 @@ class WorkerTotals:
     work: BatchResult = field(default_factory=BatchResult)
     dispatch: DispatchResult = field(default_factory=DispatchResult)
     calls: CallsResult = field(default_factory=CallsResult)
+    handoffs: HandoffResult = field(default_factory=HandoffResult)
+    overdue: int = 0
     rounds: int = 0
 
 
@@ -44,11 +48,13 @@ def run_worker(
     on_round: Callable[[WorkerTotals], None] | None = None,
     http: httpx.Client | None = None,
     environ: Mapping[str, str] | None = None,
+    helpdesk: Helpdesk | None = None,
 ) -> WorkerTotals:
     """Work until `should_stop` says so, or, with `until_idle`, until a round finds nothing to do.
 
     Webhook calls go out through `http` (a client of the worker's own if None) with signing secrets
     from `environ` (the process's environment if None); their answers are queued for the next round.
+    Each round also marks overdue tasks, and hands open tasks to the `helpdesk` when there is one.
     """
     totals = WorkerTotals()
     idle_rounds = 0
@@ -58,6 +64,7 @@ def run_worker(
         calls = _webhook_calls(engine, http, os.environ if environ is None else environ, calls_per_round)
         while not should_stop():
             busy = _one_round(engine, dispatcher, calls, totals, batch_size=batch_size, partitions=partitions)
+            busy = _tasks(engine, helpdesk, totals, limit=calls_per_round) or busy
             if on_round is not None:
                 on_round(totals)
             idle_rounds = 0 if busy else idle_rounds + 1
@@ -70,6 +77,20 @@ def run_worker(
 
 def _webhook_calls(engine: Engine, http: httpx.Client, environ: Mapping[str, str], limit: int):
     return lambda: engine.run_due_calls(http=http, environ=environ, limit=limit, queue=True)
+
+
+def _tasks(engine: Engine, helpdesk: Helpdesk | None, totals: WorkerTotals, *, limit: int) -> bool:
+    """Overdue tasks marked (their events queued for the next round); due hand-offs sent."""
+    from onboardflow.escalation.handoff import hand_off_due
+    from onboardflow.escalation.service import sweep_overdue
+
+    overdue = len(sweep_overdue(store=engine.store, now=engine.clock.now()))
+    totals.overdue += overdue
+    if helpdesk is None:
+        return bool(overdue)
+    sent = hand_off_due(store=engine.store, helpdesk=helpdesk, clock=engine.clock, limit=limit)
+    totals.handoffs.add(sent)
+    return bool(overdue or sent.sent or sent.failed)
 
 
 def _one_round(engine: Engine, dispatcher: Dispatcher, calls, totals: WorkerTotals, *, batch_size: int,

@@ -71,7 +71,8 @@ class TemplateSet:
 
 @dataclass(frozen=True, slots=True)
 class MessageScope:
-    """What a template sees: customer, trigger, journey.id, step.id, message.id, unsubscribe_url."""
+    """What a template sees: customer, trigger, journey.id, step.id, message.id, unsubscribe_url, and
+    `recommendations` (products for the customer: product_id, name, url, image, price, category)."""
 
     customer: Mapping[str, Any] = field(default_factory=dict)
     trigger: Mapping[str, Any] = field(default_factory=dict)
@@ -79,13 +80,16 @@ class MessageScope:
     step_id: str | None = None
     message_id: str | None = None
     unsubscribe_url: str | None = None
+    recommendations: tuple[Mapping[str, Any], ...] = ()
 
     @classmethod
     def of(cls, customer: Customer, *, trigger: Mapping[str, Any] | None = None,
            journey_id: str | None = None, step_id: str | None = None, message_id: str | None = None,
-           unsubscribe_url: str | None = None) -> MessageScope:
+           unsubscribe_url: str | None = None,
+           recommendations: tuple[Mapping[str, Any], ...] = ()) -> MessageScope:
         """The scope of one message to `customer`: the same `customer` map that conditions see."""
-        return cls(customer.scope(), trigger or {}, journey_id, step_id, message_id, unsubscribe_url)
+        return cls(customer.scope(), trigger or {}, journey_id, step_id, message_id, unsubscribe_url,
+                   recommendations)
 
     def variables(self) -> dict[str, Any]:
         return {
@@ -95,7 +99,15 @@ class MessageScope:
             "step": {"id": self.step_id},
             "message": {"id": self.message_id},
             "unsubscribe_url": self.unsubscribe_url,
+            "recommendations": [dict(item) for item in self.recommendations],
         }
+
+
+def reads(template: MessageTemplate, name: str) -> bool:
+    """Whether any variant of the template mentions the variable `name` (worked out only when it does)."""
+    return any(name in part.liquid.source
+               for variants in template.channels.values() for variant in variants.values()
+               for part in (*variant.parts.values(), *variant.parameters))
 
 
 def normalise_locale(locale: str) -> str:

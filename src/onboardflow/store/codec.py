@@ -289,6 +289,9 @@ def task_row(task: OpenTask) -> dict[str, Any]:
         "due_at": task.due_at,
         "created_at": task.at,
         "partition": partition_of(task.customer_id),
+        "rule": task.rule,
+        "handoff_due_at": task.at,  # to the helpdesk at once, when one is set up
+        "handoff_attempts": 0,
     }
 
 
@@ -306,8 +309,12 @@ def task_from_row(row: Row) -> Task:
         due_at=row["due_at"],
         at=row["created_at"],
         context=row["context"],
+        rule=row.get("rule"),
     )
-    return Task(opened, row["status"], row["assignee"], row["outcome"], row["resolved_at"])
+    return Task(opened, row["status"], row["assignee"], row["outcome"], row["resolved_at"],
+                assigned_at=row.get("assigned_at"), overdue_at=row.get("overdue_at"),
+                external_id=row.get("external_id"), handed_off_at=row.get("handed_off_at"),
+                handoff_error=row.get("handoff_error"), handoff_attempts=row.get("handoff_attempts") or 0)
 
 
 def call_row(call: CallWebhook) -> dict[str, Any]:

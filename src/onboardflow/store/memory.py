@@ -35,6 +35,7 @@ from onboardflow.ports import (
 from onboardflow.store import codec
 from onboardflow.store.memory_index import MemoryIndexes, due_at
 from onboardflow.store.memory_privacy import MemoryPrivacy
+from onboardflow.store.memory_tasks import Handoff, MemoryTasks
 
 
 class MemoryTransaction:
@@ -90,6 +91,12 @@ class MemoryTransaction:
     def apply(self, changes: Changes) -> None:
         self._store._apply(changes)  # later reads in this transaction see it, as in SQL
 
+    def open_tasks(self, customer_ids: Iterable[str]) -> dict[tuple[str, str], str]:
+        return self._store.open_tasks(customer_ids)
+
+    def histories(self, customer_ids: Iterable[str], names: Iterable[str]) -> dict[str, list[Event]]:
+        return self._store.histories(customer_ids, names)
+
     # live versions
 
     def journeys(self) -> dict[str, JourneyState]:
@@ -141,7 +148,7 @@ class MemoryTransaction:
         return sorted(due, key=lambda t: (t.due_at, t.timer_id))
 
 
-class MemoryStore(MemoryIndexes, MemoryPrivacy):
+class MemoryStore(MemoryIndexes, MemoryPrivacy, MemoryTasks):
     """Everything in dicts; one lock stands in for the database's transactions."""
 
     def __init__(self) -> None:
@@ -159,6 +166,7 @@ class MemoryStore(MemoryIndexes, MemoryPrivacy):
         self.outbox: dict[str, OutboxMessage] = {}
         self.leases: dict[str, datetime] = {}
         self.task_rows: dict[str, Task] = {}
+        self.handoffs: dict[str, Handoff] = {}
         self.call_rows: dict[str, dict] = {}  # call id -> the row the SQL store would hold
         self.inbox_messages: dict[str, InboxMessage] = {}
         self.paused: dict[str, datetime] = {}  # journey id -> since when

@@ -201,11 +201,12 @@ tasks = sa.Table(
     "tasks",
     metadata,
     sa.Column("id", sa.String(), primary_key=True),
-    sa.Column("enrollment_id", sa.String(), nullable=False),
-    sa.Column("journey_id", sa.String(), nullable=False),
-    sa.Column("version", sa.Integer(), nullable=False),
+    # an escalate step's task names its enrollment, journey and step; a global rule's names none
+    sa.Column("enrollment_id", sa.String(), nullable=True),
+    sa.Column("journey_id", sa.String(), nullable=True),
+    sa.Column("version", sa.Integer(), nullable=True),
     sa.Column("customer_id", sa.String(), nullable=False, index=True),
-    sa.Column("step_id", sa.String(), nullable=False),
+    sa.Column("step_id", sa.String(), nullable=True),
     sa.Column("queue", sa.String(), nullable=False),
     sa.Column("reason", sa.String(), nullable=False),
     sa.Column("priority", sa.String(), nullable=False),
@@ -217,7 +218,18 @@ tasks = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("resolved_at", UtcDateTime(), nullable=True),
     sa.Column("partition", sa.Integer(), nullable=False),
+    sa.Column("rule", sa.String(), nullable=True),  # the escalation rule that opened it (None: a step did)
+    sa.Column("assigned_at", UtcDateTime(), nullable=True),
+    sa.Column("overdue_at", UtcDateTime(), nullable=True),  # when it was found past its due time
+    # the helpdesk hand-off: due at handoff_due_at (None: nothing to send), the helpdesk's id once sent
+    sa.Column("external_id", sa.String(), nullable=True),
+    sa.Column("handed_off_at", UtcDateTime(), nullable=True),
+    sa.Column("handoff_due_at", UtcDateTime(), nullable=True),
+    sa.Column("handoff_attempts", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("handoff_error", sa.Text(), nullable=True),
+    sa.Column("lease_until", UtcDateTime(), nullable=True),
     sa.Index(None, "status", "due_at"),
+    sa.Index(None, "customer_id", "status"),
 )
 
 webhook_calls = sa.Table(

@@ -33,7 +33,8 @@ from onboardflow.ports import (
     WebhookCall,
     chunked,
 )
-from onboardflow.store import codec, privacy
+from onboardflow.store import codec, history, privacy
+from onboardflow.store import tasks as task_rows
 from onboardflow.store.connection import (
     BEGIN_MODE,
     DEFAULT_URL,
@@ -371,6 +372,37 @@ class SqlStore:
             values = {"status": "resolved", "outcome": outcome, "resolved_at": at, "assignee": by or row["assignee"]}
             connection.execute(sa.update(tasks).where(tasks.c.id == task_id).values(values))
         return codec.task_from_row({**row, **values})
+
+    def task(self, task_id: str) -> Task | None:
+        with self._reading() as connection:
+            return task_rows.task(connection, task_id)
+
+    def claim_task(self, task_id: str, *, assignee: str, at: datetime) -> Task:
+        with self._engine.begin() as connection:
+            return task_rows.claim(connection, task_id, assignee=assignee, at=at)
+
+    def mark_overdue(self, now: datetime, *, limit: int = 500) -> list[Task]:
+        with self._engine.begin() as connection:
+            return task_rows.mark_overdue(connection, now, limit=limit, is_postgres=self.is_postgres)
+
+    def claim_handoffs(self, now: datetime, limit: int, *, lease_seconds: int = 60) -> list[Task]:
+        with self._engine.begin() as connection:
+            return task_rows.claim_handoffs(connection, now, limit=limit, lease_seconds=lease_seconds,
+                                            is_postgres=self.is_postgres)
+
+    def record_handoff(self, task_id: str, *, at: datetime, external_id: str | None = None,
+                       error: str | None = None, next_attempt_at: datetime | None = None) -> None:
+        with self._engine.begin() as connection:
+            task_rows.record_handoff(connection, task_id, at=at, external_id=external_id, error=error,
+                                     next_attempt_at=next_attempt_at)
+
+    def history(self, *, names: Iterable[str] | None = None) -> Iterator[Event]:
+        with self._reading() as connection:
+            yield from history.stream(connection, names)
+
+    def customer_history(self, customer_id: str, *, names: Iterable[str] | None = None) -> list[Event]:
+        with self._reading() as connection:
+            return history.customer_history(connection, customer_id, names)
 
     def enrollments_of(self, customer_id: str) -> list[Enrollment]:
         query = (

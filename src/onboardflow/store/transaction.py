@@ -12,7 +12,8 @@ from onboardflow.core.effects import ScheduleTimer
 from onboardflow.core.journey import Journey
 from onboardflow.core.model import Customer, Enrollment, Event
 from onboardflow.ports import PARTITIONS, Changes, Entry, JourneyState, QueuedEvent, StoredVersion
-from onboardflow.store import codec
+from onboardflow.store import codec, history
+from onboardflow.store import tasks as task_rows
 from onboardflow.store.schema import (
     enrollments,
     events,
@@ -134,6 +135,14 @@ class SqlTransaction:
         insert_rows(connection, write.insert_consents, [codec.consent_row(r) for r in changes.consents])
         if changes.held:
             insert_rows(connection, write.insert_held, [codec.held_row(h) for h in changes.held])
+
+    # escalation and scores
+
+    def open_tasks(self, customer_ids: Iterable[str]) -> dict[tuple[str, str], str]:
+        return task_rows.open_tasks(self._connection, customer_ids)
+
+    def histories(self, customer_ids: Iterable[str], names: Iterable[str]) -> dict[str, list[Event]]:
+        return history.histories(self._connection, customer_ids, names)
 
     # live versions: publishing, migrating, pausing
 

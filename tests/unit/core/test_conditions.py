@@ -85,7 +85,7 @@ def test_rejects_an_empty_or_non_text_condition_with_an_example(source):
 @pytest.mark.parametrize(
     ("source", "name", "column"),
     [
-        ("score.repeat_purchase < 0.2", "score", 1),
+        ("scores.repeat_purchase < 0.2", "scores", 1),
         ("customer.orders_count == 1 && order.total > 10.0", "order", 31),
         ('customer.email == "foo" && foo.x == 1', "foo", 28),
         ("customer.traits.vip || profile.vip", "profile", 24),
@@ -96,8 +96,19 @@ def test_unknown_variable_is_named_with_its_column(source, name, column):
         compile_condition(source)
     assert raised.value.column == column
     assert raised.value.message == (
-        f"unknown variable {name!r} at column {column}: conditions can read customer, event, trigger"
+        f"unknown variable {name!r} at column {column}: conditions can read customer, event, trigger, score"
     )
+
+
+def test_a_score_reads_as_the_engine_gives_it_and_an_unknown_one_is_refused():
+    condition = compile_condition("customer.orders_count == 1 && score.repeat_purchase < 0.2")
+
+    assert condition.evaluate({"customer": {"orders_count": 1}, "score": {"repeat_purchase": 0.1}}) is True
+    assert condition.evaluate({"customer": {"orders_count": 1}, "score": {"repeat_purchase": 0.6}}) is False
+    assert condition.evaluate({"customer": {"orders_count": 1}, "score": {}}) is False  # no score: no hold
+    with pytest.raises(ConditionError) as raised:
+        compile_condition("customer.orders_count == 1 && score.churn > 0.5")
+    assert raised.value.message == "unknown score 'churn' at column 31: the scores are repeat_purchase"
 
 
 def test_a_name_in_a_string_literal_is_not_a_variable():

@@ -85,7 +85,6 @@ def test_the_design_example_fails_only_on_what_the_core_does_not_have_yet():
         load_journey(DESIGN_EXAMPLE, source="DESIGN.md")
     found = sorted((problem.line, problem.step_id, problem.field) for problem in raised.value.problems)
     assert found == [
-        (30, "route", "branch.1.when"),  # score.* comes with the propensity models
         (39, None, "acceptance.0"),  # criteria are rules now, not sentences: the message shows the rule
         (40, None, "acceptance.1"),
     ]
@@ -94,7 +93,6 @@ def test_the_design_example_fails_only_on_what_the_core_does_not_have_yet():
     found = sorted((problem.line, problem.step_id, problem.field) for problem in raised.value.problems)
     assert found == [
         (29, "route", "branch.0.goto"),  # account-manager: elided in the design
-        (30, "route", "branch.1.when"),
         (31, "route", "branch.1.goto"),  # reassure: elided in the design
     ]
 
@@ -105,7 +103,21 @@ def test_the_design_examples_criteria_are_refused_with_the_rule_to_write_instead
     messages = {problem.field: problem.message for problem in raised.value.problems}
 
     assert "{max_messages: 4, within: 7d}" in messages["acceptance.0"]
-    assert "{escalated: {event: Order Delivered, where: event.late == true, within: 1h}}" in messages["acceptance.1"]
+    suggested = "{escalated: {event: Order Delivered, where: event.late == true, within: 1h}}"
+    assert suggested in messages["acceptance.1"]
+
+
+def test_the_design_example_with_its_elided_steps_needs_a_trained_repeat_purchase_model():
+    whole = DESIGN_EXAMPLE.replace(SENTENCES, RULES).replace(
+        "acceptance:", "  - {id: account-manager, exit: completed}\n  - {id: reassure, exit: completed}\nacceptance:")
+    with pytest.raises(JourneyInvalid) as raised:
+        load_journey(whole, source="DESIGN.md", scores=[])
+
+    [problem] = raised.value.problems
+    assert (problem.line, problem.step_id, problem.field) == (30, "route", "branch.1.when")
+    assert "no repeat-purchase model is trained" in problem.message
+    trained = load_journey(whole, source="DESIGN.md", scores=["repeat_purchase"])
+    assert trained.reads_scores == {"repeat_purchase"}
 
 
 def test_first_purchase_welcome_keeps_the_shape_of_the_design_example():

@@ -198,7 +198,7 @@ def test_unknown_variable_in_a_branch_names_step_field_and_column():
             branch:
               - when: customer.orders_count > 1
                 goto: done
-              - when: customer.type == "wholesale" && score.repeat < 0.2
+              - when: customer.type == "wholesale" && scores.repeat < 0.2
                 goto: done
           - {id: done, exit: completed}
         """)
@@ -206,8 +206,36 @@ def test_unknown_variable_in_a_branch_names_step_field_and_column():
     assert where(problem) == (SOURCE, 10, "route", "branch.1.when")
     assert (
         problem.message
-        == "unknown variable 'score' at column 33: conditions can read customer, event, trigger"
+        == "unknown variable 'scores' at column 33: conditions can read customer, event, trigger, score"
     )
+
+
+SCORED = HEAD + dedent("""\
+    steps:
+      - id: route
+        branch:
+          - when: score.repeat_purchase < 0.2
+            goto: done
+      - {id: done, exit: completed}
+    """)
+
+
+def test_a_score_with_no_trained_model_says_which_command_trains_it():
+    with pytest.raises(JourneyInvalid) as raised:
+        load_journey(SCORED, source=SOURCE, scores=[])
+
+    [problem] = raised.value.problems
+    assert where(problem) == (SOURCE, 8, "route", "branch.0.when")
+    assert problem.message == (
+        "reads score.repeat_purchase, but no repeat-purchase model is trained: train one with "
+        "`onboardflow model train repeat-purchase` (it is kept in the models folder, ONBOARDFLOW_MODELS_DIR)"
+    )
+
+
+def test_a_score_with_its_model_trained_validates_and_is_known_to_the_version():
+    version = load_journey(SCORED, source=SOURCE, scores=["repeat_purchase"])
+
+    assert version.reads_scores == {"repeat_purchase"}
 
 
 @pytest.mark.parametrize(

@@ -50,9 +50,9 @@ class Shop:
         return Event(event_id, name, customer_id, at or self.clock.now(), properties, customer)
 
     def order(self, customer_id: str = "c1", order_id: str = "o1", *, profile: dict | None = RETAIL,
-              **kw) -> Event:
+              total: float = 60.0, **kw) -> Event:
         """A first order by default: the profile makes the customer a retail buyer in the US."""
-        return self.event("Order Completed", customer_id, customer=profile, order_id=order_id, total=60.0,
+        return self.event("Order Completed", customer_id, customer=profile, order_id=order_id, total=total,
                           **kw)
 
     def delivered(self, customer_id: str = "c1", order_id: str = "o1", **kw) -> Event:

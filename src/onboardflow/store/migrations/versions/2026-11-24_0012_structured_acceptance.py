@@ -5,9 +5,9 @@ stored with sentences could no longer be read, so each sentence is kept, word fo
 version's description, and the rules (if any) stay. The version number and digest are left alone:
 loading the same file again, rewritten with rules, makes a new version as any edit does.
 
-Revision ID: 0008
-Revises: 0007
-Create Date: 2026-11-23
+Revision ID: 0012
+Revises: 0011
+Create Date: 2026-11-24
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0008"
-down_revision: str | Sequence[str] | None = "0007"
+revision: str = "0012"
+down_revision: str | Sequence[str] | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
