@@ -427,6 +427,143 @@ def demo(
     run_demo(console, customers=customers, days=days, seed=seed, database_url=database)
 
 
+# simulate and replay: journeys on the production engine, on a virtual clock (issue 6, the simulator)
+
+JsonOut = Annotated[Path | None, typer.Option("--json", help="Write the JSON result here")]
+HtmlOut = Annotated[Path | None, typer.Option("--html", help="Write the HTML report here")]
+Timelines = Annotated[str, typer.Option(help="Timelines in the JSON: all, counterexamples or none")]
+Show = Annotated[list[str] | None, typer.Option("--show", help="Print this customer's timeline (repeatable)")]
+Templates = Annotated[Path | None, typer.Option(help="Templates folder (default: templates/ beside journeys)")]
+
+
+@app.command()
+def simulate(
+    paths: Paths,
+    customers: Annotated[int, typer.Option(min=1, max=1_000_000, help="Synthetic customers")] = 1000,
+    days: Annotated[int, typer.Option(min=1, max=730, help="Days the run lasts")] = 30,
+    seed: Annotated[int, typer.Option(help="Same seed, same result, byte for byte")] = 1,
+    personas: Annotated[Path | None, typer.Option(help="Personas file (default: the built-ins)")] = None,
+    persona: Annotated[list[str] | None, typer.Option(help="Only this persona (repeatable)")] = None,
+    start: Annotated[str, typer.Option(help="When the run starts (ISO-8601, UTC)")] = "2026-03-02T09:00:00Z",
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Processes sharing the customers")] = 1,
+    json_out: JsonOut = None,
+    html_out: HtmlOut = None,
+    timelines: Timelines = "all",
+    show: Show = None,
+    templates: Templates = None,
+) -> None:
+    """Run journeys together against synthetic customers on a virtual clock; check their acceptance criteria.
+
+    Exit 1 when a criterion fails, 2 when the input is wrong.
+    """
+    from onboardflow.simulation import commands
+    from onboardflow.simulation.flows import simulate as run_simulation
+    from onboardflow.simulation.personas import PersonasInvalid, built_in_personas, load_personas
+
+    try:
+        _check_timelines(timelines)
+        loaded = commands.read_journeys(paths, templates)
+        mix = load_personas(personas) if personas else built_in_personas()
+        mix = mix.only(persona) if persona else mix
+        begins = commands.read_time(start, "--start")
+    except (commands.RunInputInvalid, PersonasInvalid) as error:
+        _refuse(error)
+    for note in loaded.notes:
+        errors.print(note, highlight=False)
+    with _progress() as progress:
+        task = progress.add_task(f"simulating {customers} customers over {days} days", total=days * 86400)
+        result = run_simulation(
+            journeys=loaded.journeys, personas=mix, customers=customers, days=days, seed=seed,
+            templates=loaded.templates, rules=PolicySettings().rules(), start=begins,
+            default_zone=PolicySettings().store_timezone, workers=workers,
+            on_progress=lambda moment: progress.update(task, completed=(moment - begins).total_seconds()),
+        )
+    _finish_run(result, json_out, html_out, timelines, show)
+
+
+@app.command()
+def replay(
+    paths: Paths,
+    events: Annotated[Path, typer.Option(help="Recorded events, canonical JSON lines (an Olist import...)")],
+    until: Annotated[str | None, typer.Option(help="Stop the clock here (ISO-8601; default: last event)")] = None,
+    json_out: JsonOut = None,
+    html_out: HtmlOut = None,
+    timelines: Timelines = "all",
+    show: Show = None,
+    templates: Templates = None,
+) -> None:
+    """Run journeys over a recorded event stream on a virtual clock; check their acceptance criteria.
+
+    Bad lines are reported and skipped. Exit 1 when a criterion fails or a line was rejected, 2 when the
+    input cannot be used at all.
+    """
+    from onboardflow.simulation import commands
+    from onboardflow.simulation.flows import replay as run_replay
+
+    try:
+        _check_timelines(timelines)
+        loaded = commands.read_journeys(paths, templates)
+        stream, bad = commands.read_event_file(events)
+        stop = commands.read_time(until, "--until") if until else None
+        if not stream:
+            raise commands.RunInputInvalid([f"{events}: no event could be read: there is nothing to replay"])
+    except commands.RunInputInvalid as error:
+        _refuse(error)
+    for line in [*loaded.notes, *bad]:
+        errors.print(line, highlight=False, markup=False)
+    first = min(event.at for event in stream)
+    last = stop or max(event.at for event in stream)
+    with _progress() as progress:
+        span = max(1.0, (last - first).total_seconds())
+        task = progress.add_task(f"replaying {len(stream)} events", total=span)
+        try:
+            result = run_replay(
+                journeys=loaded.journeys, events=stream, until=stop, templates=loaded.templates,
+                rules=PolicySettings().rules(), default_zone=PolicySettings().store_timezone,
+                on_progress=lambda moment: progress.update(task, completed=(moment - first).total_seconds()),
+            )
+        except ValueError as error:
+            _refuse(error)
+    if bad:
+        errors.print(f"{len(bad)} line(s) rejected; the other events were replayed")
+    _finish_run(result, json_out, html_out, timelines, show, failed=bool(bad))
+
+
+@app.command()
+def personas(out: Annotated[Path | None, typer.Option(help="Write to this file, not stdout")] = None) -> None:
+    """Print the built-in personas (YAML), to edit and pass to `simulate --personas FILE`."""
+    from onboardflow.simulation.personas import built_in_text
+
+    if out:
+        out.write_text(built_in_text(), encoding="utf-8")
+        console.print(f"wrote {out}")
+    else:
+        sys.stdout.write(built_in_text())
+
+
+def _check_timelines(value: str) -> None:
+    from onboardflow.simulation.commands import TIMELINES, RunInputInvalid
+
+    if value not in TIMELINES:
+        raise RunInputInvalid([f"--timelines {value!r}: use one of {', '.join(TIMELINES)}"])
+
+
+def _refuse(error: Exception) -> None:
+    for line in getattr(error, "problems", None) or [error]:
+        errors.print(f"✗ {line}", highlight=False, markup=False)
+    raise typer.Exit(2)
+
+
+def _finish_run(result, json_out, html_out, timelines: str, show, *, failed: bool = False) -> None:
+    from onboardflow.simulation.commands import show_result, write_outputs
+
+    show_result(console, result, customers=show or [])
+    for path in write_outputs(result, json_path=json_out, html_path=html_out, timelines=timelines):
+        console.print(f"wrote {path}", highlight=False)
+    if not result.passed or failed:
+        raise typer.Exit(1)
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn(),

@@ -6,10 +6,9 @@ The same engine as production; only the clock (virtual) and the channels (sandbo
 from __future__ import annotations
 
 import os
-import random
 from collections import Counter
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -26,68 +25,22 @@ from onboardflow.engine.clock import VirtualClock
 from onboardflow.engine.dispatcher import Dispatcher, DispatchResult
 from onboardflow.engine.engine import Engine
 from onboardflow.engine.webhooks import CallsResult
+from onboardflow.simulation.personas import built_in_personas
+from onboardflow.simulation.shop import START as SHOP_START
+from onboardflow.simulation.shop import Shop, recorded_stream
 
-START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-COUNTRIES = [("US", "America/New_York"), ("CA", "America/Toronto"), ("GB", "Europe/London"),
-             ("BR", "America/Sao_Paulo"), ("DE", "Europe/Berlin")]
-CATEGORIES = [("skincare", 35.0), ("electronics", 180.0), ("apparel", 60.0)]
+START = SHOP_START  # the simulated shop opens on a Monday morning
 
 
 def shop_events(*, customers: int, days: int, seed: int, start: datetime = START) -> list[Event]:
-    """A deterministic stream of a small shop's events: signups, orders, deliveries, refunds, reorders."""
-    rng = random.Random(seed)
-    events: list[Event] = []
-    for number in range(1, customers + 1):
-        events.extend(_customer_story(rng, f"c_{number:05d}", start + timedelta(hours=rng.uniform(0, days * 12))))
-    horizon = start + timedelta(days=days)
-    return sorted((e for e in events if e.at <= horizon), key=lambda e: (e.at, e.id))
+    """A deterministic stream of a small shop's events, from the built-in personas of the simulator:
+    signups, logins, orders, payments, deliveries (some late, some failed), tickets, refunds, reviews,
+    reorders, renewals. Nobody reacts to messages here; `onboardflow simulate` has them do so."""
+    return _stream(customers, days, seed, start)[1]
 
 
-def _customer_story(rng: random.Random, cid: str, begin: datetime) -> list[Event]:
-    country, zone = rng.choice(COUNTRIES)
-    kind = "wholesale" if rng.random() < 0.1 else "retail"
-    profile = {"email": f"{cid}@example.com", "phone": f"+1555{cid[-5:]}00", "country": country,
-               "timezone": zone, "locale": "en-US", "traits": {"type": kind}, "consent": _consent(cid)}
-    story = [Event(f"{cid}-signup", "Signed Up", cid, begin, {}, profile)]
-    if rng.random() < 0.7:
-        story.append(Event(f"{cid}-login", "First Login", cid, begin + timedelta(hours=rng.uniform(1, 100)), {}))
-    order_at = begin + timedelta(hours=rng.uniform(2, 200))
-    story.extend(_order(rng, cid, "o1", order_at))
-    if rng.random() < 0.05:
-        story.append(Event(f"{cid}-refund", "Refund Requested", cid, order_at + timedelta(days=rng.uniform(1, 6)),
-                           {"order_id": f"{cid}-o1"}))
-    elif rng.random() < 0.3:
-        story.extend(_order(rng, cid, "o2", order_at + timedelta(days=rng.uniform(6, 40))))
-    return story
-
-
-def _consent(cid: str) -> dict:
-    """What the signup form's boxes said: three in four customers tick email marketing, one in two SMS.
-
-    Taken from the id, not the random stream, so adding it left every other part of the story as it was.
-    """
-    number = int(cid.rsplit("_", 1)[-1])
-    ticked = {"email": number % 4 != 0, "sms": number % 2 == 0, "whatsapp": number % 2 == 0}
-    return {channel: {"status": "granted" if yes else "withdrawn", "source": "signup form"}
-            for channel, yes in ticked.items()}
-
-
-def _order(rng: random.Random, cid: str, oid: str, at: datetime) -> list[Event]:
-    category, price = rng.choice(CATEGORIES)
-    quantity = rng.randint(1, 3)
-    order_id = f"{cid}-{oid}"
-    props = {"order_id": order_id, "total": round(price * quantity, 2), "currency": "USD",
-             "products": [{"product_id": f"p_{category}", "category": category, "price": price, "quantity": quantity}]}
-    events = [Event(f"{order_id}-completed", "Order Completed", cid, at, props)]
-    shipped = at + timedelta(hours=rng.uniform(12, 48))
-    events.append(Event(f"{order_id}-shipped", "Order Shipped", cid, shipped, {"order_id": order_id}))
-    roll = rng.random()
-    if roll < 0.08:
-        return events  # lost in transit: the journey's timeout path takes over
-    late = roll < 0.18
-    delivered = shipped + timedelta(days=rng.uniform(11, 16) if late else rng.uniform(1, 6))
-    events.append(Event(f"{order_id}-delivered", "Order Delivered", cid, delivered, {"order_id": order_id}))
-    return events
+def _stream(customers: int, days: int, seed: int, start: datetime) -> tuple[list[Event], list[Event]]:
+    return recorded_stream(Shop(built_in_personas(), customers=customers, days=days, seed=seed, start=start))
 
 
 def demo_journeys() -> list[JourneyVersion]:
@@ -116,7 +69,8 @@ def run_demo(
     for version in demo_journeys() if journeys is None else journeys:
         stored = engine.publish(version, source=f"examples/{version.id}.yaml")
         console.print(f"journey live: [bold]{stored.journey_id}[/] v{stored.version} — {version.journey.name}")
-    events = shop_events(customers=customers, days=days, seed=seed)
+    history, events = _stream(customers, days, seed, START)
+    engine.ingest(history, at_event_time=True, journeys=False)  # past orders: in profiles only
     console.print(f"simulated shop: {customers} customers, {len(events)} events over {days} days\n")
     shown = []
     channels = sandbox_channels(printer=lambda line: shown.append(line))

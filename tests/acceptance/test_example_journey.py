@@ -169,8 +169,17 @@ def test_every_customer_is_welcomed_and_first_buyers_in_the_audience_start_the_w
     assert all("consent" in note for *_, status, _, note in decisions if status == "skipped")
     tips = [(customer, channel) for customer, step, status, channel, _ in decisions
             if step == "usage-tips" and status == "delivered"]
-    # the first channel the customer said yes to: WhatsApp for those who ticked it (even numbers), else email
-    assert all(channel == ("whatsapp" if int(customer[-1]) % 2 == 0 else "email") for customer, channel in tips)
+    # the first channel of [whatsapp, sms, email] the customer has an address on and said yes to
+    profiles = {e.customer_id: e.customer for e in shop if e.customer}
+    assert tips and all(channel == first_allowed(profiles[customer]) for customer, channel in tips)
+
+
+def first_allowed(profile: dict) -> str:
+    for channel in ("whatsapp", "sms", "email"):
+        address = profile.get("email" if channel == "email" else "phone")
+        if address and profile["consent"][channel]["status"] == "granted":
+            return channel
+    raise AssertionError(f"no channel allows the tips: {profile}")
 
 
 def test_the_same_file_again_and_another_worker_run_change_nothing(shell, shop):

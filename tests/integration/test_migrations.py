@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -10,10 +11,13 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
+from onboardflow.core.validation import check_document
 from onboardflow.ports import PARTITIONS
+from onboardflow.store import schema
 from onboardflow.store.connection import create_store_engine
 from onboardflow.store.migrate import MIGRATIONS, alembic_config, head_revision, upgrade
 from onboardflow.store.schema import metadata
+from onboardflow.store.sql import SqlStore
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -82,3 +86,37 @@ def test_migration_files_are_named_by_date_and_revision():
     names = sorted(path.name for path in (MIGRATIONS / "versions").glob("*.py"))
 
     assert names and all(re.fullmatch(r"\d{4}-\d{2}-\d{2}_\w+\.py", name) for name in names)
+
+
+def test_a_version_stored_with_sentence_criteria_keeps_them_in_its_description_and_reads_again(empty_url):
+    upgrade(empty_url, "0011")
+    definition = {"id": "welcome", "name": "Welcome", "owner": "cs@shop.example",
+                  "description": "First order.",
+                  "trigger": {"event": "Order Completed"},
+                  "steps": [{"id": "hello", "send": {"channel": "email", "template": "welcome"}}],
+                  "acceptance": ["no customer receives more than 4 messages in the first 7 days",
+                                 {"max_messages": 6, "within": "2w"}]}
+    engine = create_store_engine(empty_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(schema.journey_versions.insert().values(
+                journey_id="welcome", version=1, digest="d1", definition=definition, source="welcome.yaml",
+                created_at=datetime(2026, 3, 1, tzinfo=UTC)))
+    finally:
+        engine.dispose()
+
+    upgrade(empty_url)
+
+    store = SqlStore(empty_url)
+    try:
+        stored = store.version("welcome", 1)
+    finally:
+        store.close()
+    assert stored.digest == "d1"
+    assert stored.definition["acceptance"] == [{"max_messages": 6, "within": "2w"}]
+    assert stored.definition["description"] == (
+        "First order.\n\nAcceptance criteria as first written (sentences, not checked): "
+        "no customer receives more than 4 messages in the first 7 days")
+    version = check_document(stored.definition, source="stored")
+    labels = [criterion.label for criterion in version.journey.acceptance]
+    assert labels == ["at most 6 messages in the first 14d"]

@@ -23,9 +23,12 @@ class SandboxChannel:
 
     settings_model = SandboxSettings
 
-    def __init__(self, name: str = "email", *, printer: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self, name: str = "email", *, printer: Callable[[str], None] | None = None, keep: bool = True
+    ) -> None:
         self.name = name
         self._printer = printer
+        self._keep = keep  # keep what was sent in `sent` (the simulator, sending millions, does not)
         self.delivered: list[tuple[SendMessage, Customer]] = []
         self.sent: list[Delivery] = []
 
@@ -50,16 +53,17 @@ class SandboxChannel:
 
     def send(self, delivery: Delivery) -> str:
         check_content_for(self.name, delivery, "sandbox")
-        self.sent.append(delivery)
+        if self._keep:
+            self.sent.append(delivery)
         if self._printer is not None:
             self._printer(f"{self.name:<8} → {delivery.to}: {headline(delivery)} ({delivery.purpose})")
         return f"sandbox-{delivery.message_id}"
 
 
 def sandbox_channels(
-    names: tuple[str, ...] = ("email", "sms", "whatsapp", "push", "in_app"), *, printer=None
+    names: tuple[str, ...] = ("email", "sms", "whatsapp", "push", "in_app"), *, printer=None, keep=True
 ) -> dict[str, SandboxChannel]:
-    return {name: SandboxChannel(name, printer=printer) for name in names}
+    return {name: SandboxChannel(name, printer=printer, keep=keep) for name in names}
 
 
 def headline(delivery: Delivery) -> str:

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
 
+from onboardflow.core.criteria import Criterion
 from onboardflow.core.durations import parse_duration
 from onboardflow.core.escalation import EscalationRule
 from onboardflow.core.journey_steps import (  # noqa: F401  (re-exported)
@@ -158,7 +159,9 @@ class Journey(Record):
     )
     migrate: Migration | None = None
     steps: list[Step] = Field(min_length=1)
-    acceptance: list[str] = Field(default_factory=list)
+    acceptance: list[Criterion] = Field(
+        default_factory=list, description="Rules the simulator checks on every run (docs/simulator.md)"
+    )
 
     @property
     def reentry_after(self) -> timedelta | None:

@@ -11,6 +11,7 @@ import yaml
 from pydantic import ValidationError
 
 from onboardflow.core.conditions import ConditionError, compile_condition, scores_read
+from onboardflow.core.criteria import Reached, criterion_kind
 from onboardflow.core.escalation import rule_kind
 from onboardflow.core.journey import (
     WAITING_KINDS,
@@ -66,7 +67,7 @@ def load_journey(
 
     `scores` names the scores a trained model can give (None: do not check that conditions read only those).
     """
-    document, lines = _parse(text, source)
+    document, lines = parse_yaml(text, source)
     return check_document(document, source=source, lines=lines, version=version, scores=scores)
 
 
@@ -86,7 +87,7 @@ def check_document(
     if unstorable:
         path, message = unstorable
         field = ".".join(str(part) for part in path) or None
-        raise JourneyInvalid([Problem(source, message, _line_of(lines, path), field=field)])
+        raise JourneyInvalid([Problem(source, message, line_of(lines, path), field=field)])
     try:
         journey = Journey.model_validate(document)
     except ValidationError as error:
@@ -119,10 +120,14 @@ def load_json_journey(text: str, *, source: str = "<journey>", version: int = 1)
     return check_document(document, source=source, lines=lines, version=version)
 
 
-def _parse(text: str, source: str) -> tuple[Any, dict[Path, int]]:
+def parse_yaml(text: str, source: str) -> tuple[Any, dict[Path, int]]:
+    """A YAML document and the line of each path in it (`("steps", 0, "id")`); JourneyInvalid if not YAML
+    (or nested too deep, or expanding too far through aliases)."""
     node = _compose(text, source)
     document = yaml.safe_load(text)
     return document, _line_index(node)
+
+
 
 
 MAX_DEPTH = 50  # mappings and lists inside each other; a journey needs a handful
@@ -206,7 +211,8 @@ def _index_lines(node: yaml.Node, path: Path, lines: dict[Path, int]) -> None:
             _index_lines(item, (*path, index), lines)
 
 
-def _line_of(lines: dict[Path, int], path: Path) -> int | None:
+def line_of(lines: dict[Path, int], path: Path) -> int | None:
+    """The line of `path`, or of the nearest enclosing path that has one."""
     while path:
         if path in lines:
             return lines[path]
@@ -227,12 +233,13 @@ def _schema_problems(error: ValidationError, document: dict, source: str, lines:
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = f"unknown field {path[-1]!r}: remove it or check its spelling"
-        yield Problem(source, message, _line_of(lines, path), step_id, field)
+        yield Problem(source, message, line_of(lines, path), step_id, field)
 
 
 def _strip_tags(path: Path, document: dict) -> Path:
-    """Drop the union tag pydantic puts after a step's or a rule's index (`steps.0.send.send.channel`)."""
-    tagged = {"steps": step_kind, "escalation": rule_kind}
+    """Drop the union tag pydantic puts after a step's, a rule's or a criterion's index
+    (`steps.0.send.send.channel`)."""
+    tagged = {"steps": step_kind, "escalation": rule_kind, "acceptance": criterion_kind}
     if len(path) > 2 and path[0] in tagged and isinstance(path[1], int):
         items = document.get(path[0])
         raw = items[path[1]] if isinstance(items, list) and path[1] < len(items) else None
@@ -265,7 +272,7 @@ def _condition_problems(journey: Journey, source: str, lines: dict, document: di
             step_id = parts[1] if parts[0] == "steps" else None
             path = _step_path(journey, step_id, *_as_path(parts[2:])) if step_id else tuple(_as_path(parts))
             field = ".".join(parts[2:] if step_id else parts)
-            yield Problem(source, error.message, _line_of(lines, path), step_id, field)
+            yield Problem(source, error.message, line_of(lines, path), step_id, field)
 
 
 def _untrained_scores(
@@ -282,7 +289,7 @@ def _untrained_scores(
             command = name.replace("_", "-")
             yield Problem(source, f"reads score.{name}, but no {command} model is trained: train one with "
                           f"`onboardflow model train {command}` (it is kept in the models folder, "
-                          "ONBOARDFLOW_MODELS_DIR)", _line_of(lines, path), step_id, field)
+                          "ONBOARDFLOW_MODELS_DIR)", line_of(lines, path), step_id, field)
 
 
 def _raw_condition_problems(document: dict, source: str, lines: dict) -> Iterator[Problem]:
@@ -294,7 +301,7 @@ def _raw_condition_problems(document: dict, source: str, lines: dict) -> Iterato
             compile_condition(expression, variables=variables_at(".".join(map(str, path))))
         except ConditionError as error:
             step_id = _step_id_at(document, path)
-            yield Problem(source, error.message, _line_of(lines, path), step_id, _field_name(path))
+            yield Problem(source, error.message, line_of(lines, path), step_id, _field_name(path))
 
 
 def _raw_conditions(document: dict) -> Iterator[tuple[Path, Any]]:
@@ -323,6 +330,11 @@ def _raw_conditions(document: dict) -> Iterator[tuple[Path, Any]]:
         mapping = get(get(step, "webhook"), "map")
         for trait, expression in (mapping.items() if isinstance(mapping, dict) else ()):
             yield ("steps", index, "webhook", "map", str(trait)), expression
+    for index, criterion in _items(document.get("acceptance")):
+        if get(get(criterion, "escalated"), "where") is not None:
+            yield ("acceptance", index, "escalated", "where"), criterion["escalated"]["where"]
+        if get(criterion, "every_customer") is not None:
+            yield ("acceptance", index, "every_customer"), criterion["every_customer"]
 
 
 def _items(value: Any) -> Iterator[tuple[int, Any]]:
@@ -381,16 +393,17 @@ def _graph_problems(journey: Journey, source: str, lines: dict) -> Iterator[Prob
     for index, step in enumerate(journey.steps):
         if step.id in seen:
             yield Problem(source, f"duplicate step id {step.id!r}: step ids must be unique",
-                          _line_of(lines, ("steps", index, "id")), step.id, "id")
+                          line_of(lines, ("steps", index, "id")), step.id, "id")
         seen.setdefault(step.id, index)
         if isinstance(step, WaitFor) and step.wait_for.timeout is None:
             yield Problem(source, "wait_for needs a timeout, e.g. timeout: 10d, so nobody waits forever",
-                          _line_of(lines, ("steps", index, "wait_for")), step.id, "wait_for.timeout")
+                          line_of(lines, ("steps", index, "wait_for")), step.id, "wait_for.timeout")
     if len(seen) < len(journey.steps):
         return  # with two steps of one id, where a goto leads is unknowable: fix the ids first
     graph = edges(journey)
     yield from _missing_targets(journey, graph, source, lines, seen)
     yield from _missing_migration_targets(journey, source, lines, seen)
+    yield from _missing_criterion_steps(journey, source, lines, seen)
     yield from _unreachable(journey, graph, source, lines, seen)
     yield from _loops_without_wait(journey, graph, source, lines, seen)
 
@@ -402,7 +415,7 @@ def _missing_targets(journey, graph, source, lines, seen) -> Iterator[Problem]:
             if target not in seen:
                 path = ("steps", seen[step.id], *_as_path(field.split(".")))
                 yield Problem(source, f"goes to step {target!r}, which does not exist; steps are: {known}",
-                              _line_of(lines, path), step.id, field)
+                              line_of(lines, path), step.id, field)
 
 
 def _missing_migration_targets(journey, source, lines, seen) -> Iterator[Problem]:
@@ -413,8 +426,16 @@ def _missing_migration_targets(journey, source, lines, seen) -> Iterator[Problem
     for old_id, new_id in journey.migrate.steps.items():
         if new_id not in seen:
             yield Problem(source, f"moves customers to step {new_id!r}, which does not exist; steps are: "
-                          f"{', '.join(seen)}", _line_of(lines, ("migrate", "steps", old_id)), None,
+                          f"{', '.join(seen)}", line_of(lines, ("migrate", "steps", old_id)), None,
                           f"migrate.steps.{old_id}")
+
+
+def _missing_criterion_steps(journey, source, lines, seen) -> Iterator[Problem]:
+    for index, criterion in enumerate(journey.acceptance):
+        if isinstance(criterion, Reached) and criterion.reached.step not in seen:
+            line = line_of(lines, ("acceptance", index, "reached", "step"))
+            yield Problem(source, f"names step {criterion.reached.step!r}, which does not exist; steps are: "
+                          f"{', '.join(seen)}", line, None, f"acceptance.{index}.reached.step")
 
 
 def _unreachable(journey, graph, source, lines, seen) -> Iterator[Problem]:
@@ -422,7 +443,7 @@ def _unreachable(journey, graph, source, lines, seen) -> Iterator[Problem]:
     for step in journey.steps:
         if step.id not in reached:
             yield Problem(source, "no step leads here: add a goto to it, or remove the step",
-                          _line_of(lines, ("steps", seen[step.id])), step.id, None)
+                          line_of(lines, ("steps", seen[step.id])), step.id, None)
 
 
 def _reachable(first: str, graph: dict[str, list[tuple[str, str]]]) -> set[str]:
@@ -447,7 +468,7 @@ def _loops_without_wait(journey, graph, source, lines, seen) -> Iterator[Problem
             reported.add(frozenset(cycle))
             path = " -> ".join([*cycle, cycle[0]])
             yield Problem(source, f"loop with no wait in it: {path}; add a wait or wait_for to the loop",
-                          _line_of(lines, ("steps", seen[cycle[0]])), cycle[0], None)
+                          line_of(lines, ("steps", seen[cycle[0]])), cycle[0], None)
 
 
 def _cycle_through(start: str, graph: dict, instant: set[str]) -> list[str] | None:

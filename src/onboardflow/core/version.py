@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from onboardflow.core.conditions import VARIABLES, Condition, compile_condition, scores_read
+from onboardflow.core.criteria import SUMMARY_VARIABLES, criterion_conditions
 from onboardflow.core.journey import Branch, Escalate, Journey, Send, Step, WaitFor, Webhook
 from onboardflow.core.model import MESSAGE_UNDELIVERABLE, TASK_RESOLVED, WEBHOOK_FAILED, WEBHOOK_SUCCEEDED
 
@@ -69,6 +70,8 @@ def condition_sources(journey: Journey) -> dict[str, str]:
             found[f"exit_when.{index}.where"] = rule.where
     for step in journey.steps:
         found.update(_step_conditions(step))
+    for index, criterion in enumerate(journey.acceptance):
+        found.update(criterion_conditions(index, criterion))
     return found
 
 
@@ -97,7 +100,10 @@ def where_of(step_id: str, arm_index: int, spec_is_single: bool) -> str:
 
 
 def variables_at(location: str) -> tuple[str, ...]:
-    """The variables an expression at `location` may read: a webhook's map reads the response too."""
+    """The variables an expression at `location` may read: a webhook's map reads the response too, and an
+    acceptance criterion over each customer reads their summary."""
+    if location.endswith(".every_customer"):
+        return SUMMARY_VARIABLES
     return RESPONSE_VARIABLES if ".webhook.map." in location else VARIABLES
 
 

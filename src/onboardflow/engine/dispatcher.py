@@ -10,7 +10,7 @@ emitted as events (`Message Undeliverable`, `Email Bounced`, `SMS Failed`, ...).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -63,6 +63,8 @@ class DispatchResult:
 
 
 UnsubscribeLinks = Any  # (customer_id, channel, purpose) -> URL, or None when links are not configured
+# (message, status, channel, at, details: note, error, next_attempt_at ...), as recorded on the message
+Recorded = Callable[[SendMessage, str, str | None, datetime, dict[str, Any]], None]
 
 
 @dataclass
@@ -77,6 +79,7 @@ class Dispatcher:
     unsubscribe_link: UnsubscribeLinks = None
     recommender: Any = None  # gives `recommendations` to templates (intelligence.recommendations.Recommender)
     recommendations: int = 4
+    on_record: Recorded | None = None  # told what became of each message (the simulator's timelines)
 
     def dispatch_due(self, *, now: datetime, limit: int = 500, at_due_time: bool = False) -> DispatchResult:
         """Decide on and deliver every due outbox message (up to `limit`); record what became of each.
@@ -84,8 +87,12 @@ class Dispatcher:
         `at_due_time` decides each message at its own due time, oldest first (a replay on a virtual
         clock catching up): quiet hours and caps judge the moment the message was meant to go.
         """
+        return self.dispatch(self.store.claim_messages(now, limit), now=now, at_due_time=at_due_time)
+
+    def dispatch(self, rows: list[OutboxMessage], *, now: datetime, at_due_time: bool = False) -> DispatchResult:
+        """Decide on and deliver these claimed outbox messages (the simulator picks them per customer)."""
         result = DispatchResult()
-        for row in self.store.claim_messages(now, limit):
+        for row in rows:
             self._one(row, (row.next_attempt_at or row.message.at) if at_due_time else now, result)
         return result
 
@@ -204,6 +211,8 @@ class Dispatcher:
             outbound.append(failed)
         self.store.record_delivery(message.message_id, status=status, channel=channel, at=now, counted=count,
                                    outbound=outbound, **details)
+        if self.on_record is not None:
+            self.on_record(message, status, channel, now, details)
 
     def _address(self, channel_name: str, customer: Customer) -> str | None:
         channel = self.channels.get(channel_name)

@@ -296,6 +296,13 @@ def fire_due_timers(
     `at_due_time` treats each timer's due time as now (replays and simulation on a virtual clock).
     """
     due = tx.due_timers(partitions, now, limit, excluding=catalog.paused)
+    return fire_timers(tx, catalog, due, now=now, at_due_time=at_due_time)
+
+
+def fire_timers(
+    tx: Transaction, catalog: Catalog, due: list[ScheduleTimer], *, now: datetime, at_due_time: bool = False
+) -> BatchResult:
+    """Fire these timers (read from the store in this transaction): each a stimulus to its enrollment."""
     timers = sorted(due, key=lambda t: (t.customer_id, t.due_at, t.timer_id))
     if not timers:
         return BatchResult()
@@ -437,6 +444,12 @@ class Engine:
         with self.store.transaction() as tx:
             self.catalog.sync(tx)
             return fire_due_timers(tx, self.catalog, now=self.clock.now(), limit=limit, at_due_time=at_due_time)
+
+    def fire_timers(self, timers: list[ScheduleTimer], *, at_due_time: bool = True) -> BatchResult:
+        """Fire these due timers, read from the store (the simulator picks them customer by customer)."""
+        with self.store.transaction() as tx:
+            self.catalog.sync(tx)
+            return fire_timers(tx, self.catalog, timers, now=self.clock.now(), at_due_time=at_due_time)
 
     def replay(self, events: list[Event], *, batch_size: int = 1000) -> BatchResult:
         """Run a recorded stream on the engine's virtual clock: timers fire at their due time, between events."""

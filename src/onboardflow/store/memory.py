@@ -38,6 +38,7 @@ from onboardflow.ports import (
 from onboardflow.store import codec
 from onboardflow.store.memory_idempotency import MemoryIdempotency
 from onboardflow.store.memory_outbound import MemoryOutbound
+from onboardflow.store.memory_index import MemoryIndexes, due_at
 from onboardflow.store.memory_privacy import MemoryPrivacy
 from onboardflow.store.memory_tasks import Handoff, MemoryTasks
 
@@ -73,21 +74,22 @@ class MemoryTransaction:
         return {eid: self._store.enrollments[eid] for eid in ids if eid in self._store.enrollments}
 
     def entries(self, customer_ids: Iterable[str]) -> dict[tuple[str, str], Entry]:
-        wanted = set(customer_ids)
-        return {key: entry for key, entry in self._store.entries.items() if key[1] in wanted}
+        by_customer = self._store.entries_by_customer
+        return {key: entry for cid in set(customer_ids) for key, entry in by_customer.get(cid, {}).items()}
 
     def due_timers(
         self, partitions: Iterable[int] | None, now: datetime, limit: int, *, excluding: Collection[str] = ()
     ) -> list[ScheduleTimer]:
         wanted = None if partitions is None else set(partitions)
-        due = [
-            t for t in self._store.timers.values()
-            if t.due_at <= now and (wanted is None or partition_of(t.customer_id) in wanted)
-            and t.journey_id not in excluding
-        ]
+        store = self._store
+        due = [store.timers[key] for _, key in store.timer_index.due_by(now, store.is_current_timer)]
+        due = [t for t in due if (wanted is None or partition_of(t.customer_id) in wanted)
+               and t.journey_id not in excluding]
         return sorted(due, key=lambda t: (t.due_at, t.timer_id))[:limit]
 
     def next_timer_due(self, *, excluding: Collection[str] = ()) -> datetime | None:
+        if not excluding:
+            return self._store.timer_index.first(self._store.is_current_timer)
         timers = self._store.timers.values()
         return min((t.due_at for t in timers if t.journey_id not in excluding), default=None)
 
@@ -152,7 +154,7 @@ class MemoryTransaction:
         return sorted(due, key=lambda t: (t.due_at, t.timer_id))
 
 
-class MemoryStore(MemoryPrivacy, MemoryTasks, MemoryOutbound, MemoryIdempotency):
+class MemoryStore(MemoryIndexes, MemoryPrivacy, MemoryTasks, MemoryOutbound, MemoryIdempotency):
     """Everything in dicts; one lock stands in for the database's transactions."""
 
     def __init__(self) -> None:
@@ -181,6 +183,7 @@ class MemoryStore(MemoryPrivacy, MemoryTasks, MemoryOutbound, MemoryIdempotency)
         self.erasure_log: list[Erasure] = []
         self.keys: dict[str, ApiKey] = {}
         self.idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
+        self._rebuild_indexes()
 
     @contextmanager
     def transaction(self) -> Iterator[MemoryTransaction]:
@@ -189,18 +192,27 @@ class MemoryStore(MemoryPrivacy, MemoryTasks, MemoryOutbound, MemoryIdempotency)
 
     def _apply(self, changes: Changes) -> None:
         for event, position in changes.events:
-            self.events.setdefault(event.id, (event, position))
+            if event.id not in self.events:
+                self.events[event.id] = (event, position)
+                self.events_by_customer.setdefault(event.customer_id, []).append(event.id)
         self.customers.update(changes.customers)
         for enrollment in changes.enrollments.values():
             self.enrollments[enrollment.id] = enrollment
             self.enrollments_by_customer.setdefault(enrollment.customer_id, {})[enrollment.id] = enrollment
         self.entries.update(changes.entries)
+        for key, entry in changes.entries.items():
+            self.entries_by_customer.setdefault(key[1], {})[key] = entry
         for timer_id in changes.cancelled_timers | changes.fired_timers:
             self.timers.pop(timer_id, None)
         for timer in changes.timers.values():
-            self.timers.setdefault(timer.timer_id, timer)
+            if timer.timer_id not in self.timers:
+                self.timers[timer.timer_id] = timer
+                self.timer_index.add(timer.due_at, timer.timer_id)
         for message in changes.messages.values():
-            self.outbox.setdefault(message.message_id, OutboxMessage(message))
+            if message.message_id not in self.outbox:
+                self.outbox[message.message_id] = OutboxMessage(message)
+                self.outbox_by_customer.setdefault(message.customer_id, []).append(message.message_id)
+                self.pending_index.add(message.at, message.message_id)
         for task in changes.tasks.values():
             self.task_rows.setdefault(task.task_id, Task(task))
         for call in changes.calls.values():
@@ -264,11 +276,9 @@ class MemoryStore(MemoryPrivacy, MemoryTasks, MemoryOutbound, MemoryIdempotency)
 
     def claim_messages(self, now: datetime, limit: int, *, lease_seconds: int = 60) -> list[OutboxMessage]:
         with self._lock:
-            due = [
-                row for message_id, row in self.outbox.items()
-                if row.status == "pending" and self.leases.get(message_id, now) <= now and _due_at(row) <= now
-            ]
-            claimed = sorted(due, key=lambda row: (_due_at(row), row.message.message_id))[:limit]  # as SQL
+            found = self.pending_index.due_by(now, self.is_current_message)
+            due = [self.outbox[mid] for _, mid in found if self.leases.get(mid, now) <= now]
+            claimed = sorted(due, key=lambda row: (due_at(row), row.message.message_id))[:limit]  # as SQL
             for row in claimed:
                 self.leases[row.message.message_id] = now + timedelta(seconds=lease_seconds)
             return claimed
@@ -287,6 +297,8 @@ class MemoryStore(MemoryPrivacy, MemoryTasks, MemoryOutbound, MemoryIdempotency)
             )
             self.leases.pop(message_id, None)
             self._write_outbound(outbound)
+            if status == "pending":
+                self.pending_index.add(due_at(self.outbox[message_id]), message_id)
 
     def retry_parked(self, message_ids: Iterable[str] | None, *, now: datetime) -> int:
         with self._lock:
@@ -295,11 +307,13 @@ class MemoryStore(MemoryPrivacy, MemoryTasks, MemoryOutbound, MemoryIdempotency)
             for message_id in wanted:
                 row = self.outbox[message_id]
                 self.outbox[message_id] = replace(row, status="pending", attempts=0, next_attempt_at=now)
+                self.pending_index.add(now, message_id)
             return len(wanted)
 
     def last_event_times(self, customer_id: str, names: Iterable[str]) -> dict[str, datetime]:
         wanted, found = set(names), {}
-        for event, _ in self.events.values():
+        for event_id in self.events_by_customer.get(customer_id, ()):
+            event = self.events[event_id][0]
             if event.customer_id == customer_id and event.name in wanted:
                 found[event.name] = max(found.get(event.name, event.at), event.at)
         return found
@@ -378,8 +392,11 @@ class MemoryStore(MemoryPrivacy, MemoryTasks, MemoryOutbound, MemoryIdempotency)
         return [(*key, count) for key, count in sorted(tally.items())]
 
     def messages(self, customer_id: str | None = None) -> list[OutboxMessage]:
-        rows = self.outbox.values()
-        found = [m for m in rows if customer_id is None or m.message.customer_id == customer_id]
+        if customer_id is None:
+            found = list(self.outbox.values())
+        else:
+            rows = (self.outbox[mid] for mid in self.outbox_by_customer.get(customer_id, ()))
+            found = [m for m in rows if m.message.customer_id == customer_id]
         return sorted(found, key=lambda m: (m.message.at, m.message.message_id))
 
     def message(self, message_id: str) -> OutboxMessage | None:

@@ -57,13 +57,17 @@ class MemoryPrivacy:
     held: dict[tuple[str, str], HeldEvent]
     ledger: list[ConsentRecord]  # in the order written, as the SQL table's seq
     ledger_ids: set[str]
+    ledger_by_customer: dict[str, list[int]]  # seqs of `ledger`, per customer
     erasure_log: list[Erasure]
     _erase_deliveries: Callable[[str], int]  # MemoryOutbound's
+
+    def _rebuild_indexes(self) -> None: ...
 
     def _append_consent(self, record: ConsentRecord) -> bool:
         if record.id in self.ledger_ids:
             return False
         self.ledger_ids.add(record.id)
+        self.ledger_by_customer.setdefault(record.customer_id, []).append(len(self.ledger))
         self.ledger.append(record)
         return True
 
@@ -73,7 +77,9 @@ class MemoryPrivacy:
 
     def consents(self, customer_id: str) -> list[ConsentRecord]:
         with self._lock:
-            own = [(r.at, seq, r) for seq, r in enumerate(self.ledger) if r.customer_id == customer_id]
+            ledger = self.ledger
+            own = [(ledger[seq].at, seq, ledger[seq]) for seq in self.ledger_by_customer.get(customer_id, ())
+                   if ledger[seq].customer_id == customer_id]
         return [record for _, _, record in sorted(own, key=lambda item: item[:2])]
 
     def consent_state(self, customer_id: str) -> ConsentState:
@@ -123,6 +129,7 @@ class MemoryPrivacy:
             }
             erasure = Erasure(stable_id("era", pseudonym), pseudonym, now, counts)
             self.erasure_log.append(erasure)
+            self._rebuild_indexes()
             return erasure
 
     def erasures(self) -> list[Erasure]:

@@ -61,6 +61,15 @@ acceptance:
   - every late delivery is escalated within 1h
 """
 
+SENTENCES = """\
+  - no customer receives more than 4 messages in the first 7 days
+  - every late delivery is escalated within 1h
+"""
+RULES = """\
+  - {max_messages: 4, within: 7d}
+  - escalated: {event: Order Delivered, where: event.late == true, within: 1h}
+"""
+
 
 def example(name: str):
     return load_journey((EXAMPLES / name).read_text(encoding="utf-8"), source=f"src/onboardflow/examples/{name}")
@@ -76,14 +85,31 @@ def test_the_design_example_fails_only_on_what_the_core_does_not_have_yet():
         load_journey(DESIGN_EXAMPLE, source="DESIGN.md")
     found = sorted((problem.line, problem.step_id, problem.field) for problem in raised.value.problems)
     assert found == [
+        (39, None, "acceptance.0"),  # criteria are rules now, not sentences: the message shows the rule
+        (40, None, "acceptance.1"),
+    ]
+    with pytest.raises(JourneyInvalid) as raised:  # with the rules the messages suggest, the graph is checked
+        load_journey(DESIGN_EXAMPLE.replace(SENTENCES, RULES), source="DESIGN.md")
+    found = sorted((problem.line, problem.step_id, problem.field) for problem in raised.value.problems)
+    assert found == [
         (29, "route", "branch.0.goto"),  # account-manager: elided in the design
         (31, "route", "branch.1.goto"),  # reassure: elided in the design
     ]
 
 
+def test_the_design_examples_criteria_are_refused_with_the_rule_to_write_instead():
+    with pytest.raises(JourneyInvalid) as raised:
+        load_journey(DESIGN_EXAMPLE, source="DESIGN.md")
+    messages = {problem.field: problem.message for problem in raised.value.problems}
+
+    assert "{max_messages: 4, within: 7d}" in messages["acceptance.0"]
+    suggested = "{escalated: {event: Order Delivered, where: event.late == true, within: 1h}}"
+    assert suggested in messages["acceptance.1"]
+
+
 def test_the_design_example_with_its_elided_steps_needs_a_trained_repeat_purchase_model():
-    whole = DESIGN_EXAMPLE.replace("acceptance:", "  - {id: account-manager, exit: completed}\n"
-                                   "  - {id: reassure, exit: completed}\nacceptance:")
+    whole = DESIGN_EXAMPLE.replace(SENTENCES, RULES).replace(
+        "acceptance:", "  - {id: account-manager, exit: completed}\n  - {id: reassure, exit: completed}\nacceptance:")
     with pytest.raises(JourneyInvalid) as raised:
         load_journey(whole, source="DESIGN.md", scores=[])
 

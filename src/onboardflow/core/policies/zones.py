@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -65,9 +65,14 @@ def store_zone(name: str) -> ZoneInfo:
 
 def parse_phone(phone: str | None, country: str | None = None) -> phonenumbers.PhoneNumber | None:
     """The phone number read in international form, or with the profile's country as its region; else None."""
-    if not phone:
+    if not phone or not isinstance(phone, str):
         return None
     region = country.upper() if isinstance(country, str) and _COUNTRY.match(country.upper()) else None
+    return _parsed(phone, region)
+
+
+@lru_cache(maxsize=65536)  # a customer's number is read for each message sent them; callers only read it
+def _parsed(phone: str, region: str | None) -> phonenumbers.PhoneNumber | None:
     try:
         return phonenumbers.parse(phone, region)
     except phonenumbers.NumberParseException:
