@@ -153,7 +153,10 @@ def _occurred_at(message: dict[str, Any], received_at: datetime) -> Any:
         return message["timestamp"]
     original, sent = _aware(message.get("originalTimestamp")), _aware(message.get("sentAt"))
     if original is not None and sent is not None:
-        return _iso(received_at - (sent - original))
+        try:
+            return _iso(received_at - (sent - original))
+        except OverflowError:  # a device clock off by millennia: take its own time, and let the checks judge it
+            return message["originalTimestamp"]
     if message.get("originalTimestamp") not in (None, ""):
         return message["originalTimestamp"]
     return _iso(received_at)

@@ -76,6 +76,12 @@ def test_without_timestamp_the_device_time_is_corrected_by_how_far_its_clock_was
     assert event["at"] == "2026-03-01T10:00:02Z"
 
 
+def test_a_device_clock_off_by_millennia_keeps_its_own_time_instead_of_overflowing():
+    event = mapped({**TRACK, "timestamp": None, "originalTimestamp": "0913-08-19T12:04:39-02:59",
+                    "sentAt": "7209-01-29T17:29:33+18:44"})
+    assert event["at"] == "0913-08-19T12:04:39-02:59"
+
+
 def test_without_any_time_it_happened_when_it_arrived():
     event = mapped({key: value for key, value in TRACK.items()
                     if key not in ("timestamp", "originalTimestamp", "sentAt")})
