@@ -35,6 +35,7 @@ from onboardflow.outbound.cli import rules as outbound_rules
 from onboardflow.outbound.cli import webhooks_app
 from onboardflow.policy_settings import PolicySettings
 from onboardflow.settings import Settings
+from onboardflow.templates.commands import templates_app
 
 SANDBOX_CHANNELS = ("email", "sms", "whatsapp", "push", "in_app")
 
@@ -578,6 +579,7 @@ def _safe_url(url: str) -> str:
 
 
 app.add_typer(webhooks_app, name="webhooks")  # outbound webhooks: onboardflow/outbound/cli.py
+app.add_typer(templates_app, name="templates")  # the template library: onboardflow/templates/commands.py
 
 
 # tasks: the hand-offs that escalate steps and rules open (onboardflow.escalation.commands)

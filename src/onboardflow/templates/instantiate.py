@@ -80,8 +80,10 @@ def instantiate(template: JourneyTemplate, given: dict[str, Any] | None = None) 
 
 def _header(template: JourneyTemplate, values: dict[str, Any]) -> str:
     """Comment lines saying where the journey came from and with which values: it is yours to edit now."""
-    lines = [f"# Made from the onboardflow template {template.name!r} (onboardflow templates show {template.name}),",
-             "# with these parameters:"]
+    lines = [
+        f"# From the onboardflow template {template.name!r} (onboardflow templates show {template.name}),",
+        "# with these parameters:",
+    ]
     lines += [f"#   {name} = {shown(template.parameters[name], value)}" for name, value in values.items()]
     return "\n".join(lines) + "\n"
 
@@ -121,16 +123,21 @@ def substitute(text: str, values: dict[str, Any], specs: dict[str, Parameter], *
         if name not in values:
             raise TemplateBroken(f"{source}: ${{{name}}} is not a parameter of the template")
         style = next((style for start, end, style in scalars if start <= match.start() < end), None)
-        pieces += [text[last:match.start()], _written(shown(specs[name], values[name]), style, specs[name],
-                                                      f"{source}: ${{{name}}}")]
+        pieces += [
+            text[last : match.start()],
+            _written(shown(specs[name], values[name]), style, specs[name], f"{source}: ${{{name}}}"),
+        ]
         last = match.end()
     return "".join([*pieces, text[last:]])
 
 
 def _scalars(text: str, source: str) -> list[tuple[int, int, str | None]]:
     try:
-        return [(token.start_mark.index, token.end_mark.index, token.style)
-                for token in yaml.scan(text, Loader=yaml.SafeLoader) if isinstance(token, yaml.ScalarToken)]
+        return [
+            (token.start_mark.index, token.end_mark.index, token.style)
+            for token in yaml.scan(text, Loader=yaml.SafeLoader)
+            if isinstance(token, yaml.ScalarToken)
+        ]
     except yaml.YAMLError as error:
         raise TemplateBroken(f"{source}: not YAML: {error}") from None
 
@@ -149,10 +156,13 @@ def write_instance(instance: Instance, folder: Path, *, force: bool = False) -> 
     """Write the journey to `folder` and its message templates to `folder/templates/`. An existing journey
     file, or a message template file that differs, is refused (FileExists) unless `force`."""
     journey = folder / instance.journey_file
-    messages = {folder / TEMPLATES_FOLDER / f"{name}.yaml": text for name, text in instance.message_texts.items()}
+    messages = {
+        folder / TEMPLATES_FOLDER / f"{name}.yaml": text for name, text in instance.message_texts.items()
+    }
     clashes = [journey] if journey.exists() else []
-    clashes += [path for path, text in messages.items()
-                if path.exists() and path.read_text(encoding="utf-8") != text]
+    clashes += [
+        path for path, text in messages.items() if path.exists() and path.read_text(encoding="utf-8") != text
+    ]
     if clashes and not force:
         raise FileExists(clashes)
     (folder / TEMPLATES_FOLDER).mkdir(parents=True, exist_ok=True)

@@ -94,8 +94,10 @@ def library() -> tuple[JourneyTemplate, ...]:
     """Every shipped template, by name."""
     root = _root()
     common = {name: Parameter.model_validate(spec) for name, spec in _read_yaml(root / COMMON).items()}
-    folders = sorted((item for item in root.iterdir() if item.is_dir() and (item / METADATA).is_file()),
-                     key=lambda item: item.name)
+    folders = sorted(
+        (item for item in root.iterdir() if item.is_dir() and (item / METADATA).is_file()),
+        key=lambda item: item.name,
+    )
     return tuple(_read_template(folder, common) for folder in folders)
 
 
@@ -106,5 +108,6 @@ def get_template(name: str) -> JourneyTemplate:
         return found[name]
     close = difflib.get_close_matches(name, found, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    raise TemplateNotFound(f"no template {name!r}{hint}; templates are: {', '.join(found)} "
-                           "(onboardflow templates list)")
+    raise TemplateNotFound(
+        f"no template {name!r}{hint}; templates are: {', '.join(found)} (onboardflow templates list)"
+    )

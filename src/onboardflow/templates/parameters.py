@@ -49,8 +49,10 @@ class Parameter(Record):
             return "one of " + ", ".join(self.choices or [])
         if self.type in ("integer", "number"):
             what = "a whole number" if self.type == "integer" else "a number"
-            bounds = [f"from {_number(self.minimum)}" if self.minimum is not None else "",
-                      f"to {_number(self.maximum)}" if self.maximum is not None else ""]
+            bounds = [
+                f"from {_number(self.minimum)}" if self.minimum is not None else "",
+                f"to {_number(self.maximum)}" if self.maximum is not None else "",
+            ]
             return " ".join([what, *filter(None, bounds)])
         return {
             "text": f"one line of text, at most {self.max_length} characters",
@@ -124,8 +126,15 @@ def _slug(spec: Parameter, value: Any) -> str:
     return text
 
 
-_READERS = {"text": _text, "integer": _integer, "number": _float, "email": _email, "url": _url,
-            "choice": _choice, "slug": _slug}
+_READERS = {
+    "text": _text,
+    "integer": _integer,
+    "number": _float,
+    "email": _email,
+    "url": _url,
+    "choice": _choice,
+    "slug": _slug,
+}
 
 
 def _number(value: float | None) -> str:
@@ -140,7 +149,7 @@ def parse_assignments(pairs: list[str]) -> tuple[dict[str, str], list[str]]:
         name, equals, value = pair.partition("=")
         name = name.strip()
         if not equals or not name:
-            problems.append(f"--param {pair!r}: write NAME=VALUE, e.g. --param brand_name=\"Acme Skin\"")
+            problems.append(f'--param {pair!r}: write NAME=VALUE, e.g. --param brand_name="Acme Skin"')
         elif name in values:
             problems.append(f"--param {name}: given twice; give each parameter once")
         else:
@@ -156,8 +165,10 @@ def resolve(owner: str, specs: dict[str, Parameter], given: dict[str, Any]) -> d
         if name not in specs:
             close = difflib.get_close_matches(name, specs, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            problems.append(f"parameter {name!r}: {owner} has no such parameter{hint}; its parameters are "
-                            f"{', '.join(specs)}")
+            problems.append(
+                f"parameter {name!r}: {owner} has no such parameter{hint}; its parameters are "
+                f"{', '.join(specs)}"
+            )
     values = {}
     for name, spec in specs.items():
         try:
