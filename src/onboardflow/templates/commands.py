@@ -134,7 +134,8 @@ def _channels(journey: Journey) -> list[str]:
 
 def _parameters(template: JourneyTemplate) -> Table:
     table = Table(title="parameters (--param NAME=VALUE)")
-    for column in ("name", "type", "default", "allowed", "description"):
+    table.add_column("name", no_wrap=True, min_width=max(map(len, template.parameters)))
+    for column in ("type", "default", "allowed", "description"):
         table.add_column(column)
     for name, spec in template.parameters.items():
         table.add_row(name, spec.type, shown(spec, spec.default), spec.allowed(), spec.description)
@@ -177,6 +178,8 @@ def describe(step) -> str:
         return "exit"
     if kind == "wait":
         return f"wait {format_duration(step.wait)}"
+    if kind == "wait_until":
+        return f"wait until {step.wait_until.time} local time"
     return kind.replace("_", " ")
 
 

@@ -16,7 +16,9 @@ def test_simulated_with_the_built_in_personas_every_criterion_holds_and_every_st
 
     result = prove(template)
 
-    failing = [(v.criterion, v.detail, [c.why for c in v.counterexamples]) for v in result.verdicts if not v.passed]
+    failing = [
+        (v.criterion, v.detail, [c.why for c in v.counterexamples]) for v in result.verdicts if not v.passed
+    ]
     assert failing == []
     assert len(result.verdicts) == len(journey.acceptance) >= 3
     assert unreached_steps(result) == []
