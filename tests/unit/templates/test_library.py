@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 import yaml
@@ -118,3 +119,13 @@ def test_an_unknown_template_is_refused_with_the_closest_name_and_the_list():
     said = str(missing.value)
     assert "no template 'first-purchse' (did you mean 'first-purchase'?)" in said
     assert re.search(r"templates are: abandoned-checkout, .*wholesale-buyer", said)
+
+
+def test_the_catalogue_in_the_docs_describes_every_template_and_its_parameters():
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "templates.md").read_text(encoding="utf-8")
+
+    for template in TEMPLATES:
+        assert f"### {template.name}: {template.info.title}" in doc
+        assert template.info.measures in doc
+        for name in template.parameters:
+            assert f"`{name}`" in doc, (template.name, name)
