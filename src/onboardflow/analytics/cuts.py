@@ -78,7 +78,12 @@ def _utm(name: str) -> Callable[[OutcomeData, Enrollment], str]:
     return key
 
 
+def _journey(data: OutcomeData, enrollment: Enrollment) -> str:
+    return enrollment.journey_id
+
+
 CUTS: dict[str, Callable[[OutcomeData, Enrollment], str]] = {
+    "journey": _journey,
     "version": _version,
     "path": _path,
     "cohort": _cohort,
@@ -95,14 +100,18 @@ CUTS: dict[str, Callable[[OutcomeData, Enrollment], str]] = {
 
 
 def cut(data: OutcomeData, journey_id: str | None, by: str | None) -> list[Cut]:
-    """The KPIs of one journey (or all, `journey_id` None), whole or cut `by` one of CUTS."""
+    """The KPIs of one journey, whole or cut `by` one of CUTS; of every journey (`journey_id` None), one
+    journey a row unless cut otherwise."""
+    if journey_id is None and by is None:
+        by = "journey"
     if by is not None and by not in CUTS:
         raise ValueError(f"cannot cut by {by!r}: choose one of {', '.join(CUTS)}")
     journey = data.journeys.get(journey_id) if journey_id else None
     chosen = [e for e in data.enrollments if journey_id is None or e.journey_id == journey_id]
     if by is None:
-        return [Cut("all", compute(data, journey, chosen))]
+        return [Cut(journey_id or "all", compute(data, journey, chosen))]
     groups: dict[str, list[Enrollment]] = {}
     for enrollment in chosen:
         groups.setdefault(CUTS[by](data, enrollment), []).append(enrollment)
-    return [Cut(key, compute(data, journey, members)) for key, members in sorted(groups.items())]
+    facts = (lambda key: data.journeys.get(key)) if by == "journey" else (lambda key: journey)
+    return [Cut(key, compute(data, facts(key), members)) for key, members in sorted(groups.items())]
