@@ -17,16 +17,28 @@ from onboardflow.ports import Changes, ReportRun
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 JOURNEY = {
-    "id": "welcome", "name": "Welcome", "owner": "cs@shop.example", "trigger": {"event": "Order Completed"},
-    "goal": {"event": "Order Completed", "within": "30d"}, "outcomes": {"value": "Order Delivered"},
+    "id": "welcome",
+    "name": "Welcome",
+    "owner": "cs@shop.example",
+    "trigger": {"event": "Order Completed"},
+    "goal": {"event": "Order Completed", "within": "30d"},
+    "outcomes": {"value": "Order Delivered"},
     "steps": [{"id": "hello", "send": {"channel": "email", "template": "welcome"}}],
 }
 
 
-def enrollment(number: int, journey_id: str = "welcome", *, start: int = 0, goal: int | None = None) -> Enrollment:
-    return Enrollment(f"e{number}", journey_id, 1, f"c{number}", {"id": f"t{number}", "order_id": f"o{number}"},
-                      T0 + timedelta(days=start),
-                      goal_reached_at=None if goal is None else T0 + timedelta(days=goal))
+def enrollment(
+    number: int, journey_id: str = "welcome", *, start: int = 0, goal: int | None = None
+) -> Enrollment:
+    return Enrollment(
+        f"e{number}",
+        journey_id,
+        1,
+        f"c{number}",
+        {"id": f"t{number}", "order_id": f"o{number}"},
+        T0 + timedelta(days=start),
+        goal_reached_at=None if goal is None else T0 + timedelta(days=goal),
+    )
 
 
 def write(store, **changes) -> None:
@@ -43,7 +55,9 @@ def test_enrollments_by_journey_in_entry_order(store):
 
 
 def test_profiles_in_bulk_leave_unknown_customers_out(store):
-    write(store, customers={"c1": Customer("c1", country="US", traits={"type": "retail"}), "c2": Customer("c2")})
+    write(
+        store, customers={"c1": Customer("c1", country="US", traits={"type": "retail"}), "c2": Customer("c2")}
+    )
     found = store.profiles(["c1", "c2", "c9", "c1"])
     assert sorted(found) == ["c1", "c2"] and found["c1"].traits == {"type": "retail"}
 
@@ -62,13 +76,19 @@ def test_the_read_side_gathers_one_journeys_records(store):
     store.save_version(version.journey, digest="d1", source=None, now=T0)
     rows = [enrollment(1, goal=5), enrollment(2), enrollment(3, "other")]
     message = SendMessage("m1", "e1", "welcome", 1, "c1", "hello", ("email",), "welcome", "transactional", T0)
-    events = [Event("v1", "Order Delivered", "c1", T0 + timedelta(days=2), {}),
-              Event("o1", "Order Completed", "c1", T0 + timedelta(days=5), {"order_id": "o1b"}),
-              Event("open1", "Email Opened", "c1", T0 + timedelta(hours=1), {"message_id": "m1"}),
-              Event("x3", "Order Delivered", "c3", T0, {})]
-    write(store, enrollments={e.id: e for e in rows}, messages={"m1": message},
-          events=[(event, n) for n, event in enumerate(events)],
-          customers={"c1": Customer("c1", traits={"type": "retail"})})
+    events = [
+        Event("v1", "Order Delivered", "c1", T0 + timedelta(days=2), {}),
+        Event("o1", "Order Completed", "c1", T0 + timedelta(days=5), {"order_id": "o1b"}),
+        Event("open1", "Email Opened", "c1", T0 + timedelta(hours=1), {"message_id": "m1"}),
+        Event("x3", "Order Delivered", "c3", T0, {}),
+    ]
+    write(
+        store,
+        enrollments={e.id: e for e in rows},
+        messages={"m1": message},
+        events=[(event, n) for n, event in enumerate(events)],
+        customers={"c1": Customer("c1", traits={"type": "retail"})},
+    )
     data = read_outcomes(store, as_of=T0 + timedelta(days=40), journey_id="welcome")
     assert [e.id for e in data.enrollments] == ["e1", "e2"]
     assert [e.id for e in data.events["c1"]] == ["v1", "o1"] and "c3" not in data.events

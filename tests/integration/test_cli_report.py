@@ -12,8 +12,12 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-
-from tests.integration.test_cli import Cli, cli, first_orders, write_events  # noqa: F401
+from tests.integration.test_cli import (
+    Cli,
+    cli,  # noqa: F401  (the fixture)
+    first_orders,
+    write_events,
+)
 from tests.shared_data import SHARED_DATA
 
 OLIST = SHARED_DATA / "olist-sample"
@@ -44,7 +48,9 @@ def expected_from_the_csv_files() -> tuple[int, Counter, Counter]:
             days = (datetime.fromisoformat(delivered).date() - datetime.fromisoformat(estimated).date()).days
             delays[band(days)] += 1
     known = {order["order_id"] for order in orders}
-    scores = Counter(int(r["review_score"]) for r in rows("olist_order_reviews_dataset.csv") if r["order_id"] in known)
+    scores = Counter(
+        int(r["review_score"]) for r in rows("olist_order_reviews_dataset.csv") if r["order_id"] in known
+    )
     return len(orders), delays, scores
 
 
@@ -58,7 +64,7 @@ def table_rows(markdown: str, title: str) -> dict[str, str]:
     return found
 
 
-def test_the_weekly_report_on_olist_agrees_with_the_csv_files(cli: Cli, monkeypatch: pytest.MonkeyPatch):
+def test_the_weekly_report_on_olist_agrees_with_the_csv_files(cli: Cli, monkeypatch: pytest.MonkeyPatch):  # noqa: F811
     monkeypatch.setenv("ONBOARDFLOW_STORE_TIMEZONE", "America/Sao_Paulo")
     cli("init")
     cli("import", str(OLIST), "--olist", code=1)  # reviews of orders outside the sample are rejected
@@ -72,14 +78,16 @@ def test_the_weekly_report_on_olist_agrees_with_the_csv_files(cli: Cli, monkeypa
     shown = table_rows(markdown, "Deliveries against the estimate")
     assert {name: int(count) for name, count in shown.items() if int(count)} == dict(delays)
     shown = table_rows(markdown, "Review scores")
-    assert {int(name.split()[0]): int(count) for name, count in shown.items()} == {s: scores[s] for s in range(1, 6)}
+    assert {int(name.split()[0]): int(count) for name, count in shown.items()} == {
+        s: scores[s] for s in range(1, 6)
+    }
     for chart in ("orders", "deliveries", "reviews"):
         assert (cli.folder / "reports" / f"weekly-2018-11-01-{chart}.png").read_bytes()[:4] == b"\x89PNG"
         assert f"weekly-2018-11-01-{chart}.png" in markdown
     assert html.count("data:image/png;base64,") == 3 and "<script" not in html
 
 
-def test_kpis_of_journeys_run_by_the_engine(cli: Cli):
+def test_kpis_of_journeys_run_by_the_engine(cli: Cli):  # noqa: F811
     cli("init")
     cli("load", "journeys")
     cli("ingest", str(write_events(cli.folder / "orders.jsonl", first_orders(6))))
@@ -95,7 +103,7 @@ def test_kpis_of_journeys_run_by_the_engine(cli: Cli):
     assert [group["key"] for group in cut["groups"]] == ["US"]
 
 
-def test_kpis_say_what_to_fix(cli: Cli):
+def test_kpis_say_what_to_fix(cli: Cli):  # noqa: F811
     cli("init")
     assert "no journey 'nope' is published" in cli("kpis", "--journey", "nope", code=1).output
     cli("load", "journeys")
@@ -103,7 +111,7 @@ def test_kpis_say_what_to_fix(cli: Cli):
     assert re.search(r"is not an ISO time", cli("kpis", "--as-of", "last week", code=2).output)
 
 
-def test_the_weekly_report_per_journey_has_its_trend_chart(cli: Cli):
+def test_the_weekly_report_per_journey_has_its_trend_chart(cli: Cli):  # noqa: F811
     cli("init")
     cli("load", "journeys")
     cli("ingest", str(write_events(cli.folder / "orders.jsonl", first_orders(3))))

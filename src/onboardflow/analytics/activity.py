@@ -58,5 +58,9 @@ def activity(events: Iterable[Event], *, as_of: datetime, zone: ZoneInfo) -> Act
             delays[(event.at.astimezone(zone).date() - estimated.astimezone(zone).date()).days] += 1
         elif event.name == REVIEW and isinstance(event.properties.get("score"), int):
             scores[event.properties["score"]] += 1
-    return Activity(sum(orders.values()), dict(sorted(orders.items())), dict(sorted(delays.items())),
-                    {score: scores.get(score, 0) for score in range(1, 6)})
+    return Activity(
+        sum(orders.values()),
+        dict(sorted(orders.items())),
+        dict(sorted(delays.items())),
+        {score: scores.get(score, 0) for score in range(1, 6)},
+    )

@@ -23,7 +23,9 @@ console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
 report_app = typer.Typer(help="Reports on measured outcomes: `report weekly`.", no_args_is_help=True)
 JourneyOption = Annotated[str | None, typer.Option("--journey", help="Only this journey (its id)")]
-AsOf = Annotated[str | None, typer.Option("--as-of", help="Read the numbers as of this ISO time (default: now)")]
+AsOf = Annotated[
+    str | None, typer.Option("--as-of", help="Read the numbers as of this ISO time (default: now)")
+]
 
 
 def open_store():
@@ -38,8 +40,9 @@ def as_of_time(text: str | None) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise typer.BadParameter(f"{text!r} is not an ISO time, e.g. 2026-03-09 or 2026-03-09T08:00Z",
-                                 param_hint="--as-of") from None
+        raise typer.BadParameter(
+            f"{text!r} is not an ISO time, e.g. 2026-03-09 or 2026-03-09T08:00Z", param_hint="--as-of"
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -95,13 +98,28 @@ COLUMNS = (
     ("completed", lambda k: str(k["completed"])),
     ("goal", lambda k: percent(k["goal_conversion"])),
     ("uplift (95% CI)", lambda k: uplift_text(k["uplift"])),
-    ("value: median / p90", lambda k: f"{hours(k['time_to_first_value']['median_hours'])} / "
-                                      f"{hours(k['time_to_first_value']['p90_hours'])}"),
+    (
+        "value: median / p90",
+        lambda k: (
+            f"{hours(k['time_to_first_value']['median_hours'])} / "
+            f"{hours(k['time_to_first_value']['p90_hours'])}"
+        ),
+    ),
     ("early completion", lambda k: percent(k["early_completion"])),
-    ("repeat 30/60/90d", lambda k: " / ".join("-" if s["rate"] is None else f"{s['rate']:.0%}"
-                                               for s in k["repeat_purchase"].values())),
-    ("tasks /100", lambda k: "-" if k["escalations"]["per_100_customers"] is None
-     else f"{k['escalations']['per_100_customers']:.1f}"),
+    (
+        "repeat 30/60/90d",
+        lambda k: " / ".join(
+            "-" if s["rate"] is None else f"{s['rate']:.0%}" for s in k["repeat_purchase"].values()
+        ),
+    ),
+    (
+        "tasks /100",
+        lambda k: (
+            "-"
+            if k["escalations"]["per_100_customers"] is None
+            else f"{k['escalations']['per_100_customers']:.1f}"
+        ),
+    ),
     ("resolution median", lambda k: hours(k["escalations"]["time_to_resolution"]["median_hours"])),
     ("exception completion", lambda k: percent(k["exception_completion"])),
 )
@@ -109,7 +127,9 @@ COLUMNS = (
 
 def kpi_table(document: dict[str, Any]) -> Table:
     """One row per KPI, one column per journey (or per group of the cut)."""
-    title = f"KPIs as of {document['as_of']:%Y-%m-%d %H:%M} UTC" + (f", by {document['by']}" if document["by"] else "")
+    title = f"KPIs as of {document['as_of']:%Y-%m-%d %H:%M} UTC" + (
+        f", by {document['by']}" if document["by"] else ""
+    )
     table = Table(title=title)
     table.add_column("KPI")
     for group in document["groups"]:
@@ -125,7 +145,9 @@ def funnel_table(rows: list[dict[str, Any]]) -> Table:
     for name in ("step", "channel", *stages, "deferred", "skipped"):
         table.add_column(name, justify="left" if name in ("step", "channel") else "right")
     for row in rows:
-        policies = [", ".join(f"{k} {v}" for k, v in row[kind].items()) or "-" for kind in ("deferred", "skipped")]
+        policies = [
+            ", ".join(f"{k} {v}" for k, v in row[kind].items()) or "-" for kind in ("deferred", "skipped")
+        ]
         table.add_row(row["step_id"], row["channel"], *(str(row[s]) for s in stages), *policies)
     return table
 

@@ -39,15 +39,23 @@ def _cohort(data: OutcomeData, enrollment: Enrollment) -> str:
 def _trait(name: str) -> Callable[[OutcomeData, Enrollment], str]:
     def key(data: OutcomeData, enrollment: Enrollment) -> str:
         customer = data.customers.get(enrollment.customer_id)
-        value = None if customer is None else (customer.country if name == "country" else customer.traits.get(name))
+        value = (
+            None
+            if customer is None
+            else (customer.country if name == "country" else customer.traits.get(name))
+        )
         return str(value) if value not in (None, "") else NONE
+
     return key
 
 
 def _buyer(data: OutcomeData, enrollment: Enrollment) -> str:
     trigger = enrollment.trigger.get("id")
-    earlier = [e for e in data.events.get(enrollment.customer_id, ())
-               if e.name == ORDER and e.at <= enrollment.started_at and e.id != trigger]
+    earlier = [
+        e
+        for e in data.events.get(enrollment.customer_id, ())
+        if e.name == ORDER and e.at <= enrollment.started_at and e.id != trigger
+    ]
     return "returning" if earlier else "first-time"
 
 
@@ -60,8 +68,9 @@ def _order_value(data: OutcomeData, enrollment: Enrollment) -> str:
 
 def _category(data: OutcomeData, enrollment: Enrollment) -> str:
     products = enrollment.trigger.get("products") or []
-    found = next((line.get("category") for line in products if isinstance(line, dict) and line.get("category")),
-                 None)
+    found = next(
+        (line.get("category") for line in products if isinstance(line, dict) and line.get("category")), None
+    )
     return str(found) if found else NONE
 
 
@@ -75,6 +84,7 @@ def _utm(name: str) -> Callable[[OutcomeData, Enrollment], str]:
     def key(data: OutcomeData, enrollment: Enrollment) -> str:
         value = attribution(data, enrollment.customer_id).get(name)
         return str(value) if value else NONE
+
     return key
 
 

@@ -69,8 +69,13 @@ def message_funnel(data: OutcomeData, enrollment_ids: Collection[str]) -> list[F
 
 
 def _stage(name: str) -> str:
-    for stage, names in (("opened", OPENED), ("clicked", CLICKED), ("unsubscribed", UNSUBSCRIBED),
-                         ("complained", COMPLAINED), ("bounced", BOUNCED)):
+    for stage, names in (
+        ("opened", OPENED),
+        ("clicked", CLICKED),
+        ("unsubscribed", UNSUBSCRIBED),
+        ("complained", COMPLAINED),
+        ("bounced", BOUNCED),
+    ):
         if name in names:
             return stage
     return "other"

@@ -112,7 +112,7 @@ class Kpis:
 
 
 def compute(data: OutcomeData, journey: JourneyFacts | None, enrollments: Sequence[Enrollment]) -> Kpis:
-    """Every KPI of these enrollments (of one journey, or of several when `journey` is None) as of data.as_of."""
+    """Every KPI of these enrollments (of one journey; of several when `journey` is None), as of `as_of`."""
     from onboardflow.analytics.funnel import message_funnel
 
     as_of = data.as_of
@@ -151,8 +151,11 @@ def _facts(data: OutcomeData, journey: JourneyFacts | None) -> Facts:
 
 
 def _events_between(data: OutcomeData, enrollment: Enrollment, end: datetime) -> list[Event]:
-    return [event for event in data.events.get(enrollment.customer_id, ())
-            if enrollment.started_at <= event.at <= end]
+    return [
+        event
+        for event in data.events.get(enrollment.customer_id, ())
+        if enrollment.started_at <= event.at <= end
+    ]
 
 
 def _times_to_value(data: OutcomeData, treated: Sequence[Enrollment], facts: Facts) -> list[float]:
@@ -161,8 +164,14 @@ def _times_to_value(data: OutcomeData, treated: Sequence[Enrollment], facts: Fac
     for enrollment in treated:
         names = set(facts(enrollment).value_events)
         trigger = enrollment.trigger.get("id")
-        first = next((event for event in _events_between(data, enrollment, data.as_of)
-                      if event.name in names and event.id != trigger), None)
+        first = next(
+            (
+                event
+                for event in _events_between(data, enrollment, data.as_of)
+                if event.name in names and event.id != trigger
+            ),
+            None,
+        )
         if first is not None:
             found.append(hours(first.at - enrollment.started_at))
     return found
@@ -179,8 +188,9 @@ def early_completion(treated: Sequence[Enrollment], as_of: datetime, facts: Fact
             continue
         whole += 1
         if journey.milestone is not None:
-            reached += any(visit.step_id == journey.milestone and visit.at <= deadline
-                           for visit in enrollment.history)
+            reached += any(
+                visit.step_id == journey.milestone and visit.at <= deadline for visit in enrollment.history
+            )
         else:
             reached += completed_by(enrollment, deadline)
     return Share(reached, whole)
@@ -198,9 +208,13 @@ def repeat_purchase(data: OutcomeData, treated: Sequence[Enrollment], days: int)
         whole += 1
         trigger = enrollment.trigger
         repeated += any(
-            event.name == ORDER and event.at > enrollment.started_at and event.id != trigger.get("id")
-            and (event.properties.get("order_id") is None
-                 or event.properties.get("order_id") != trigger.get("order_id"))
+            event.name == ORDER
+            and event.at > enrollment.started_at
+            and event.id != trigger.get("id")
+            and (
+                event.properties.get("order_id") is None
+                or event.properties.get("order_id") != trigger.get("order_id")
+            )
             for event in _events_between(data, enrollment, end)
         )
     return Share(repeated, whole)
@@ -213,15 +227,29 @@ def escalations(tasks: Sequence[Task], treated: Sequence[Enrollment], as_of: dat
     spans: dict[str, list[tuple[datetime, datetime]]] = {}
     for e in treated:
         spans.setdefault(e.customer_id, []).append((e.started_at, e.ended_at or as_of))
-    mine = [t for t in tasks if t.task.at <= as_of and (
-        t.task.enrollment_id in ids or (t.task.enrollment_id is None and any(
-            start <= t.task.at <= end for start, end in spans.get(t.task.customer_id, ()))))]
+    mine = [
+        t
+        for t in tasks
+        if t.task.at <= as_of
+        and (
+            t.task.enrollment_id in ids
+            or (
+                t.task.enrollment_id is None
+                and any(start <= t.task.at <= end for start, end in spans.get(t.task.customer_id, ()))
+            )
+        )
+    ]
     customers = len(spans)
     reasons = Counter(t.task.reason for t in mine)
-    resolved = [hours(t.resolved_at - t.task.at) for t in mine
-                if t.status == "resolved" and t.resolved_at is not None and t.resolved_at <= as_of]
+    resolved = [
+        hours(t.resolved_at - t.task.at)
+        for t in mine
+        if t.status == "resolved" and t.resolved_at is not None and t.resolved_at <= as_of
+    ]
     return Escalations(
-        customers, len(mine), 100 * len(mine) / customers if customers else None,
+        customers,
+        len(mine),
+        100 * len(mine) / customers if customers else None,
         {reason: 100 * count / customers for reason, count in sorted(reasons.items())},
         Distribution.of(resolved),
     )
@@ -232,8 +260,11 @@ def consistency(treated: Sequence[Enrollment], as_of: datetime) -> Consistency:
     cohorts: dict[str, list[Enrollment]] = {}
     for enrollment in treated:
         cohorts.setdefault(entry_week(enrollment.started_at), []).append(enrollment)
-    rates = {week: sum(completed_by(e, as_of) for e in members) / len(members)
-             for week, members in sorted(cohorts.items()) if len(members) >= MIN_COHORT}
+    rates = {
+        week: sum(completed_by(e, as_of) for e in members) / len(members)
+        for week, members in sorted(cohorts.items())
+        if len(members) >= MIN_COHORT
+    }
     found = spread(list(rates.values()))
     return Consistency(rates, *(found or (None, None)))
 
@@ -244,8 +275,10 @@ def is_exception(data: OutcomeData, enrollment: Enrollment, journey: JourneyFact
     end = min(enrollment.ended_at or data.as_of, data.as_of)
     if any(visit.step_id in journey.exception_steps and visit.at <= end for visit in enrollment.history):
         return True
-    return any(event.name in EXCEPTION_EVENTS or (event.name == LATE_DELIVERY and event.properties.get("late"))
-               for event in _events_between(data, enrollment, end))
+    return any(
+        event.name in EXCEPTION_EVENTS or (event.name == LATE_DELIVERY and event.properties.get("late"))
+        for event in _events_between(data, enrollment, end)
+    )
 
 
 def exception_completion(data: OutcomeData, treated: Sequence[Enrollment], facts: Facts) -> Share:

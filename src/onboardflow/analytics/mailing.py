@@ -25,22 +25,27 @@ class ReportSetupError(ValueError):
     """The schedule or the email channel is not set up as the report needs."""
 
 
-def email_report(report: WeeklyReport, html: str, *, store: Store, channels: dict[str, Any] | None = None
-                 ) -> dict[str, str]:
+def email_report(
+    report: WeeklyReport, html: str, *, store: Store, channels: dict[str, Any] | None = None
+) -> dict[str, str]:
     """One email per owner, naming their journeys; `channels` as `build_channels` gives them (the settings'
     if None). A failure to one owner is reported, and the others still get theirs."""
     from onboardflow.analytics.rendering import markdown_report
 
     channel = (channels if channels is not None else _configured(store)).get("email")
     if channel is None:
-        raise ReportSetupError("no email channel is configured: set ONBOARDFLOW_SMTP__HOST and "
-                               "ONBOARDFLOW_SMTP__FROM_ADDRESS (docs/channels.md) to email the report")
+        raise ReportSetupError(
+            "no email channel is configured: set ONBOARDFLOW_SMTP__HOST and "
+            "ONBOARDFLOW_SMTP__FROM_ADDRESS (docs/channels.md) to email the report"
+        )
     text = markdown_report(report, {})
     outcome = {}
     for owner, journeys in sorted(report.owners.items()):
         key = stable_id("report", report.period, report.as_of.isoformat(), owner)
         subject = f"Weekly onboarding report, week {report.period}: {', '.join(journeys)}"
-        delivery = Delivery(key, key, "email", owner, owner, "transactional", EmailContent(subject, text, html))
+        delivery = Delivery(
+            key, key, "email", owner, owner, "transactional", EmailContent(subject, text, html)
+        )
         try:
             outcome[owner] = f"sent ({channel.send(delivery)})"
         except DeliveryError as error:
@@ -65,8 +70,10 @@ class Schedule:
     def parse(cls, text: str, zone: str) -> Schedule:
         match = SCHEDULE.match(" ".join(text.lower().split()))
         if not match:
-            raise ReportSetupError(f"report_schedule {text!r} is not a weekly time: write a day and a 24-hour "
-                                   "time, e.g. \"mon 08:00\"")
+            raise ReportSetupError(
+                f"report_schedule {text!r} is not a weekly time: write a day and a 24-hour "
+                'time, e.g. "mon 08:00"'
+            )
         return cls(DAYS.index(match.group(1)), time(int(match.group(2)), int(match.group(3))), ZoneInfo(zone))
 
     def last_due(self, now: datetime) -> datetime:

@@ -29,8 +29,10 @@ class UnknownJourney(LookupError):
 
 def journey_facts(store: Store) -> dict[str, JourneyFacts]:
     """The live version of each journey, as the KPIs read it."""
-    return {stored.journey_id: JourneyFacts.of(Journey.model_validate(stored.definition))
-            for stored in store.live_versions()}
+    return {
+        stored.journey_id: JourneyFacts.of(Journey.model_validate(stored.definition))
+        for stored in store.live_versions()
+    }
 
 
 def read_outcomes(store: Store, *, as_of: datetime, journey_id: str | None = None) -> OutcomeData:
@@ -50,9 +52,13 @@ def read_outcomes(store: Store, *, as_of: datetime, journey_id: str | None = Non
     sent = {row.message.message_id for row in messages}
     engagement = [e for e in store.history(names=ENGAGEMENT_EVENTS) if e.properties.get("message_id") in sent]
     return OutcomeData(
-        as_of=as_of, journeys=journeys, enrollments=enrollments, customers=store.profiles(customers),
+        as_of=as_of,
+        journeys=journeys,
+        enrollments=enrollments,
+        customers=store.profiles(customers),
         events=_by_customer(e for e in store.history(names=names) if e.customer_id in customers),
-        messages=messages, engagement=engagement,
+        messages=messages,
+        engagement=engagement,
         tasks=[t for t in store.tasks() if t.task.customer_id in customers],
     )
 

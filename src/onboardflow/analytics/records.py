@@ -16,8 +16,14 @@ from onboardflow.ports import OutboxMessage, Task
 DEFAULT_MILESTONE_WITHIN = timedelta(days=14)
 EXCEPTION_FIELDS = ("on_timeout", "on_undeliverable", "on_error", "escalate.on_overdue")
 # events that put an enrollment in an exception state while it runs
-EXCEPTION_EVENTS = ("Payment Failed", "Delivery Failed", "Email Bounced", "SMS Failed", "WhatsApp Failed",
-                    "Message Undeliverable")
+EXCEPTION_EVENTS = (
+    "Payment Failed",
+    "Delivery Failed",
+    "Email Bounced",
+    "SMS Failed",
+    "WhatsApp Failed",
+    "Message Undeliverable",
+)
 LATE_DELIVERY = "Order Delivered"  # with `late: true`
 ORDER = "Order Completed"
 SIGNED_UP = "Signed Up"
@@ -42,7 +48,9 @@ class JourneyFacts:
     def of(cls, journey: Journey) -> JourneyFacts:
         goal, outcomes = journey.goal, journey.outcomes
         return cls(
-            journey.id, journey.name, journey.owner,
+            journey.id,
+            journey.name,
+            journey.owner,
             goal_event=goal.event if goal else None,
             goal_within=goal.within if goal else None,
             value_events=tuple(outcomes.value) or ((goal.event,) if goal else ()),

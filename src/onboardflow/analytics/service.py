@@ -12,9 +12,13 @@ from onboardflow.analytics.reading import read_outcomes
 from onboardflow.ports import Store
 
 
-def kpis(store: Store, *, as_of: datetime, journey_id: str | None = None, by: str | None = None) -> dict[str, Any]:
+def kpis(
+    store: Store, *, as_of: datetime, journey_id: str | None = None, by: str | None = None
+) -> dict[str, Any]:
     """The KPIs of one journey (every journey if None), whole or cut `by` (ValueError: an unknown cut;
     UnknownJourney: a journey never published)."""
     data = read_outcomes(store, as_of=as_of, journey_id=journey_id)
     closure = decision_closure(data.decisions, data.blockers, as_of, journey_id=journey_id)
-    return cuts_document(cut(data, journey_id, by), as_of=as_of, journey_id=journey_id, by=by, closure=closure)
+    return cuts_document(
+        cut(data, journey_id, by), as_of=as_of, journey_id=journey_id, by=by, closure=closure
+    )

@@ -32,7 +32,10 @@ class Uplift:
 
 
 def uplift(
-    enrollments: Sequence[Enrollment], as_of: datetime, *, window: Callable[[Enrollment], timedelta | None],
+    enrollments: Sequence[Enrollment],
+    as_of: datetime,
+    *,
+    window: Callable[[Enrollment], timedelta | None],
     minimum: int = MIN_GROUP,
 ) -> Uplift:
     """Only enrollments whose goal window (`window`, None: no window) has closed by `as_of` count, and only
@@ -55,5 +58,6 @@ def uplift(
         return counts
     difference = x1 / len(treated) - x2 / len(holdout)
     verdict = "up" if interval.low > 0 else "down" if interval.high < 0 else "no clear difference"
-    return Uplift(len(treated), x1, len(holdout), x2, counts.weeks, difference, interval.low, interval.high,
-                  verdict)
+    return Uplift(
+        len(treated), x1, len(holdout), x2, counts.weeks, difference, interval.low, interval.high, verdict
+    )

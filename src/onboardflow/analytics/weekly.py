@@ -26,9 +26,12 @@ WEEKS = 8  # this week and the seven before it
 WEEK = timedelta(days=7)
 TRENDS = {  # chart title -> the reading it plots
     "goal conversion %": lambda k: None if k.goal.rate is None else 100 * k.goal.rate,
-    "early completion %": lambda k: None if k.early_completion.rate is None else 100 * k.early_completion.rate,
-    "repeat purchase 30d %": lambda k: None if k.repeat_purchase[30].rate is None
-    else 100 * k.repeat_purchase[30].rate,
+    "early completion %": lambda k: (
+        None if k.early_completion.rate is None else 100 * k.early_completion.rate
+    ),
+    "repeat purchase 30d %": lambda k: (
+        None if k.repeat_purchase[30].rate is None else 100 * k.repeat_purchase[30].rate
+    ),
     "tasks per 100": lambda k: k.escalations.per_100,
     "time to value (h, median)": lambda k: k.time_to_value.median_hours,
 }
@@ -70,8 +73,9 @@ class WeeklyReport:
         return found
 
 
-def build_weekly(store: Store, *, as_of: datetime, journey_id: str | None = None, zone: str = "UTC",
-                 progress: bool = False) -> WeeklyReport:
+def build_weekly(
+    store: Store, *, as_of: datetime, journey_id: str | None = None, zone: str = "UTC", progress: bool = False
+) -> WeeklyReport:
     """Read the store once and compute each journey's KPIs as of the end of this week and the seven before."""
     data = read_outcomes(store, as_of=as_of, journey_id=journey_id)
     ids = [journey_id] if journey_id else sorted(data.journeys)
@@ -96,23 +100,41 @@ def _section(data: OutcomeData, journey_id: str, advance) -> JourneySection:
         advance()
     since = data.as_of - WEEK
     closure = decision_closure(data.decisions, data.blockers, data.as_of, since=since, journey_id=journey_id)
-    return JourneySection(journey_id, facts.name, facts.owner, trend[-1],
-                          [entry_week(end - timedelta(microseconds=1)) for end in ends], trend,
-                          _impact(data, enrollments, since), closure)
+    return JourneySection(
+        journey_id,
+        facts.name,
+        facts.owner,
+        trend[-1],
+        [entry_week(end - timedelta(microseconds=1)) for end in ends],
+        trend,
+        _impact(data, enrollments, since),
+        closure,
+    )
 
 
 def _impact(data: OutcomeData, enrollments, since: datetime) -> Impact:
     ids = {e.id for e in enrollments}
     customers = {e.customer_id for e in enrollments}
     in_week = lambda at: at is not None and since < at <= data.as_of  # noqa: E731
-    reached = {row.message.customer_id for row in data.messages
-               if row.message.enrollment_id in ids and row.status == "delivered" and in_week(row.delivered_at)}
+    reached = {
+        row.message.customer_id
+        for row in data.messages
+        if row.message.enrollment_id in ids and row.status == "delivered" and in_week(row.delivered_at)
+    }
     tasks = [t for t in data.tasks if t.task.customer_id in customers]
     triggers = {e.trigger.get("id") for e in enrollments}
-    buyers = {cid for cid in customers for event in data.events.get(cid, ())
-              if event.name == ORDER and in_week(event.at) and event.id not in triggers}
-    return Impact(len(reached), sum(in_week(t.task.at) for t in tasks), sum(in_week(t.resolved_at) for t in tasks),
-                  len(buyers))
+    buyers = {
+        cid
+        for cid in customers
+        for event in data.events.get(cid, ())
+        if event.name == ORDER and in_week(event.at) and event.id not in triggers
+    }
+    return Impact(
+        len(reached),
+        sum(in_week(t.task.at) for t in tasks),
+        sum(in_week(t.resolved_at) for t in tasks),
+        len(buyers),
+    )
 
 
 def _charts(report: WeeklyReport) -> dict[str, bytes]:
@@ -125,12 +147,14 @@ def _charts(report: WeeklyReport) -> dict[str, bytes]:
         found["orders"] = charts.bars([w for w, _ in recent], [c for _, c in recent], title="Orders per week")
     bands = report.activity.delay_bands
     if any(bands.values()):
-        found["deliveries"] = charts.bars(list(bands), list(bands.values()), title="Deliveries against the estimate",
-                                          color="#dd8452")
+        found["deliveries"] = charts.bars(
+            list(bands), list(bands.values()), title="Deliveries against the estimate", color="#dd8452"
+        )
     scores = report.activity.review_scores
     if any(scores.values()):
-        found["reviews"] = charts.bars([f"{s}★" for s in scores], list(scores.values()), title="Review scores",
-                                       color="#55a868")
+        found["reviews"] = charts.bars(
+            [f"{s}★" for s in scores], list(scores.values()), title="Review scores", color="#55a868"
+        )
     return found
 
 
@@ -154,15 +178,18 @@ def write_weekly(report: WeeklyReport, folder: Path) -> tuple[Path, Path]:
         path.write_bytes(png)
         images[name] = path.name
     html = folder / f"{stem}.html"
-    html.write_text(html_report(report, {n: base64.b64encode(p).decode() for n, p in report.charts.items()}),
-                    encoding="utf-8")
+    html.write_text(
+        html_report(report, {n: base64.b64encode(p).decode() for n, p in report.charts.items()}),
+        encoding="utf-8",
+    )
     markdown = folder / f"{stem}.md"
     markdown.write_text(markdown_report(report, images), encoding="utf-8")
     return html, markdown
 
 
-def send_weekly(report: WeeklyReport, html: Path, *, store: Store, channels: dict[str, Any] | None = None
-                ) -> dict[str, str]:
+def send_weekly(
+    report: WeeklyReport, html: Path, *, store: Store, channels: dict[str, Any] | None = None
+) -> dict[str, str]:
     """Email the report to each journey's owner through the configured email channel; what became of each."""
     from onboardflow.analytics.mailing import email_report
 

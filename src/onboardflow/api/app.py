@@ -74,6 +74,7 @@ def create_app(
                    webhooks, kpis, signups):
         app.include_router(module.router)
     app.include_router(escalation.claims)
+    app.include_router(signups.forms)
     for module in (events, segment):
         app.include_router(module.router)
     install_openapi(app)

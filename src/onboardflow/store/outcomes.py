@@ -36,8 +36,13 @@ class SqlOutcomes:
             return {row["id"]: codec.customer_from_row(row) for row in rows}
 
     def claim_report_run(self, run: ReportRun) -> bool:
-        values = {"id": run.id, "kind": run.kind, "period": run.period, "started_at": run.started_at,
-                  "recipients": list(run.recipients)}
+        values = {
+            "id": run.id,
+            "kind": run.kind,
+            "period": run.period,
+            "started_at": run.started_at,
+            "recipients": list(run.recipients),
+        }
         with self._engine.begin() as connection:
             insert = dialect_insert(connection.dialect.name, report_runs).on_conflict_do_nothing()
             return connection.execute(insert.values(values).returning(report_runs.c.id)).first() is not None
@@ -47,11 +52,12 @@ class SqlOutcomes:
         if kind is not None:
             query = query.where(report_runs.c.kind == kind)
         with self._reading() as connection:
-            return [ReportRun(row["id"], row["kind"], row["period"], row["started_at"], tuple(row["recipients"]))
-                    for row in connection.execute(query).mappings()]
+            return [
+                ReportRun(row["id"], row["kind"], row["period"], row["started_at"], tuple(row["recipients"]))
+                for row in connection.execute(query).mappings()
+            ]
 
 
 def _enrollments(result: sa.CursorResult) -> Iterator[Enrollment]:
     for row in result.mappings():
         yield codec.enrollment_from_row(row)
-

@@ -10,8 +10,10 @@ AUTH = {"Authorization": f"Bearer {ADMIN}"}
 def test_kpis_of_the_journeys_the_engine_ran(api):
     from onboardflow.core.model import Event
 
-    orders = [Event(f"o{n}", "Order Completed", f"c{n}", T0, {"order_id": f"o{n}", "total": 40.0}, PROFILE)
-              for n in range(3)]
+    orders = [
+        Event(f"o{n}", "Order Completed", f"c{n}", T0, {"order_id": f"o{n}", "total": 40.0}, PROFILE)
+        for n in range(3)
+    ]
     api.engine.ingest(orders)
     answer = api.client.get("/v1/kpis", headers=AUTH)
     assert answer.status_code == 200, answer.text

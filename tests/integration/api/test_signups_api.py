@@ -10,9 +10,15 @@ from onboardflow.core.effects import stable_id
 
 from .conftest import ADMIN, T0, make_api
 
-BODY = {"email": "Ana@Example.com", "consent": {"text": "Send me tips and offers", "version": "nl-2026-01"},
-        "utm_source": "instagram", "utm_medium": "social", "utm_campaign": "spring",
-        "referrer": "https://instagram.com/", "landing_page": "https://shop.example/welcome?utm_source=instagram"}
+BODY = {
+    "email": "Ana@Example.com",
+    "consent": {"text": "Send me tips and offers", "version": "nl-2026-01"},
+    "utm_source": "instagram",
+    "utm_medium": "social",
+    "utm_campaign": "spring",
+    "referrer": "https://instagram.com/",
+    "landing_page": "https://shop.example/welcome?utm_source=instagram",
+}
 
 
 def ingest_key(api) -> dict[str, str]:
@@ -32,13 +38,24 @@ def test_a_signup_queues_signed_up_with_its_attribution_and_records_consent_with
     assert profile.email == "ana@example.com"
     [event] = api.store.customer_history(customer, names=["Signed Up"])
     assert {k: event.properties[k] for k in ("utm_source", "utm_medium", "utm_campaign", "referrer")} == {
-        "utm_source": "instagram", "utm_medium": "social", "utm_campaign": "spring",
-        "referrer": "https://instagram.com/"}
+        "utm_source": "instagram",
+        "utm_medium": "social",
+        "utm_campaign": "spring",
+        "referrer": "https://instagram.com/",
+    }
     assert event.properties["landing_page"] == BODY["landing_page"]
     [line] = api.store.consents(customer)
     assert (line.channel, line.purpose, line.status, line.source, line.text_version) == (
-        "email", "marketing", "granted", "signup-form", "nl-2026-01")
-    assert line.evidence["text"] == "Send me tips and offers" and line.evidence["user_agent"] == "Mozilla/5.0 test"
+        "email",
+        "marketing",
+        "granted",
+        "signup-form",
+        "nl-2026-01",
+    )
+    assert (
+        line.evidence["text"] == "Send me tips and offers"
+        and line.evidence["user_agent"] == "Mozilla/5.0 test"
+    )
     assert "ip" in line.evidence and line.at == T0
 
 
@@ -69,7 +86,7 @@ def test_a_read_key_may_not_sign_people_up(memory_api):
 
 
 def test_the_embeddable_form_posts_to_the_endpoint_with_the_pages_attribution(memory_api):
-    answer = memory_api.client.get("/v1/signups/form.js")
+    answer = memory_api.client.get("/forms/signup.js")
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/javascript")
     script = answer.text
     assert "fetch(endpoint" in script and "utm_campaign" in script and "landing_page" in script
@@ -78,7 +95,10 @@ def test_the_embeddable_form_posts_to_the_endpoint_with_the_pages_attribution(me
 
 def test_cors_lets_the_storefront_origin_post_and_no_other(store):
     api = make_api(store, signup_origins=["https://shop.example"])
-    preflight = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type"}
+    preflight = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+    }
     allowed = api.client.options("/v1/signups", headers={"Origin": "https://shop.example", **preflight})
     assert allowed.headers["access-control-allow-origin"] == "https://shop.example"
     refused = api.client.options("/v1/signups", headers={"Origin": "https://evil.example", **preflight})

@@ -12,8 +12,14 @@ from onboardflow.ports import OutboxMessage, Task
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday: ISO week 2026-W10
 AS_OF = T0 + timedelta(days=100)
 JOURNEY = JourneyFacts(
-    "welcome", "Welcome", "cs@shop.example", goal_event="Order Completed", goal_within=timedelta(days=30),
-    value_events=("Order Delivered",), milestone="tips", milestone_within=timedelta(days=7),
+    "welcome",
+    "Welcome",
+    "cs@shop.example",
+    goal_event="Order Completed",
+    goal_within=timedelta(days=30),
+    value_events=("Order Delivered",),
+    milestone="tips",
+    milestone_within=timedelta(days=7),
     exception_steps=frozenset({"late"}),
 )
 
@@ -22,17 +28,39 @@ def days(n: float) -> datetime:
     return T0 + timedelta(days=n)
 
 
-def enrollment(number: int, start: float, *, visits=(), ended=None, reason=None, goal=None, group="journey",
-               total=80.0, paths=None) -> Enrollment:
-    trigger = {"id": f"t{number}", "name": "Order Completed", "order_id": f"o{number}", "total": total,
-               "products": [{"product_id": "p1", "category": "skincare"}]}
+def enrollment(
+    number: int,
+    start: float,
+    *,
+    visits=(),
+    ended=None,
+    reason=None,
+    goal=None,
+    group="journey",
+    total=80.0,
+    paths=None,
+) -> Enrollment:
+    trigger = {
+        "id": f"t{number}",
+        "name": "Order Completed",
+        "order_id": f"o{number}",
+        "total": total,
+        "products": [{"product_id": "p1", "category": "skincare"}],
+    }
     return Enrollment(
-        f"e{number}", "welcome", 1, f"c{number}", trigger, days(start),
-        status="active" if ended is None else "ended", exit_reason=reason,
+        f"e{number}",
+        "welcome",
+        1,
+        f"c{number}",
+        trigger,
+        days(start),
+        status="active" if ended is None else "ended",
+        exit_reason=reason,
         ended_at=None if ended is None else days(start + ended),
         goal_reached_at=None if goal is None else days(start + goal),
         history=tuple(Visit(step, days(start + at)) for step, at in (("welcome", 0), *visits)),
-        group=group, paths=paths or {},
+        group=group,
+        paths=paths or {},
     )
 
 
@@ -45,8 +73,18 @@ def delivered(customer: int, at: float, *, late: bool) -> Event:
 
 
 def message(number: int, enrollment_id: str, customer: int, at: float, **row) -> OutboxMessage:
-    send = SendMessage(f"m{number}", enrollment_id, "welcome", 1, f"c{customer}", "welcome", ("email",), "welcome",
-                       "education", days(at))
+    send = SendMessage(
+        f"m{number}",
+        enrollment_id,
+        "welcome",
+        1,
+        f"c{customer}",
+        "welcome",
+        ("email",),
+        "welcome",
+        "education",
+        days(at),
+    )
     return OutboxMessage(send, **row)
 
 
@@ -54,10 +92,28 @@ def engaged(name: str, message_id: str, customer: int, at: float) -> Event:
     return Event(f"{message_id}-{name}", name, f"c{customer}", days(at), {"message_id": message_id})
 
 
-def task(number: int, enrollment_id: str | None, customer: int, at: float, *, resolved: float | None = None,
-         reason: str = "delivery late") -> Task:
-    opened = OpenTask(f"task{number}", enrollment_id, "welcome", 1, f"c{customer}", "late", "support", reason,
-                      "high", days(at + 2), days(at))
+def task(
+    number: int,
+    enrollment_id: str | None,
+    customer: int,
+    at: float,
+    *,
+    resolved: float | None = None,
+    reason: str = "delivery late",
+) -> Task:
+    opened = OpenTask(
+        f"task{number}",
+        enrollment_id,
+        "welcome",
+        1,
+        f"c{customer}",
+        "late",
+        "support",
+        reason,
+        "high",
+        days(at + 2),
+        days(at),
+    )
     if resolved is None:
         return Task(opened)
     return Task(opened, status="resolved", outcome="refunded", resolved_at=days(resolved))
@@ -80,12 +136,23 @@ EVENTS = {
 MESSAGES = [
     message(1, "e1", 1, 0, status="delivered", channel="email", delivered_at=days(0)),
     message(2, "e2", 2, 1, status="skipped", note="email: no consent to education messages"),
-    message(3, "e3", 3, 2, status="delivered", channel="email", delivered_at=days(2.4),
-            note="quiet hours 21:00-08:00 in America/New_York: deferred to 2026-03-05 08:00 EST (13:00 UTC)"),
+    message(
+        3,
+        "e3",
+        3,
+        2,
+        status="delivered",
+        channel="email",
+        delivered_at=days(2.4),
+        note="quiet hours 21:00-08:00 in America/New_York: deferred to 2026-03-05 08:00 EST (13:00 UTC)",
+    ),
     message(4, "e4", 4, 8, status="undeliverable", channel="email", error="550 no such user"),
 ]
-ENGAGEMENT = [engaged("Email Opened", "m1", 1, 0.1), engaged("Link Clicked", "m1", 1, 0.2),
-              engaged("Email Opened", "m1", 1, 0.3)]  # opened twice: one opened message
+ENGAGEMENT = [
+    engaged("Email Opened", "m1", 1, 0.1),
+    engaged("Link Clicked", "m1", 1, 0.2),
+    engaged("Email Opened", "m1", 1, 0.3),
+]  # opened twice: one opened message
 TASKS = [task(1, "e2", 2, 5, resolved=7), task(2, "e3", 3, 12)]
 CUSTOMERS = {
     "c1": Customer("c1", country="US", traits={"type": "retail"}),
@@ -96,6 +163,14 @@ CUSTOMERS = {
 
 
 def shop(as_of: datetime = AS_OF, **changes) -> OutcomeData:
-    fields = dict(as_of=as_of, journeys={"welcome": JOURNEY}, enrollments=ENROLLMENTS, customers=CUSTOMERS,
-                  events=EVENTS, messages=MESSAGES, engagement=ENGAGEMENT, tasks=TASKS)
+    fields = dict(
+        as_of=as_of,
+        journeys={"welcome": JOURNEY},
+        enrollments=ENROLLMENTS,
+        customers=CUSTOMERS,
+        events=EVENTS,
+        messages=MESSAGES,
+        engagement=ENGAGEMENT,
+        tasks=TASKS,
+    )
     return OutcomeData(**{**fields, **changes})

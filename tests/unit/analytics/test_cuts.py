@@ -12,7 +12,6 @@ from onboardflow.core.model import Event
 from .fixture import EVENTS, days, shop
 
 
-
 def cut_of(by, **changes):
     return cut(shop(**changes), "welcome", by)
 
@@ -29,7 +28,10 @@ def test_cut_by_weekly_entry_cohort_and_order_value_band():
 
 
 def test_first_time_and_returning_buyers_by_their_orders_before_the_trigger():
-    events = {**EVENTS, "c2": [*EVENTS["c2"], Event("old", "Order Completed", "c2", days(-40), {"order_id": "o0"})]}
+    events = {
+        **EVENTS,
+        "c2": [*EVENTS["c2"], Event("old", "Order Completed", "c2", days(-40), {"order_id": "o0"})],
+    }
     found = {c.key: c.kpis.entered for c in cut_of("buyer", events=events)}
     assert found == {"first-time": 4, "returning": 1}
 
@@ -43,18 +45,22 @@ def test_signup_attribution_is_first_touch_through_to_conversion():
 
 
 def test_an_unknown_cut_says_which_exist():
-    with pytest.raises(ValueError, match="cannot cut by 'colour': choose one of version, path"):
+    with pytest.raises(ValueError, match="cannot cut by 'colour': choose one of journey, version, path"):
         cut_of("colour")
 
 
 def test_decision_closure_rate_and_open_blockers_soonest_due_first():
-    decisions = [Decision("d1", "welcome", "Launch?", days(0), days(3), "approved"),
-                 Decision("d2", "welcome", "Copy", days(1)),
-                 Decision("d3", "welcome", "Holdout share", days(2), days(20)),
-                 Decision("d4", "other", "Elsewhere", days(0), days(1))]
-    blockers = [Blocker("r1", "welcome", "No SMS consent text", "ana@shop", None, "email only", days(0)),
-                Blocker("r2", "welcome", "Late-delivery copy", "bo@shop", days(9), "generic apology", days(1)),
-                Blocker("r3", "welcome", "Cleared", "cy@shop", days(4), None, days(0), days(5))]
+    decisions = [
+        Decision("d1", "welcome", "Launch?", days(0), days(3), "approved"),
+        Decision("d2", "welcome", "Copy", days(1)),
+        Decision("d3", "welcome", "Holdout share", days(2), days(20)),
+        Decision("d4", "other", "Elsewhere", days(0), days(1)),
+    ]
+    blockers = [
+        Blocker("r1", "welcome", "No SMS consent text", "ana@shop", None, "email only", days(0)),
+        Blocker("r2", "welcome", "Late-delivery copy", "bo@shop", days(9), "generic apology", days(1)),
+        Blocker("r3", "welcome", "Cleared", "cy@shop", days(4), None, days(0), days(5)),
+    ]
     found = decision_closure(decisions, blockers, days(10), since=days(2), journey_id="welcome")
     assert (found.decisions, found.closed, found.rate) == (3, 1, pytest.approx(1 / 3))
     assert [d.id for d in found.closed_recently] == ["d1"]

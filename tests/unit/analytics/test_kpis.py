@@ -30,7 +30,11 @@ def test_goal_conversion_is_over_the_treated_group():
 
 
 def test_time_to_first_value_is_the_nearest_rank_median_and_p90_of_the_value_events():
-    assert (KPIS.time_to_value.count, KPIS.time_to_value.median_hours, KPIS.time_to_value.p90_hours) == (3, 48, 72)
+    assert (KPIS.time_to_value.count, KPIS.time_to_value.median_hours, KPIS.time_to_value.p90_hours) == (
+        3,
+        48,
+        72,
+    )
     assert (KPIS.value_reached.part, KPIS.value_reached.whole) == (3, 4)
 
 
@@ -91,7 +95,14 @@ def test_adoption_consistency_is_the_spread_of_weekly_cohorts_completion_rates()
 def test_the_funnel_counts_each_stage_once_per_message_and_the_policies_that_deferred_or_skipped():
     rows = {(row.step_id, row.channel): row for row in KPIS.funnel}
     email = rows[("welcome", "email")]
-    assert email.counts == {"sent": 3, "delivered": 2, "opened": 1, "clicked": 1, "bounced": 1,
-                            "unsubscribed": 0, "complained": 0}
+    assert email.counts == {
+        "sent": 3,
+        "delivered": 2,
+        "opened": 1,
+        "clicked": 1,
+        "bounced": 1,
+        "unsubscribed": 0,
+        "complained": 0,
+    }
     assert dict(email.deferred) == {"quiet_hours": 1} and not email.skipped
     assert dict(rows[("welcome", "-")].skipped) == {"consent": 1}

@@ -1,4 +1,4 @@
-"""Uplift over the holdout: same entry weeks only, Newcombe's interval, too small to tell below the minimum."""
+"""Uplift over the holdout: same entry weeks only, Newcombe's interval, too small to tell below a minimum."""
 
 from __future__ import annotations
 
@@ -15,9 +15,17 @@ WINDOW = timedelta(days=30)
 
 
 def group(first: int, count: int, converted: int, start: float, holdout: bool = False):
-    return [enrollment(first + n, start, goal=1 if n < converted else None, ended=1 if n < converted else None,
-                       reason="goal_reached" if n < converted else None,
-                       group="holdout" if holdout else "journey") for n in range(count)]
+    return [
+        enrollment(
+            first + n,
+            start,
+            goal=1 if n < converted else None,
+            ended=1 if n < converted else None,
+            reason="goal_reached" if n < converted else None,
+            group="holdout" if holdout else "journey",
+        )
+        for n in range(count)
+    ]
 
 
 def test_newcombe_matches_the_worked_example_of_newcombe_1998():
@@ -33,11 +41,19 @@ def test_nearest_rank_percentiles():
 
 
 def test_uplift_compares_the_groups_of_the_weeks_both_entered_in():
-    enrollments = [*group(100, 40, 20, 0), *group(200, 40, 10, 1, holdout=True),
-                   *group(300, 10, 10, 14)]  # week 12: treated only, left out
+    enrollments = [
+        *group(100, 40, 20, 0),
+        *group(200, 40, 10, 1, holdout=True),
+        *group(300, 10, 10, 14),
+    ]  # week 12: treated only, left out
     found = uplift(enrollments, days(90), window=lambda e: WINDOW)
     assert found.weeks == ("2026-W10",)
-    assert (found.treated, found.treated_converted, found.holdout, found.holdout_converted) == (40, 20, 40, 10)
+    assert (found.treated, found.treated_converted, found.holdout, found.holdout_converted) == (
+        40,
+        20,
+        40,
+        10,
+    )
     assert found.difference == pytest.approx(0.25)
     interval = newcombe(20, 40, 10, 40)
     assert (found.low, found.high) == (interval.low, interval.high) and found.low > 0
