@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterator
 from html import escape
+from typing import Any
 
 from onboardflow.analytics.weekly import JourneySection, WeeklyReport, summary_lines
 
@@ -65,65 +66,73 @@ def _store_rows(report: WeeklyReport) -> dict[str, list[list[str]]]:
     }
 
 
+def outline(report: WeeklyReport) -> Iterator[tuple[Any, ...]]:
+    """The report as a sequence of (kind, ...) items, which each format writes its own way: ("h1", text),
+    ("h2", text), ("h3", text), ("p", text), ("table", head, rows), ("image", chart name)."""
+    yield "h1", f"Weekly report, week {report.period}"
+    yield "p", f"As of {report.as_of:%Y-%m-%d %H:%M} UTC."
+    for section in report.journeys:
+        yield "h2", f"{section.name} ({section.journey_id}, owner {section.owner})"
+        yield "p", _closure_line(section)
+        for title, rows in _blocks(report, section).items():
+            yield "h3", title
+            yield "table", HEADERS[title], rows
+        yield "h3", f"Trends, last {len(section.weeks)} weeks"
+        yield "image", f"trends-{section.journey_id}"
+    yield "h2", "The store"
+    for title, rows in _store_rows(report).items():
+        yield "h3", title
+        yield "table", ["", "count"], rows
+    for name in ("orders", "deliveries", "reviews"):
+        yield "image", name
+
+
 def html_report(report: WeeklyReport, images: dict[str, str]) -> str:
+    """Self-contained HTML: `images` are base64 PNGs by chart name."""
+
     def table(head: list[str], rows: list[list[str]]) -> str:
         if not rows:
             return "<p>none</p>"
         cells = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows)
         return "<table><tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + f"</tr>{cells}</table>"
 
-    def image(name: str) -> str:
-        return (
-            f'<img alt="{escape(name)}" src="data:image/png;base64,{images[name]}">' if name in images else ""
-        )
+    def item(kind: str, *rest: Any) -> str:
+        if kind == "table":
+            return table(*rest)
+        if kind == "image":
+            name = rest[0]
+            return (
+                f'<img alt="{escape(name)}" src="data:image/png;base64,{images[name]}">'
+                if name in images
+                else ""
+            )
+        return f"<{kind}>{escape(rest[0])}</{kind}>"
 
-    parts = [
-        f"<h1>Weekly report, week {escape(report.period)}</h1>",
-        f"<p>As of {report.as_of:%Y-%m-%d %H:%M} UTC.</p>",
-    ]
-    for section in report.journeys:
-        parts.append(
-            f"<h2>{escape(section.name)} <small>({escape(section.journey_id)}, owner "
-            f"{escape(section.owner)})</small></h2><p>{escape(_closure_line(section))}</p>"
-        )
-        for title, rows in _blocks(report, section).items():
-            parts.append(f"<h3>{escape(title)}</h3>{table(HEADERS[title], rows)}")
-        parts.append(
-            f"<h3>Trends, last {len(section.weeks)} weeks</h3>{image('trends-' + section.journey_id)}"
-        )
-    parts.append("<h2>The store</h2>")
-    for title, rows in _store_rows(report).items():
-        parts.append(f"<h3>{escape(title)}</h3>{table(['', 'count'], rows)}")
-    parts.extend(image(name) for name in ("orders", "deliveries", "reviews"))
+    body = "".join(item(*entry) for entry in outline(report))
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>Weekly report {escape(report.period)}"
-        f"</title><style>{STYLE}</style></head><body>{''.join(parts)}</body></html>"
+        f"</title><style>{STYLE}</style></head><body>{body}</body></html>"
     )
 
 
+MARKS = {"h1": "# ", "h2": "## ", "h3": "### ", "p": ""}
+
+
 def markdown_report(report: WeeklyReport, images: dict[str, str]) -> str:
+    """Markdown: `images` are the chart files' names, beside it."""
+
     def table(head: list[str], rows: list[list[str]]) -> str:
         if not rows:
             return "none\n"
-        cell: Callable[[str], str] = lambda text: text.replace("|", "\\|")  # noqa: E731
         lines = ["| " + " | ".join(head) + " |", "|" + " --- |" * len(head)]
-        lines += ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows]
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
         return "\n".join(lines) + "\n"
 
-    def image(name: str) -> str:
-        return f"![{name}]({images[name]})\n" if name in images else ""
+    def item(kind: str, *rest: Any) -> str:
+        if kind == "table":
+            return table(*rest)
+        if kind == "image":
+            return f"![{rest[0]}]({images[rest[0]]})\n" if rest[0] in images else ""
+        return f"{MARKS[kind]}{rest[0]}\n"
 
-    parts = [f"# Weekly report, week {report.period}\n", f"As of {report.as_of:%Y-%m-%d %H:%M} UTC.\n"]
-    for section in report.journeys:
-        parts.append(f"## {section.name} ({section.journey_id}, owner {section.owner})\n")
-        parts.append(_closure_line(section) + "\n")
-        for title, rows in _blocks(report, section).items():
-            parts.append(f"### {title}\n\n{table(HEADERS[title], rows)}")
-        parts.append(
-            f"### Trends, last {len(section.weeks)} weeks\n\n{image('trends-' + section.journey_id)}"
-        )
-    parts.append("## The store\n")
-    for title, rows in _store_rows(report).items():
-        parts.append(f"### {title}\n\n{table(['', 'count'], rows)}")
-    parts.extend(image(name) for name in ("orders", "deliveries", "reviews"))
-    return "\n".join(parts)
+    return "\n".join(item(*entry) for entry in outline(report))
