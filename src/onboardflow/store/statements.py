@@ -1,7 +1,9 @@
 """The statements of the hot path, built once per dialect so each batch only binds values.
 
-Reads by id go out in chunks of at most 900 ids (SQLite's old limit on bound parameters); on PostgreSQL
-as `= ANY(:ids)`, one statement text for any number of ids, which psycopg and the server prepare once.
+Reads by id bind the ids as one parameter, so a statement's text is the same for any number of ids and is
+compiled once: on PostgreSQL `= ANY(:ids)` (an array, in chunks of 900), on SQLite `IN (SELECT value FROM
+json_each(:ids))` (a JSON list, all at once); SQLAlchemy's expanding `IN` lists cost more to render than
+SQLite takes to run them.
 Writes are executemany batches with the dialect's ON CONFLICT, so a replay writes nothing new (psycopg
 pipelines them: one round trip for the batch, and faster than one many-row INSERT, as measured).
 """
@@ -80,9 +82,7 @@ class Statements:
         )
 
     def _ids_in(self, column: sa.Column) -> sa.ColumnElement[bool]:
-        if self.dialect == "postgresql":
-            return column == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(column.type)))
-        return column.in_(sa.bindparam("ids", expanding=True))
+        return ids_in(self.dialect, column)
 
     def _insert(self, table: sa.Table, *, update: bool = False) -> Any:
         statement = dialect_insert(self.dialect, table)
@@ -100,17 +100,35 @@ def statements_for(dialect: str) -> Statements:
     return Statements(dialect)
 
 
+def ids_in(dialect: str, column: sa.Column) -> sa.ColumnElement[bool]:
+    """`column` is one of the ids bound as `ids` (see `rows_by_ids`)."""
+    if dialect == "postgresql":
+        return column == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(column.type)))
+    listed = sa.func.json_each(sa.bindparam("ids", type_=sa.String())).table_valued("value")
+    return column.in_(sa.select(listed.c.value))
+
+
 def rows_by_ids(
     connection: sa.Connection, statement: sa.Select, ids: Iterable[Any]
 ) -> Iterator[sa.RowMapping]:
-    """The rows `statement` finds for `ids`, asked for in chunks."""
-    for chunk in chunked(list(dict.fromkeys(ids)), IN_CHUNK):
-        yield from connection.execute(statement, {"ids": chunk}).mappings()
+    """The rows `statement` (written with `ids_in`) finds for `ids`."""
+    for bound in _bound_ids(connection, ids):
+        yield from connection.execute(statement, {"ids": bound}).mappings()
 
 
 def execute_by_ids(connection: sa.Connection, statement: Any, ids: Iterable[Any], **values: Any) -> None:
-    for chunk in chunked(list(dict.fromkeys(ids)), IN_CHUNK):
-        connection.execute(statement, {"ids": chunk, **values})
+    for bound in _bound_ids(connection, ids):
+        connection.execute(statement, {"ids": bound, **values})
+
+
+def _bound_ids(connection: sa.Connection, ids: Iterable[Any]) -> Iterator[Any]:
+    unique = list(dict.fromkeys(ids))
+    if not unique:
+        return
+    if connection.dialect.name == "postgresql":
+        yield from chunked(unique, IN_CHUNK)
+    else:
+        yield dumps(unique)
 
 
 def insert_rows(connection: sa.Connection, statement: Any, rows: list[dict[str, Any]]) -> None:
