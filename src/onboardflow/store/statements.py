@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import UTC
 from functools import cache, lru_cache
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -134,38 +135,51 @@ def _bound_ids(connection: sa.Connection, ids: Iterable[Any]) -> Iterator[Any]:
 def insert_rows(connection: sa.Connection, statement: Any, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
+    keys = tuple(rows[0])
     if connection.dialect.name == "sqlite":
-        sql, encode = sqlite_batch(statement, tuple(rows[0]))
-        connection.exec_driver_sql(sql, [encode(row) for row in rows]).close()
+        values = itemgetter(*keys)  # every row of a batch comes from one codec function: the same keys
+        insert_values(connection, statement, keys, [values(row) for row in rows])
         return
     connection.execute(statement, rows).close()
+
+
+def insert_values(connection: sa.Connection, statement: Any, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert rows given as tuples of Python values in `columns` order (the hot path's events: no dicts)."""
+    if not rows:
+        return
+    if connection.dialect.name != "sqlite":
+        connection.execute(statement, [dict(zip(columns, row)) for row in rows]).close()
+        return
+    sql, encoded = sqlite_batch(statement, columns)
+    if encoded:
+        rows = [_encoded(row, encoded) for row in rows]
+    connection.exec_driver_sql(sql, rows).close()
+
+
+def _encoded(row: tuple, encoded: tuple[tuple[int, Any], ...]) -> tuple:
+    values = list(row)
+    for index, encoder in encoded:
+        if values[index] is not None:
+            values[index] = encoder(values[index])
+    return tuple(values)
 
 
 _SQLITE = sqlite.dialect()
 
 
 @cache
-def sqlite_batch(statement: Any, keys: tuple[str, ...]) -> tuple[str, Any]:
-    """The statement's SQL for rows with these keys, and a function turning a row into its values.
+def sqlite_batch(statement: Any, columns: tuple[str, ...]) -> tuple[str, tuple[tuple[int, Any], ...]]:
+    """The statement's SQL for rows of these columns, and the encoder of each value that needs one.
 
     SQLAlchemy's per-value bind processing costs more than SQLite's insert itself on this path, so the
     values are encoded here directly, in the very format SQLAlchemy would write (and reads back).
     """
-    compiled = statement.compile(dialect=_SQLITE, column_keys=list(keys))
-    names = list(compiled.positiontup)
-    columns = {column.name: column for column in statement.table.columns}
-    encoders = [_sqlite_encoder(columns[name.removeprefix("excluded_")] if name in columns else None)
-                for name in names]
-    encoded = [(index, encoder) for index, encoder in enumerate(encoders) if encoder is not None]
-
-    def encode(row: dict[str, Any]) -> tuple[Any, ...]:
-        values = [row.get(name) for name in names]
-        for index, encoder in encoded:
-            if values[index] is not None:
-                values[index] = encoder(values[index])
-        return tuple(values)
-
-    return compiled.string, encode
+    compiled = statement.compile(dialect=_SQLITE, column_keys=list(columns))
+    if tuple(compiled.positiontup) != columns:
+        raise AssertionError(f"{compiled.positiontup} binds its values in another order than {columns}")
+    table = {column.name: column for column in statement.table.columns}
+    encoders = [(index, _sqlite_encoder(table[name])) for index, name in enumerate(columns)]
+    return compiled.string, tuple((index, encoder) for index, encoder in encoders if encoder is not None)
 
 
 @lru_cache(maxsize=8192)  # a batch writes one `now` into many rows
@@ -175,9 +189,7 @@ def _sqlite_time(value: Any) -> str:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-def _sqlite_encoder(column: sa.Column | None) -> Any:
-    if column is None:
-        return None
+def _sqlite_encoder(column: sa.Column) -> Any:
     if isinstance(column.type, UtcDateTime):
         return _sqlite_time
     if isinstance(column.type, sa.JSON):

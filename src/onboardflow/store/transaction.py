@@ -29,6 +29,7 @@ from onboardflow.store.statements import (
     dialect_insert,
     execute_by_ids,
     insert_rows,
+    insert_values,
     rows_by_ids,
     statements_for,
 )
@@ -113,7 +114,8 @@ class SqlTransaction:
     def apply(self, changes: Changes) -> None:
         """Write a batch's changes, one statement per table; later reads in this transaction see them."""
         connection, write = self._connection, self._statements
-        insert_rows(connection, write.insert_events, [codec.event_row(e, pos) for e, pos in changes.events])
+        events_rows = [codec.event_values(event, position) for event, position in changes.events]
+        insert_values(connection, write.insert_events, codec.EVENT_COLUMNS, events_rows)
         insert_rows(
             connection, write.upsert_customers, [codec.customer_row(c) for c in changes.customers.values()]
         )
