@@ -4,7 +4,8 @@
 
 Each phase is a set of functions wrapped with a CPU timer; time inside a nested phase counts for that
 phase only, so the figures add up to the run's CPU ("sql" is every statement's execution, reads and
-writes; "other" what no phase holds: begin, the catalog's check, the benchmark's loop). The last line is JSON (seconds of CPU a phase).
+writes; "other" what no phase holds: begin, the catalog's check, the benchmark's loop).
+The last line is JSON (seconds of CPU a phase).
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from rich.progress import Progress
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from engine import make_events, run_engine  # noqa: E402  (the benchmark beside this file)
 import sqlalchemy as sa  # noqa: E402
+from engine import make_events, run_engine  # noqa: E402  (the benchmark beside this file)
 from sqlalchemy.engine.default import DefaultDialect  # noqa: E402
 
 from onboardflow.engine import engine as engine_module  # noqa: E402
@@ -87,7 +88,8 @@ def main() -> None:
     figures["other"] = round(cpu - sum(timers.seconds.values()), 3)
     for phase, seconds in figures.items():
         console.print(f"{phase:>14} {seconds:7.3f} s CPU  {1e6 * seconds / len(events):6.1f} µs an event")
-    console.print(f"{'total':>14} {cpu:7.3f} s CPU, {wall:.3f} s wall: {len(events) / wall:,.0f} events/s")
+    rate = len(events) / wall
+    console.print(f"{'total':>14} {cpu:7.3f} s CPU, {wall:.3f} s wall: {rate:,.0f} events/s")
     print(json.dumps({"events": len(events), "cpu_s": round(cpu, 3), "wall_s": round(wall, 3), **figures}))
 
 

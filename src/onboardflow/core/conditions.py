@@ -211,7 +211,8 @@ def _copy_path(source: Mapping[str, Any], target: dict[str, Any], path: tuple[st
 
 _MISSING = object()  # a field the scope lacks: not the same as a field holding null
 _PLAIN = frozenset({str, int, bool, type(None)})  # values whose equality decides CEL's answer
-_SIDE = r"([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+|\"[^\"\\]*\")"  # a field path, or a plain "string"
+# one side of an equality: a field path, or a "string" without escapes
+_SIDE = r"([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+|\"[^\"\\]*\")"
 _EQUALITY = re.compile(rf"^\s*{_SIDE}\s*(==|!=)\s*{_SIDE}\s*$")
 MAX_ANSWERS = 4096  # per condition; past it, the answers start again from none
 

@@ -32,7 +32,7 @@ class Escalations:
         self._tx = tx
         self._customer_ids = customer_ids
         self.rules = tuple(rules)
-        self._watched = frozenset(name for rule in self.rules for name in rule.events)  # what global rules read
+        self._watched = frozenset(name for rule in self.rules for name in rule.events)  # global rules' events
         self._open: dict[tuple[str, str], str] | None = None
         self._tickets: dict[str, list[datetime]] | None = None
         self._batch_tickets: dict[str, list[datetime]] = {}

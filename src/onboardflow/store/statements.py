@@ -143,12 +143,14 @@ def insert_rows(connection: sa.Connection, statement: Any, rows: list[dict[str, 
     connection.execute(statement, rows).close()
 
 
-def insert_values(connection: sa.Connection, statement: Any, columns: tuple[str, ...], rows: list[tuple]) -> None:
+def insert_values(
+    connection: sa.Connection, statement: Any, columns: tuple[str, ...], rows: list[tuple]
+) -> None:
     """Insert rows given as tuples of Python values in `columns` order (the hot path's events: no dicts)."""
     if not rows:
         return
     if connection.dialect.name != "sqlite":
-        connection.execute(statement, [dict(zip(columns, row)) for row in rows]).close()
+        connection.execute(statement, [dict(zip(columns, row, strict=True)) for row in rows]).close()
         return
     sql, encoded = sqlite_batch(statement, columns)
     if encoded:

@@ -12,8 +12,7 @@ from onboardflow.core.effects import ScheduleTimer
 from onboardflow.core.journey import Journey
 from onboardflow.core.model import Customer, Enrollment, Event
 from onboardflow.ports import PARTITIONS, Changes, Entry, JourneyState, QueuedEvent, StoredVersion
-from onboardflow.store import codec, history
-from onboardflow.store import outbound
+from onboardflow.store import codec, history, outbound
 from onboardflow.store import tasks as task_rows
 from onboardflow.store.schema import (
     enrollments,
