@@ -135,10 +135,10 @@ def _bound_ids(connection: sa.Connection, ids: Iterable[Any]) -> Iterator[Any]:
 def insert_rows(connection: sa.Connection, statement: Any, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
-    keys = tuple(rows[0])
     if connection.dialect.name == "sqlite":
-        values = itemgetter(*keys)  # every row of a batch comes from one codec function: the same keys
-        insert_values(connection, statement, keys, [values(row) for row in rows])
+        sql, bound, encoded = sqlite_batch(statement, tuple(rows[0]))
+        values = itemgetter(*bound)  # every row of a batch comes from one codec function: the same keys
+        _execute_sqlite(connection, sql, encoded, [values(row) for row in rows])
         return
     connection.execute(statement, rows).close()
 
@@ -152,13 +152,23 @@ def insert_values(
     if connection.dialect.name != "sqlite":
         connection.execute(statement, [dict(zip(columns, row, strict=True)) for row in rows]).close()
         return
-    sql, encoded = sqlite_batch(statement, columns)
+    sql, bound, encoded = sqlite_batch(statement, columns)
+    if bound != columns:
+        values = itemgetter(*(columns.index(name) for name in bound))
+        rows = [values(row) for row in rows]
+    _execute_sqlite(connection, sql, encoded, rows)
+
+
+Encoders = tuple[tuple[int, Any], ...]  # (the place of a value in a row, the function encoding it)
+
+
+def _execute_sqlite(connection: sa.Connection, sql: str, encoded: Encoders, rows: list) -> None:
     if encoded:
         rows = [_encoded(row, encoded) for row in rows]
     connection.exec_driver_sql(sql, rows).close()
 
 
-def _encoded(row: tuple, encoded: tuple[tuple[int, Any], ...]) -> tuple:
+def _encoded(row: tuple, encoded: Encoders) -> tuple:
     values = list(row)
     for index, encoder in encoded:
         if values[index] is not None:
@@ -170,18 +180,19 @@ _SQLITE = sqlite.dialect()
 
 
 @cache
-def sqlite_batch(statement: Any, columns: tuple[str, ...]) -> tuple[str, tuple[tuple[int, Any], ...]]:
-    """The statement's SQL for rows of these columns, and the encoder of each value that needs one.
+def sqlite_batch(statement: Any, columns: tuple[str, ...]) -> tuple[str, tuple[str, ...], Encoders]:
+    """The statement's SQL for rows of these columns, the order it binds them in (the table's), and the
+    encoder of each value that needs one, by its place in that order.
 
     SQLAlchemy's per-value bind processing costs more than SQLite's insert itself on this path, so the
-    values are encoded here directly, in the very format SQLAlchemy would write (and reads back).
+    values are encoded here directly, in the very format SQLAlchemy would write (and reads back). Tables
+    have two columns or more, so `itemgetter` of the bound names always gives a tuple.
     """
     compiled = statement.compile(dialect=_SQLITE, column_keys=list(columns))
-    if tuple(compiled.positiontup) != columns:
-        raise AssertionError(f"{compiled.positiontup} binds its values in another order than {columns}")
+    bound = tuple(compiled.positiontup)
     table = {column.name: column for column in statement.table.columns}
-    encoders = [(index, _sqlite_encoder(table[name])) for index, name in enumerate(columns)]
-    return compiled.string, tuple((index, encoder) for index, encoder in encoders if encoder is not None)
+    encoders = [(index, _sqlite_encoder(table[name])) for index, name in enumerate(bound)]
+    return compiled.string, bound, tuple((index, encode) for index, encode in encoders if encode is not None)
 
 
 @lru_cache(maxsize=8192)  # a batch writes one `now` into many rows
