@@ -57,6 +57,8 @@ class Catalog:
         self.scorer = scorer
         self.reads_scores = False  # whether a version compiled so far reads a score
         self.journey_rules = False  # whether a version compiled so far has escalation rules of its own
+        self._moved_by: set[str] = set()  # event names that can move an enrollment of a version compiled so far
+        self._all_move = False  # a version compiled so far re-checks an exit rule on every event
         self._compiled: dict[tuple[str, int], JourneyVersion] = {}
         self._states: dict[str, JourneyState] | None = None
         self.live: list[JourneyVersion] = []
@@ -94,6 +96,11 @@ class Catalog:
             self._compile(stored)
         return self._compiled[key]
 
+    def may_move(self, event_name: str) -> bool:
+        """Whether an event of this name can move a running enrollment of any version compiled so far (a
+        batch compiles the versions of the enrollments it runs as it reads them, see `Batch.run`)."""
+        return self._all_move or event_name in self._moved_by
+
     def shortest_delay(self) -> timedelta | None:
         """The shortest timer any version compiled so far can schedule (a wait, a wait_for's timeout, an
         escalation's due time).
@@ -110,6 +117,8 @@ class Catalog:
             self._compiled[key] = check_document(stored.definition, source=source, version=stored.version)
             self.reads_scores = self.reads_scores or bool(self._compiled[key].reads_scores)
             self.journey_rules = self.journey_rules or bool(self._compiled[key].journey.escalation)
+            self._moved_by.update(self._compiled[key].interests)
+            self._all_move = self._all_move or self._compiled[key].reacts_to_all
         return self._compiled[key]
 
 
@@ -127,6 +136,13 @@ class Batch:
         self.updated: set[str] = set()  # customers whose profile a step changed
         self.escalations = Escalations(tx, customer_ids, catalog.rules)
         self._histories = Histories(tx, customer_ids, catalog.scorer) if catalog.scorer is not None else None
+
+    def run(self, enrollments) -> None:
+        """Take these stored enrollments into the batch: the active ones run, their versions compiled."""
+        for enrollment in enrollments:
+            if enrollment.is_active:
+                self.catalog.get(enrollment.journey_id, enrollment.version)
+                self.active[enrollment.customer_id].append(enrollment)
 
     def customer(self, customer_id: str) -> Customer:
         found = self.customers.get(customer_id)
@@ -202,7 +218,7 @@ class Batch:
         running = self.active.get(customer.id)
         zone = self.catalog.default_zone
         scores = self.scores(customer.id, now)
-        if running:
+        if running and self.catalog.may_move(event.name):
             for enrollment in list(running):
                 version = self.catalog.get(enrollment.journey_id, enrollment.version)
                 if version.reacts_to(event.name):
@@ -259,8 +275,7 @@ def process_events(
     customer_ids = {event.customer_id for event in fresh}
     batch = Batch(tx, catalog, customer_ids, starts=journeys)
     if journeys:
-        for enrollment in tx.active_enrollments(customer_ids):
-            batch.active[enrollment.customer_id].append(enrollment)
+        batch.run(tx.active_enrollments(customer_ids))
         if catalog.paused:
             hold_for_paused(batch, fresh)
     for event in fresh:
@@ -308,9 +323,7 @@ def fire_timers(
         return BatchResult()
     enrollments = tx.enrollments({timer.enrollment_id for timer in timers})
     batch = Batch(tx, catalog, {timer.customer_id for timer in timers}, starts=False)
-    for enrollment in enrollments.values():
-        if enrollment.is_active:
-            batch.active[enrollment.customer_id].append(enrollment)
+    batch.run(enrollments.values())
     for timer in timers:
         batch.changes.fired_timers.add(timer.timer_id)
         enrollment = batch.changes.enrollments.get(timer.enrollment_id) or enrollments.get(timer.enrollment_id)
@@ -330,7 +343,7 @@ def fire_timers(
 
 
 def partitions_of(events: list[Event]) -> list[int]:
-    return sorted({partition_of(event.customer_id) for event in events})
+    return sorted({partition_of(customer_id) for customer_id in {event.customer_id for event in events}})
 
 
 class Engine:

@@ -102,8 +102,7 @@ def move_enrollments(
     moved, after = 0, None
     while chunk := tx.active_enrollments_at(new.id, old.version, mapping, after=after, limit=CHUNK):
         batch = Batch(tx, catalog, {e.customer_id for e in chunk}, starts=False)
-        for enrollment in chunk:
-            batch.active[enrollment.customer_id].append(enrollment)
+        batch.run(chunk)
         for enrollment in chunk:
             customer = batch.customer(enrollment.customer_id)
             decision = migrate(old, new, enrollment, new_step_id=mapping[enrollment.step_id],
@@ -148,9 +147,7 @@ def _held_stimuli(tx: Transaction, journey_id: str, now: datetime) -> list[tuple
 def _apply(tx: Transaction, catalog: Catalog, stimuli: list[tuple], *, now: datetime) -> None:
     enrollments = tx.enrollments({enrollment_id for _, enrollment_id, _ in stimuli})
     batch = Batch(tx, catalog, {customer_id for customer_id, _, _ in stimuli}, starts=False)
-    for enrollment in enrollments.values():
-        if enrollment.is_active:
-            batch.active[enrollment.customer_id].append(enrollment)
+    batch.run(enrollments.values())
     for customer_id, enrollment_id, stimulus in stimuli:
         if isinstance(stimulus, TimerFired):
             batch.changes.fired_timers.add(stimulus.timer_id)

@@ -12,8 +12,7 @@ from onboardflow.core.effects import ScheduleTimer
 from onboardflow.core.journey import Journey
 from onboardflow.core.model import Customer, Enrollment, Event
 from onboardflow.ports import PARTITIONS, Changes, Entry, JourneyState, QueuedEvent, StoredVersion
-from onboardflow.store import codec, history
-from onboardflow.store import outbound
+from onboardflow.store import codec, history, outbound
 from onboardflow.store import tasks as task_rows
 from onboardflow.store.schema import (
     enrollments,
@@ -29,6 +28,7 @@ from onboardflow.store.statements import (
     dialect_insert,
     execute_by_ids,
     insert_rows,
+    insert_values,
     rows_by_ids,
     statements_for,
 )
@@ -113,7 +113,8 @@ class SqlTransaction:
     def apply(self, changes: Changes) -> None:
         """Write a batch's changes, one statement per table; later reads in this transaction see them."""
         connection, write = self._connection, self._statements
-        insert_rows(connection, write.insert_events, [codec.event_row(e, pos) for e, pos in changes.events])
+        events_rows = [codec.event_values(event, position) for event, position in changes.events]
+        insert_values(connection, write.insert_events, codec.EVENT_COLUMNS, events_rows)
         insert_rows(
             connection, write.upsert_customers, [codec.customer_row(c) for c in changes.customers.values()]
         )
