@@ -223,6 +223,21 @@ class IdempotencyRecord:
         return self.created_at < expired_before or (self.is_in_flight and self.locked_at < stale_before)
 
 
+@dataclass(frozen=True, slots=True)
+class GoalCounts:
+    """One journey's entrants and how many of them reached its goal: the treated group and the holdout."""
+
+    entrants: int = 0
+    converted: int = 0
+    holdout: int = 0
+    holdout_converted: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        """The treated group's goal rate, from 0 to 1; None before anyone entered."""
+        return self.converted / self.entrants if self.entrants else None
+
+
 @dataclass
 class Changes:
     """Everything one batch writes, applied in one transaction."""
@@ -356,6 +371,9 @@ class Store(Protocol):
     # reading, for status, tests and later the API
     def counts(self) -> dict[str, int]: ...
     def step_counts(self) -> list[tuple[str, int, str, str, int]]: ...
+    def goal_counts(self) -> dict[str, GoalCounts]:
+        """Per journey (every version): enrollments and goals reached, treated and holdout apart."""
+        ...
     def messages(self, customer_id: str | None = None) -> list[OutboxMessage]: ...
     def message(self, message_id: str) -> OutboxMessage | None: ...
     def messages_page(

@@ -22,6 +22,7 @@ from onboardflow.ports import (
     Cursor,
     Entry,
     Erasure,
+    GoalCounts,
     HeldEvent,
     IdempotencyRecord,
     InboxMessage,
@@ -390,6 +391,15 @@ class MemoryStore(MemoryIndexes, MemoryPrivacy, MemoryTasks, MemoryOutbound, Mem
             key = (e.journey_id, e.version, e.step_id or "-", e.status if e.is_active else f"ended:{e.exit_reason}")
             tally[key] = tally.get(key, 0) + 1
         return [(*key, count) for key, count in sorted(tally.items())]
+
+    def goal_counts(self) -> dict[str, GoalCounts]:
+        tally: dict[str, list[int]] = {}
+        for e in self.enrollments.values():
+            counts = tally.setdefault(e.journey_id, [0, 0, 0, 0])
+            offset = 2 if e.is_holdout else 0
+            counts[offset] += 1
+            counts[offset + 1] += e.goal_reached_at is not None
+        return {journey_id: GoalCounts(*counts) for journey_id, counts in sorted(tally.items())}
 
     def messages(self, customer_id: str | None = None) -> list[OutboxMessage]:
         if customer_id is None:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from onboardflow.core.consent import ConsentRecord, ConsentState, current_state
 from onboardflow.core.journey import Journey
-from onboardflow.core.model import Customer, Enrollment, Event
+from onboardflow.core.model import HOLDOUT, Customer, Enrollment, Event
 from onboardflow.core.outbound import OutboundEvent, task_resolved
 from onboardflow.ports import (
     ApiKey,
@@ -25,6 +25,7 @@ from onboardflow.ports import (
     Cursor,
     CustomerData,
     Erasure,
+    GoalCounts,
     IdempotencyRecord,
     InboxMessage,
     JourneyState,
@@ -367,6 +368,19 @@ class SqlStore(SqlOutbound):
             state = status if status == "active" else f"ended:{exit_reason}"
             tally[(journey_id, version, step_id or "-", state)] += number
         return [(*key, number) for key, number in sorted(tally.items())]
+
+    def goal_counts(self) -> dict[str, GoalCounts]:
+        group = enrollments.c.group == HOLDOUT
+        query = sa.select(enrollments.c.journey_id, group, sa.func.count(),
+                          sa.func.count(enrollments.c.goal_reached_at)).group_by(enrollments.c.journey_id, group)
+        with self._reading() as connection:
+            rows = connection.execute(query).all()
+        tally: dict[str, list[int]] = {}
+        for journey_id, is_holdout, entrants, converted in rows:
+            counts = tally.setdefault(journey_id, [0, 0, 0, 0])
+            counts[2 if is_holdout else 0] += entrants
+            counts[3 if is_holdout else 1] += converted
+        return {journey_id: GoalCounts(*counts) for journey_id, counts in sorted(tally.items())}
 
     def messages(self, customer_id: str | None = None) -> list[OutboxMessage]:
         query = sa.select(messages).order_by(messages.c.at, messages.c.id)
