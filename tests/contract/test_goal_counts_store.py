@@ -3,9 +3,10 @@ the web UI's journey list shows as entrants and goal rate."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from onboardflow.core.model import Enrollment
+from onboardflow.core.model import Enrollment, Visit
 from onboardflow.ports import Changes, GoalCounts
 
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
@@ -38,3 +39,18 @@ def test_goal_counts_add_every_version_and_keep_the_holdout_apart(store):
 def test_an_empty_store_has_no_goal_counts(store):
     assert store.goal_counts() == {}
     assert GoalCounts().rate is None
+
+
+def test_step_paths_are_the_steps_each_enrollment_of_one_version_went_through(store):
+    def walked(number: int, steps: list[str], *, version: int = 1, journey_id: str = "welcome") -> Enrollment:
+        history = tuple(Visit(step, T0 + timedelta(minutes=n)) for n, step in enumerate(steps))
+        return replace(enrollment(number, journey_id, version=version), history=history)
+
+    rows = [walked(1, ["hello", "wait", "tips"]), walked(2, ["hello", "wait", "late", "tips"]),
+            walked(3, ["hello"], version=2), walked(4, ["other"], journey_id="winback")]
+    with store.transaction() as tx:
+        tx.apply(Changes(enrollments={row.id: row for row in rows}))
+
+    assert sorted(store.step_paths("welcome", 1)) == [("hello", "wait", "late", "tips"), ("hello", "wait", "tips")]
+    assert store.step_paths("welcome", 2) == [("hello",)]
+    assert store.step_paths("welcome", 3) == []

@@ -401,6 +401,10 @@ class MemoryStore(MemoryIndexes, MemoryPrivacy, MemoryTasks, MemoryOutbound, Mem
             counts[offset + 1] += e.goal_reached_at is not None
         return {journey_id: GoalCounts(*counts) for journey_id, counts in sorted(tally.items())}
 
+    def step_paths(self, journey_id: str, version: int) -> list[tuple[str, ...]]:
+        return [tuple(visit.step_id for visit in e.history)
+                for _, e in sorted(self.enrollments.items()) if (e.journey_id, e.version) == (journey_id, version)]
+
     def messages(self, customer_id: str | None = None) -> list[OutboxMessage]:
         if customer_id is None:
             found = list(self.outbox.values())

@@ -382,6 +382,14 @@ class SqlStore(SqlOutbound):
             counts[3 if is_holdout else 1] += converted
         return {journey_id: GoalCounts(*counts) for journey_id, counts in sorted(tally.items())}
 
+    def step_paths(self, journey_id: str, version: int) -> list[tuple[str, ...]]:
+        query = (sa.select(enrollments.c.history)
+                 .where(enrollments.c.journey_id == journey_id, enrollments.c.version == version)
+                 .order_by(enrollments.c.id))
+        with self._reading() as connection:
+            rows = connection.execute(query).scalars().all()
+        return [tuple(visit["step_id"] for visit in history) for history in rows]
+
     def messages(self, customer_id: str | None = None) -> list[OutboxMessage]:
         query = sa.select(messages).order_by(messages.c.at, messages.c.id)
         if customer_id is not None:
