@@ -411,9 +411,10 @@ class Store(Protocol):
     def customer_history(self, customer_id: str, *, names: Iterable[str] | None = None) -> list[Event]: ...
     def tasks_page(
         self, *, status: str | None = None, customer_id: str | None = None, queue: str | None = None,
-        after: Cursor | None = None, limit: int = 100,
+        priority: str | None = None, reason: str | None = None, after: Cursor | None = None, limit: int = 100,
     ) -> list[Task]:
-        """Up to `limit` tasks in (due_at, id) order, soonest due first, after the cursor `after`."""
+        """Up to `limit` tasks in (due_at, id) order, soonest due first, after the cursor `after`; each
+        filter given (status, customer, queue, priority, reason) must match."""
         ...
 
     # webhook calls (the `webhook` step), claimed and recorded like the outbox

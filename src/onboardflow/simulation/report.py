@@ -1,4 +1,5 @@
-"""The HTML report of a run: one self-contained page (inline CSS and SVG, nothing fetched).
+"""The HTML report of a run: one self-contained page (inline CSS and SVG, nothing fetched). Its sections
+(`acceptance_section`, `journey_section`, `timeline_list` ...) are the web UI's Simulate page too.
 
 Acceptance results first, with the counter-examples' timelines; then warnings; then, per journey, its
 graph with the traffic on each edge, the funnel of entrants per step and goal conversion; then the
@@ -55,12 +56,12 @@ def render_report(result: Result) -> str:
         "</head>",
         "<body>",
         _header(result),
-        _acceptance(doc),
-        _warnings(doc["warnings"]),
+        acceptance_section(doc),
+        warnings_section(doc["warnings"]),
     ]
     for version in result.journeys:
-        parts.append(_journey(version, doc))
-    parts.extend([_messages(doc), _timelines(result), "</body>", "</html>"])
+        parts.append(journey_section(version, doc))
+    parts.extend([messages_section(doc), _timelines(result), "</body>", "</html>"])
     return "\n".join(parts) + "\n"
 
 
@@ -81,7 +82,7 @@ def _header(result: Result) -> str:
     )
 
 
-def _acceptance(doc: dict) -> str:
+def acceptance_section(doc: dict) -> str:
     verdicts = doc["acceptance"]
     failed = [v for v in verdicts if not v["passed"]]
     if not verdicts:
@@ -106,7 +107,7 @@ def _criterion(verdict: dict) -> str:
     state = "passed" if verdict["passed"] else "failed"
     examples = "".join(
         f'<details class="counterexample" data-customer="{escape(e["customer_id"])}"><summary>'
-        f"{escape(e['customer_id'])}: {escape(e['why'])}</summary>{_timeline(e['timeline'])}</details>"
+        f"{escape(e['customer_id'])}: {escape(e['why'])}</summary>{timeline_list(e['timeline'])}</details>"
         for e in verdict["counterexamples"]
     )
     more = verdict["breaking"] - len(verdict["counterexamples"])
@@ -121,7 +122,7 @@ def _criterion(verdict: dict) -> str:
     )
 
 
-def _warnings(warnings: list[dict]) -> str:
+def warnings_section(warnings: list[dict]) -> str:
     if not warnings:
         return (
             '<section id="warnings"><h2>Warnings</h2><p>Every step and every way out was taken.</p></section>'
@@ -134,7 +135,7 @@ def _warnings(warnings: list[dict]) -> str:
     return f'<section id="warnings"><h2>Warnings</h2><ul class="warnings">{items}</ul></section>'
 
 
-def _journey(version, doc: dict) -> str:
+def journey_section(version, doc: dict) -> str:
     steps, edges, goals = doc["steps"][version.id], doc["edges"][version.id], doc["goals"][version.id]
     exits = "".join(
         f"<tr><td>{escape(str(reason))}</td><td class=num>{count}</td></tr>"
@@ -171,7 +172,7 @@ def _rate(rate: float | None) -> str:
     return "–" if rate is None else f"{rate:.2f}%"
 
 
-def _messages(doc: dict) -> str:
+def messages_section(doc: dict) -> str:
     frequency = doc["frequency"]
     rows = "".join(
         f'<tr data-span="{span}"><td>{label}</td><td class=num>{frequency[span]["max"]}</td>'
@@ -198,13 +199,13 @@ def _timelines(result: Result) -> str:
     shown = sorted(result.timelines)[:SAMPLE_TIMELINES]
     items = "".join(
         f'<details class="sample" data-customer="{escape(cid)}"><summary>{escape(cid)}</summary>'
-        f"{_timeline(result.timelines[cid])}</details>"
+        f"{timeline_list(result.timelines[cid])}</details>"
         for cid in shown
     )
     return f'<section id="timelines"><h2>Sample timelines</h2>{items}</section>'
 
 
-def _timeline(entries: list[dict]) -> str:
+def timeline_list(entries: list[dict]) -> str:
     return '<ol class="timeline">' + "".join(_entry(entry) for entry in entries) + "</ol>"
 
 

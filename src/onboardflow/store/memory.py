@@ -436,10 +436,11 @@ class MemoryStore(MemoryIndexes, MemoryPrivacy, MemoryTasks, MemoryOutbound, Mem
 
     def tasks_page(
         self, *, status: str | None = None, customer_id: str | None = None, queue: str | None = None,
-        after: Cursor | None = None, limit: int = 100,
+        priority: str | None = None, reason: str | None = None, after: Cursor | None = None, limit: int = 100,
     ) -> list[Task]:
         found = self.tasks(status=status, customer_id=customer_id)
-        found = [row for row in found if queue in (None, row.task.queue)]
+        found = [row for row in found if queue in (None, row.task.queue) and priority in (None, row.task.priority)
+                 and reason in (None, row.task.reason)]
         return _page(found, lambda row: (row.task.due_at, row.task.task_id), after, limit)
 
     def resolve_task(self, task_id: str, *, outcome: str, at: datetime, by: str | None = None) -> Task:

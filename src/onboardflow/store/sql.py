@@ -432,9 +432,10 @@ class SqlStore(SqlOutbound):
 
     def tasks_page(
         self, *, status: str | None = None, customer_id: str | None = None, queue: str | None = None,
-        after: Cursor | None = None, limit: int = 100,
+        priority: str | None = None, reason: str | None = None, after: Cursor | None = None, limit: int = 100,
     ) -> list[Task]:
-        wanted = {"status": status, "customer_id": customer_id, "queue": queue}
+        wanted = {"status": status, "customer_id": customer_id, "queue": queue, "priority": priority,
+                  "reason": reason}
         query = _page_query(tasks, tasks.c.due_at, wanted, after, limit)
         with self._reading() as connection:
             return [codec.task_from_row(row) for row in connection.execute(query).mappings()]
