@@ -26,6 +26,7 @@ from onboardflow.engine.engine import BatchResult, Engine
 from onboardflow.engine.ingest import LineError, read_events
 from onboardflow.engine.worker import run_worker, tune_garbage_collector
 from onboardflow.escalation.commands import tasks_app
+from onboardflow.governance.people_commands import user_app
 from onboardflow.intelligence.commands import model_app
 from onboardflow.intelligence.loading import recommender_for, scorer_for, sentiment_for
 from onboardflow.intelligence.models import ModelFolder
@@ -808,27 +809,33 @@ def customer_erase(
 
 apikey_app = typer.Typer(help="API keys with scopes: ingest, read, write, admin.", no_args_is_help=True)
 app.add_typer(apikey_app, name="apikey")
+app.add_typer(user_app, name="user")  # people and roles: onboardflow/governance/people_commands.py
 
 
 @apikey_app.command("create")
 def apikey_create(
     scopes: Annotated[str, typer.Option(help="Comma-separated: ingest, read, write, admin (admin is all)")],
     name: Annotated[str, typer.Option(help="Who uses it, e.g. storefront, crm-sync")] = "api",
+    user: Annotated[str | None, typer.Option(help="The user (email) the key acts as: reviews, "
+                                             "approvals and launches through the API are theirs")] = None,
 ) -> None:
     """Create a key; its secret is printed once, on the last line, and stored only as a hash."""
     from onboardflow.api.keys import mint
+    from onboardflow.governance.people import UnknownUser, find_user
 
-    try:
-        record, plain = mint(name, scopes, now=SystemClock().now())
-    except ValueError as error:
-        errors.print(f"error: {error}", highlight=False, markup=False)
-        raise typer.Exit(1) from None
     store = _open_store()
     try:
+        owner = find_user(store, user).email if user else None
+        record, plain = mint(name, scopes, now=SystemClock().now(), user=owner)
         store.save_api_key(record)
+    except (ValueError, UnknownUser) as error:
+        errors.print(f"error: {error}", highlight=False, markup=False)
+        raise typer.Exit(1) from None
     finally:
         store.close()
-    errors.print(f"created API key {record.id} ({record.name}) with scopes {', '.join(record.scopes)}; "
+    acting = f", acting as {record.user}" if record.user else ""
+    errors.print(f"created API key {record.id} ({record.name}) with scopes {', '.join(record.scopes)}"
+                 f"{acting}; "
                  "keep the key below secret: it is not shown again", highlight=False, markup=False)
     typer.echo(plain)
 
@@ -846,14 +853,15 @@ def apikey_list(
     if as_json:
         for key in keys:
             typer.echo(json.dumps({"id": key.id, "name": key.name, "scopes": list(key.scopes),
-                                   "created_at": key.created_at.isoformat(),
+                                   "user": key.user, "created_at": key.created_at.isoformat(),
                                    "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None}))
         return
     table = Table(title="API keys")
-    for column in ("id", "name", "scopes", "created", "revoked"):
+    for column in ("id", "name", "scopes", "user", "created", "revoked"):
         table.add_column(column, no_wrap=column == "id")
     for key in keys:
-        table.add_row(key.id, key.name, ",".join(key.scopes), f"{key.created_at:%Y-%m-%d %H:%M}",
+        table.add_row(key.id, key.name, ",".join(key.scopes), key.user or "",
+                      f"{key.created_at:%Y-%m-%d %H:%M}",
                       f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "")
     console.print(table)
 

@@ -187,10 +187,27 @@ class ApiKey:
     digest: str
     created_at: datetime
     revoked_at: datetime | None = None
+    user: str | None = None  # the email of the user the key acts as; None: a service key, no person
 
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A person who works on journeys: their roles (`governance.people.ROLES`) and, for the web UI, the
+    argon2 hash of their password (None: they have none yet). Emails are kept and compared lower-cased."""
+
+    email: str
+    name: str
+    roles: tuple[str, ...]
+    password_hash: str | None
+    created_at: datetime
+    disabled: bool = False
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles or "admin" in self.roles
 
 
 class ApiKeyNotFound(LookupError):
@@ -472,6 +489,13 @@ class Store(Protocol):
     def api_key(self, key_id: str) -> ApiKey | None: ...
     def api_keys(self) -> list[ApiKey]: ...
     def revoke_api_key(self, key_id: str, *, at: datetime) -> ApiKey: ...
+
+    # users (people acting through the CLI, the API's keys and the web UI)
+    def save_user(self, user: User) -> None:
+        """Insert the user, or replace the one with the same email (compared lower-cased)."""
+        ...
+    def user(self, email: str) -> User | None: ...
+    def users(self) -> list[User]: ...  # by email
 
     # Idempotency-Key records of the API, per API key
     def claim_idempotency_key(

@@ -33,6 +33,7 @@ from onboardflow.ports import (
     Task,
     TaskClosed,
     TaskNotFound,
+    User,
     WebhookCall,
     partition_of,
 )
@@ -183,6 +184,7 @@ class MemoryStore(MemoryIndexes, MemoryPrivacy, MemoryTasks, MemoryOutbound, Mem
         self.ledger_ids: set[str] = set()
         self.erasure_log: list[Erasure] = []
         self.keys: dict[str, ApiKey] = {}
+        self.people: dict[str, User] = {}  # by lower-cased email
         self.idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
         self._rebuild_indexes()
 
@@ -491,6 +493,17 @@ class MemoryStore(MemoryIndexes, MemoryPrivacy, MemoryTasks, MemoryOutbound, Mem
             if key.revoked_at is None:
                 key = self.keys[key_id] = replace(key, revoked_at=at)
             return key
+
+    # users
+    def save_user(self, user: User) -> None:
+        with self._lock:
+            self.people[user.email.lower()] = replace(user, email=user.email.lower())
+
+    def user(self, email: str) -> User | None:
+        return self.people.get(email.lower())
+
+    def users(self) -> list[User]:
+        return [self.people[email] for email in sorted(self.people)]
 
     def close(self) -> None:
         return None

@@ -317,6 +317,19 @@ api_keys = sa.Table(
     sa.Column("digest", sa.String(), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("revoked_at", UtcDateTime(), nullable=True),
+    sa.Column("user", sa.String(), nullable=True),  # the email of the user the key acts as
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    # people: their roles, and the argon2 hash of their password (never the password)
+    sa.Column("email", sa.String(), primary_key=True),  # lower-cased
+    sa.Column("name", sa.String(), nullable=False),
+    sa.Column("roles", Document(), nullable=False),
+    sa.Column("password_hash", sa.String(), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("disabled", sa.Boolean(), nullable=False),
 )
 
 webhook_subscriptions = sa.Table(

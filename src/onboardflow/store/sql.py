@@ -34,10 +34,11 @@ from onboardflow.ports import (
     Task,
     TaskClosed,
     TaskNotFound,
+    User,
     WebhookCall,
     chunked,
 )
-from onboardflow.store import codec, history, idempotency, privacy
+from onboardflow.store import codec, history, idempotency, people, privacy
 from onboardflow.store import tasks as task_rows
 from onboardflow.store.connection import (
     BEGIN_MODE,
@@ -572,6 +573,20 @@ class SqlStore(SqlOutbound):
             raise ApiKeyNotFound(f"no API key {key_id!r}: `onboardflow apikey list` shows the keys there are")
         return _api_key(row)
 
+    # users
+
+    def save_user(self, user: User) -> None:
+        with self._engine.begin() as connection:
+            people.save_user(connection, user)
+
+    def user(self, email: str) -> User | None:
+        with self._reading() as connection:
+            return people.find_user(connection, email)
+
+    def users(self) -> list[User]:
+        with self._reading() as connection:
+            return people.all_users(connection)
+
     # Idempotency-Key records of the API
 
     def claim_idempotency_key(
@@ -635,4 +650,4 @@ def _sqlite_queued_or_processed(connection: sa.Connection, ids: Iterable[str]) -
 
 def _api_key(row: sa.RowMapping) -> ApiKey:
     return ApiKey(row["id"], row["name"], tuple(row["scopes"]), row["digest"], row["created_at"],
-                  row["revoked_at"])
+                  row["revoked_at"], row["user"])
