@@ -14,14 +14,15 @@ T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 
 def enrollment(number: int, journey_id: str, *, converted: bool = False, holdout: bool = False,
                version: int = 1) -> Enrollment:
-    return Enrollment(f"enr_{journey_id}_{number}", journey_id, version, f"c{number}", {"id": f"e{number}"}, T0,
-                      step_id="hello", goal_reached_at=T0 + timedelta(days=2) if converted else None,
+    return Enrollment(f"enr_{journey_id}_{number}", journey_id, version, f"c{number}", {"id": f"e{number}"},
+                      T0, step_id="hello", goal_reached_at=T0 + timedelta(days=2) if converted else None,
                       group="holdout" if holdout else "journey")
 
 
 def test_goal_counts_add_every_version_and_keep_the_holdout_apart(store):
     rows = [
-        enrollment(1, "welcome", converted=True), enrollment(2, "welcome"), enrollment(3, "welcome", version=2),
+        enrollment(1, "welcome", converted=True), enrollment(2, "welcome"),
+        enrollment(3, "welcome", version=2),
         enrollment(4, "welcome", converted=True, version=2), enrollment(5, "welcome", holdout=True),
         enrollment(6, "welcome", holdout=True, converted=True), enrollment(7, "winback"),
     ]

@@ -16,12 +16,16 @@ from onboardflow.simulation.results import Result
 from onboardflow.simulation.svg import daily_svg, funnel_svg, graph_svg
 
 SAMPLE_TIMELINES = 12
-STYLE = """
+PAGE_STYLE = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1200px;
 padding:24px;color:#222}
 h1{font-size:22px;margin:0 0 4px}
 h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
-h3{font-size:15px;margin:18px 0 6px} .run{color:#555;margin:0} table{border-collapse:collapse;margin:6px 0}
+h3{font-size:15px;margin:18px 0 6px} .run{color:#555;margin:0}
+"""
+# the sections' own style: tables, verdicts, timelines, pictures (the web UI's Simulate page has it too)
+SECTION_STYLE = """
+table{border-collapse:collapse;margin:6px 0}
 td,th{padding:4px 8px;border-bottom:1px solid #eee;text-align:left;vertical-align:top}
 th{font-weight:600;background:#fafafa} td.num,th.num{text-align:right}
 .verdict{font-size:16px;font-weight:600;padding:8px 12px;border-radius:6px;display:inline-block}
@@ -42,6 +46,7 @@ svg.graph .edge .count{font-size:11px;fill:#222;font-weight:600} svg.funnel rect
 svg.funnel text{font-size:12px} svg .tick{font-size:10px;fill:#666} svg .axis{stroke:#999}
 svg.messages-over-time text{font-size:11px}
 """
+STYLE = PAGE_STYLE + SECTION_STYLE
 
 
 def render_report(result: Result) -> str:

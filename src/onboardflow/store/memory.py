@@ -14,10 +14,10 @@ from onboardflow.core.journey import Journey
 from onboardflow.core.model import Customer, Enrollment, Event
 from onboardflow.core.outbound import OutboundEvent, task_resolved
 from onboardflow.ports import (
-    ApiKey,
-    ApiKeyNotFound,
     ORDER_COMPLETED,
     PARTITIONS,
+    ApiKey,
+    ApiKeyNotFound,
     Changes,
     Cursor,
     Entry,
@@ -39,8 +39,8 @@ from onboardflow.ports import (
 )
 from onboardflow.store import codec
 from onboardflow.store.memory_idempotency import MemoryIdempotency
-from onboardflow.store.memory_outbound import MemoryOutbound
 from onboardflow.store.memory_index import MemoryIndexes, due_at
+from onboardflow.store.memory_outbound import MemoryOutbound
 from onboardflow.store.memory_privacy import MemoryPrivacy
 from onboardflow.store.memory_tasks import Handoff, MemoryTasks
 

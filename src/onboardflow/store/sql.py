@@ -19,9 +19,9 @@ from onboardflow.core.journey import Journey
 from onboardflow.core.model import HOLDOUT, Customer, Enrollment, Event
 from onboardflow.core.outbound import OutboundEvent, task_resolved
 from onboardflow.ports import (
+    ORDER_COMPLETED,
     ApiKey,
     ApiKeyNotFound,
-    ORDER_COMPLETED,
     Cursor,
     CustomerData,
     Erasure,
@@ -52,8 +52,8 @@ from onboardflow.store.memory import MemoryStore
 from onboardflow.store.migrate import check_schema, upgrade
 from onboardflow.store.outbound import SqlOutbound, write_events
 from onboardflow.store.schema import (
-    api_keys,
     UtcDateTime,
+    api_keys,
     customers,
     enrollments,
     events,
@@ -372,8 +372,9 @@ class SqlStore(SqlOutbound):
 
     def goal_counts(self) -> dict[str, GoalCounts]:
         group = enrollments.c.group == HOLDOUT
-        query = sa.select(enrollments.c.journey_id, group, sa.func.count(),
-                          sa.func.count(enrollments.c.goal_reached_at)).group_by(enrollments.c.journey_id, group)
+        converted = sa.func.count(enrollments.c.goal_reached_at)
+        query = (sa.select(enrollments.c.journey_id, group, sa.func.count(), converted)
+                 .group_by(enrollments.c.journey_id, group))
         with self._reading() as connection:
             rows = connection.execute(query).all()
         tally: dict[str, list[int]] = {}

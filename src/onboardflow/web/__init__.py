@@ -9,7 +9,7 @@ from fastapi.staticfiles import StaticFiles
 from onboardflow.settings import Settings
 from onboardflow.web import auth, customers, escalations, journeys, previews, settings_page, simulate
 from onboardflow.web.rendering import HERE
-from onboardflow.web.security import WebSessions, is_https, session_secret
+from onboardflow.web.security import WebSessions
 
 # the paths whose requests carry the session cookie: every page's
 PREFIXES = ("/login", "/logout", "/journeys", "/simulate", "/escalations", "/customers", "/settings")
@@ -21,5 +21,4 @@ def install_web(app: FastAPI, settings: Settings) -> None:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_exception_handler(auth.LoginRequired, auth.on_login_required)
-    app.add_middleware(WebSessions, secret=session_secret(settings), prefixes=PREFIXES,
-                       https_only=is_https(settings.public_url))
+    app.add_middleware(WebSessions, settings=settings, prefixes=PREFIXES)

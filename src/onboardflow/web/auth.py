@@ -92,8 +92,8 @@ def login(request: Request, store: StoreDep, email: Annotated[str, Form()], pass
     user = authenticate(store, email, password)
     if user is None:
         context = {"next": safe_next(next), "email": email,
-                   "error": "That email and password do not match an enabled user. Check both, or ask an admin "
-                   "to set your password (`onboardflow user passwd EMAIL`)."}
+                   "error": "That email and password do not match an enabled user. Check both, or ask an "
+                   "admin to set your password (`onboardflow user passwd EMAIL`)."}
         return page(request, "login.html", context, status=400)
     start_session(request, user.email)
     return go_to(request, safe_next(next))

@@ -138,8 +138,8 @@ def resume(request: Request, journey_id: str, engine: EngineDep) -> Response:
 def diff(request: Request, journey_id: str, store: StoreDep, viewer: Viewer, a: int, b: int) -> Response:
     """What changed from version `a` to version `b`, line by line."""
     state = journey_of(store, journey_id)
-    return page(request, "_diff.html", {"diff": _diff(version_of(store, state, a), version_of(store, state, b)),
-                                        "journey_id": journey_id})
+    changes = _diff(version_of(store, state, a), version_of(store, state, b))
+    return page(request, "_diff.html", {"diff": changes, "journey_id": journey_id})
 
 
 def as_yaml(definition: dict) -> str:
@@ -174,8 +174,8 @@ def _said(problem) -> str:
 def _mismatch(document_id: str, journey_id: str):
     from onboardflow.core.validation import Problem as JourneyProblem
 
-    return JourneyProblem(SOURCE, f"the document's id is {document_id!r}, but this is journey {journey_id!r}: "
-                          "keep the id (a new journey is a new document)", line=1, field="id")
+    return JourneyProblem(SOURCE, f"the document's id is {document_id!r}, but this is journey "
+                          f"{journey_id!r}: keep the id (a new journey is a new document)", line=1, field="id")
 
 
 @dataclass(frozen=True)

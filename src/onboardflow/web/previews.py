@@ -89,8 +89,8 @@ def _variants(templates: TemplateSet, step: Send) -> list[tuple[str, str]]:
 
 def _render(store, version, templates, step, who, channel, locale, segment_limit) -> Shown:
     try:
-        preview = preview_step(store=store, version=version, templates=templates, step_id=step.id, customer=who,
-                               channel=channel, locale=locale, segment_limit=segment_limit)
+        preview = preview_step(store=store, version=version, templates=templates, step_id=step.id,
+                               customer=who, channel=channel, locale=locale, segment_limit=segment_limit)
     except PreviewError as error:
         return Shown(channel, locale, error=str(error))
     return Shown(channel, locale, preview)

@@ -50,6 +50,7 @@ def _common(request: Request) -> dict[str, Any]:
         "viewer": getattr(request.state, "viewer", None),
         "navigation": NAVIGATION,
         "here": request.url.path,
+        "htmx": is_htmx(request),  # a fragment's template then leaves out the page around it
     }
 
 
@@ -58,7 +59,9 @@ templates.env.filters["when"] = when
 templates.env.filters["percent"] = percent
 
 
-def page(request: Request, name: str, context: dict[str, Any] | None = None, *, status: int = 200) -> HTMLResponse:
+def page(
+    request: Request, name: str, context: dict[str, Any] | None = None, *, status: int = 200
+) -> HTMLResponse:
     """The template `name` rendered for `request` (a fragment of it when htmx asks for one)."""
     return templates.TemplateResponse(request, name, context or {}, status_code=status, headers=HEADERS)
 

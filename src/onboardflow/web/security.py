@@ -55,31 +55,38 @@ def _read_key(path: Path) -> str | None:
     except FileNotFoundError:
         return None
     if len(text) < MIN_SECRET_LENGTH:
-        raise ValueError(f"{path} holds a session key shorter than {MIN_SECRET_LENGTH} characters: delete the "
-                         "file to have a new one made, or set ONBOARDFLOW_SECRET_KEY")
+        raise ValueError(f"{path} holds a session key shorter than {MIN_SECRET_LENGTH} characters: delete "
+                         "the file to have a new one made, or set ONBOARDFLOW_SECRET_KEY")
     return text
 
 
 class WebSessions:
     """ASGI middleware: the session cookie on the web UI's paths only. The API, the store webhooks and the
-    static files go past it untouched, so the event routes pay nothing for it."""
+    static files go past it untouched, so the event routes pay nothing for it. The key is read (or made) at
+    the first page asked for: an app that serves only the API never touches the key file."""
 
-    def __init__(self, app: ASGIApp, *, secret: str, prefixes: Iterable[str], https_only: bool) -> None:
-        self.app = app
+    def __init__(self, app: ASGIApp, *, settings: Settings, prefixes: Iterable[str]) -> None:
+        self.app, self.settings = app, settings
         self.prefixes = tuple(prefixes)
-        self.with_session = SessionMiddleware(
-            app, secret_key=secret, session_cookie=SESSION_COOKIE, max_age=SESSION_DAYS * 24 * 3600,
-            same_site="lax", https_only=https_only,
-        )
+        self.with_session: SessionMiddleware | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.is_web(scope["path"]):
-            await self.with_session(scope, receive, send)
+            await self._sessions()(scope, receive, send)
         else:
             await self.app(scope, receive, send)
 
     def is_web(self, path: str) -> bool:
         return path == "/" or any(path == prefix or path.startswith(prefix + "/") for prefix in self.prefixes)
+
+    def _sessions(self) -> SessionMiddleware:
+        if self.with_session is None:
+            self.with_session = SessionMiddleware(
+                self.app, secret_key=session_secret(self.settings), session_cookie=SESSION_COOKIE,
+                max_age=SESSION_DAYS * 24 * 3600, same_site="lax",
+                https_only=is_https(self.settings.public_url),
+            )
+        return self.with_session
 
 
 def is_https(public_url: str) -> bool:

@@ -107,7 +107,8 @@ def add_webhook(request: Request, store: StoreDep, clock: ClockDep, viewer: Admi
                 url: Annotated[str, Form()], events: Annotated[list[str] | None, Form()] = None,
                 description: Annotated[str, Form()] = "") -> Response:
     try:
-        create_subscription(store=store, now=clock.now(), url=url, events=events or [], description=description)
+        create_subscription(store=store, now=clock.now(), url=url, events=events or [],
+                            description=description)
     except SubscriptionInvalid as invalid:
         return _page(request, store, status=422, webhook_problems=invalid.problems)
     return go_to(request, "/settings#webhooks")
@@ -136,7 +137,8 @@ def enable_webhook(request: Request, subscription_id: str, store: StoreDep, view
 @router.post("/settings/users")
 def save_user(request: Request, store: StoreDep, clock: ClockDep, viewer: Admin,
               email: Annotated[str, Form()], name: Annotated[str, Form()],
-              roles: Annotated[list[str] | None, Form()] = None, password: Annotated[str, Form()] = "") -> Response:
+              roles: Annotated[list[str] | None, Form()] = None,
+              password: Annotated[str, Form()] = "") -> Response:
     """Add a user, or change one's name and roles (and password, if one is given)."""
     try:
         add_user(store=store, email=email, name=name, roles=roles or [], password=password or None,

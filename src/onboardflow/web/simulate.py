@@ -25,7 +25,7 @@ from onboardflow.policy_settings import PolicySettings
 from onboardflow.simulation.flows import simulate
 from onboardflow.simulation.personas import PersonaSet, PersonasInvalid, built_in_personas
 from onboardflow.simulation.report import (
-    STYLE,
+    SECTION_STYLE,
     acceptance_section,
     journey_section,
     messages_section,
@@ -155,7 +155,7 @@ def _simulate(run: SimulationRun, versions, templates, mix: PersonaSet) -> Resul
 def run_page(request: Request, run_id: str, viewer: Viewer) -> Response:
     """The run: a progress bar while it runs (htmx polls this page's status), then its results."""
     run = runs_of(request).get(run_id)
-    return page(request, "simulation.html", {"run": run, "sections": _sections(run), "style": STYLE})
+    return page(request, "simulation.html", {"run": run, "sections": _sections(run), "style": SECTION_STYLE})
 
 
 @router.get("/simulate/{run_id}/status")
