@@ -52,6 +52,8 @@ def test_step_paths_are_the_steps_each_enrollment_of_one_version_went_through(st
     with store.transaction() as tx:
         tx.apply(Changes(enrollments={row.id: row for row in rows}))
 
-    assert sorted(store.step_paths("welcome", 1)) == [("hello", "wait", "late", "tips"), ("hello", "wait", "tips")]
+    assert sorted(store.step_paths("welcome", 1)) == [
+        ("hello", "wait", "late", "tips"), ("hello", "wait", "tips"),
+    ]
     assert store.step_paths("welcome", 2) == [("hello",)]
     assert store.step_paths("welcome", 3) == []

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from onboardflow.api.dependencies import EngineDep, SettingsDep, StoreDep
 from onboardflow.api.problems import Problem
 from onboardflow.core.validation import JourneyInvalid
+from onboardflow.core.validation import Problem as JourneyProblem
 from onboardflow.engine.live import stored_journey
 from onboardflow.engine.pausing import JourneyNotFound, JourneyNotPaused
 from onboardflow.journeys import YAML, JourneyNumbers, journey_numbers, read_journey, validate_journey
@@ -172,10 +173,9 @@ def _said(problem) -> str:
 
 
 def _mismatch(document_id: str, journey_id: str):
-    from onboardflow.core.validation import Problem as JourneyProblem
-
-    return JourneyProblem(SOURCE, f"the document's id is {document_id!r}, but this is journey "
-                          f"{journey_id!r}: keep the id (a new journey is a new document)", line=1, field="id")
+    message = (f"the document's id is {document_id!r}, but this is journey {journey_id!r}: keep the id (a "
+               "new journey is a new document)")
+    return JourneyProblem(SOURCE, message, line=1, field="id")
 
 
 @dataclass(frozen=True)
