@@ -30,6 +30,16 @@ from onboardflow.simulation.shop import START as SHOP_START
 from onboardflow.simulation.shop import Shop, recorded_stream
 
 START = SHOP_START  # the simulated shop opens on a Monday morning
+# the served workspace's escalation rules (docs/escalation.md): the shop's late, failed and refunded orders
+# and its big spenders open tasks for the support team
+DEMO_RULES = """
+rules:
+  - {rule: late_delivery, due: 24h}
+  - {rule: failed_delivery, priority: urgent}
+  - {rule: refund_request, queue: refunds}
+  - {rule: payment_failure, queue: billing, due: 4h}
+  - {rule: high_value, order_total: 250, queue: vip}
+"""
 
 
 def shop_events(*, customers: int, days: int, seed: int, start: datetime = START) -> list[Event]:
@@ -41,6 +51,12 @@ def shop_events(*, customers: int, days: int, seed: int, start: datetime = START
 
 def _stream(customers: int, days: int, seed: int, start: datetime) -> tuple[list[Event], list[Event]]:
     return recorded_stream(Shop(built_in_personas(), customers=customers, days=days, seed=seed, start=start))
+
+
+def demo_rules() -> list:
+    from onboardflow.escalation.rules import read_rules
+
+    return read_rules(DEMO_RULES, source="demo rules")
 
 
 def demo_journeys() -> list[JourneyVersion]:

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from onboardflow.api import create_app
-from onboardflow.demo import demo_journeys, shop_events
+from onboardflow.demo import demo_journeys, demo_rules, shop_events
 from onboardflow.engine.clock import VirtualClock
 from onboardflow.engine.engine import Engine
 from onboardflow.governance.people import add_user
@@ -46,7 +46,7 @@ class Web:
 @pytest.fixture
 def web(tmp_path) -> Web:
     store, clock = MemoryStore(), VirtualClock(T0)
-    engine = Engine(store, clock=clock)
+    engine = Engine(store, clock=clock, rules=demo_rules())
     for version in demo_journeys():
         engine.publish(version)
     engine.replay(shop_events(customers=30, days=25, seed=3))
