@@ -72,15 +72,17 @@ def run_demo(
     database_url: str,
     journeys: list[JourneyVersion] | None = None,
     environ: Mapping[str, str] | None = None,
+    rules: list | None = None,
 ) -> None:
-    """Run `journeys` (the examples if None) on the simulated shop; webhook steps' secrets from `environ`."""
+    """Run `journeys` (the examples if None) on the simulated shop; webhook steps' secrets from `environ`;
+    escalation `rules` open tasks."""
     from onboardflow.store.sql import open_store
 
     if database_url.startswith("sqlite:///"):
         Path(database_url.removeprefix("sqlite:///")).unlink(missing_ok=True)
     store = open_store(database_url)
     clock = VirtualClock(START)
-    engine = Engine(store, clock=clock)
+    engine = Engine(store, clock=clock, rules=rules or [])
     console.rule("[bold]onboardflow demo")
     for version in demo_journeys() if journeys is None else journeys:
         stored = engine.publish(version, source=f"examples/{version.id}.yaml")
