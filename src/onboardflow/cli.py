@@ -421,7 +421,7 @@ def demo(
     days: Annotated[int, typer.Option(min=1, max=365)] = 45,
     seed: Annotated[int, typer.Option()] = 7,
     database: Annotated[str, typer.Option(help="Store for the demo")] = "sqlite:///./var/demo.db",
-    serve: Annotated[bool, typer.Option(help="Then serve the workspace (web UI and API) until Ctrl-C")] = True,
+    serve: Annotated[bool, typer.Option(help="Then serve the workspace (web UI, API) until Ctrl-C")] = True,
     port: Annotated[int, typer.Option(min=1, max=65535, help="Where the workspace is served")] = 8000,
     events_per_second: Annotated[float, typer.Option(min=0, max=100, help="The live shop's pace")] = 2.0,
 ) -> None:
@@ -908,7 +908,7 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes (one per core is plenty)")] = 1,
 ) -> None:
-    """Run the HTTP API (events, customers, journeys, unsubscribe links, preference pages) with uvicorn."""
+    """Run the HTTP API (events, customers, journeys, unsubscribe links, preference pages) and the web UI."""
     from inspect import signature
 
     import uvicorn

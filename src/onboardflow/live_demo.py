@@ -38,8 +38,9 @@ DEMO_USER, DEMO_PASSWORD = "demo@shop.example", "onboardflow-demo"
 class Workspace:
     """The server on a loopback port, a worker, and (with `events_per_second`) the shop's live events."""
 
-    def __init__(self, store: Store, *, settings: Settings, rules: list, host: str = "127.0.0.1", port: int = 0,
-                 events_per_second: float = 0.0, seed: int = 11, clock: Clock | None = None) -> None:
+    def __init__(self, store: Store, *, settings: Settings, rules: list, host: str = "127.0.0.1",
+                 port: int = 0, events_per_second: float = 0.0, seed: int = 11,
+                 clock: Clock | None = None) -> None:
         self.store, self.clock = store, clock or SystemClock()
         self.stopping = threading.Event()
         app = create_app(store=store, settings=settings, clock=self.clock)
@@ -102,7 +103,8 @@ class LiveShop:
 
     def now(self, event: Event, round_number: int) -> Event:
         prefix = f"live{round_number}-"
-        return replace(event, id=prefix + event.id, customer_id=prefix + event.customer_id, at=self.clock.now())
+        return replace(event, id=prefix + event.id, customer_id=prefix + event.customer_id,
+                       at=self.clock.now())
 
 
 def demo_user(store: Store, now: datetime) -> None:
@@ -121,7 +123,8 @@ def serve_demo(console: Console, store: Store, *, settings: Settings, rules: lis
                           events_per_second=events_per_second, seed=secrets.randbelow(1000))
     url = workspace.start()
     console.rule("[bold]the workspace")
-    console.print(f"web UI: [bold]{url}[/]  sign in as [bold]{DEMO_USER}[/], password [bold]{DEMO_PASSWORD}[/]")
+    console.print(f"web UI: [bold]{url}[/]  sign in as [bold]{DEMO_USER}[/], "
+                  f"password [bold]{DEMO_PASSWORD}[/]")
     console.print(f"the shop sends {events_per_second:g} events a second; a worker applies them as they come")
     console.print(f"an ingest key for your own events (POST {url}/v1/events): {plain}", highlight=False)
     console.print("Ctrl-C stops it")

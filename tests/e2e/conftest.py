@@ -24,8 +24,8 @@ from onboardflow.settings import Settings
 from onboardflow.store.sql import open_store
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PASSWORD = "correct horse battery"
 OWNER, AGENT = "ana@shop.example", "sam@shop.example"
 SHOTS = Path(os.environ.get("ONBOARDFLOW_SCREENSHOTS", Path(__file__).parents[2] / "var" / "screenshots"))

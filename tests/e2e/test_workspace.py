@@ -10,7 +10,6 @@ import time
 import httpx
 import pytest
 from playwright.sync_api import expect
-
 from tests.e2e.conftest import AGENT, shot, sign_in
 
 JOURNEY = "first-purchase-welcome"

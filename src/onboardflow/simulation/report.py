@@ -42,7 +42,8 @@ svg.graph .unreached rect{fill:#fff;stroke:#c33;stroke-dasharray:4 3}
 svg.graph .step-id{font-weight:600;font-size:13px} svg.graph .step-kind{font-size:11px;fill:#555}
 svg.graph .edge path{fill:none;stroke:#555} svg.graph .edge.exception path{stroke:#c0582a}
 svg.graph .edge.untaken path{stroke:#bbb;stroke-dasharray:5 4}
-svg.graph .edge .count{font-size:11px;fill:#222;font-weight:600} svg.funnel rect{fill:#4e79a7}
+svg.graph .edge .count{font-size:11px;fill:#222;font-weight:600}
+svg.graph .edge .way{font-size:10px;fill:#555;font-style:italic} svg.funnel rect{fill:#4e79a7}
 svg.funnel text{font-size:12px} svg .tick{font-size:10px;fill:#666} svg .axis{stroke:#999}
 svg.messages-over-time text{font-size:11px}
 """

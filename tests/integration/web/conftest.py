@@ -35,8 +35,8 @@ class Web:
         return CSRF.search(self.client.get(path).text).group(1)
 
     def sign_in(self, email: str = "admin@shop.example", password: str = PASSWORD):
-        return self.client.post("/login", data={"email": email, "password": password, "csrf_token": self.token(),
-                                                "next": "/journeys"}, follow_redirects=False)
+        form = {"email": email, "password": password, "csrf_token": self.token(), "next": "/journeys"}
+        return self.client.post("/login", data=form, follow_redirects=False)
 
     def post(self, path: str, data: dict | None = None, **kwargs):
         """A form posted as a page of the UI posts it: with the session's CSRF token."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from bs4 import BeautifulSoup
 
-JOURNEY = "/journeys/first-purchase-welcome"
+JOURNEY_ID = "first-purchase-welcome"
+JOURNEY = f"/journeys/{JOURNEY_ID}"
 
 
 def soup(answer) -> BeautifulSoup:
@@ -33,6 +34,8 @@ def test_the_graph_labels_each_edge_and_weighs_it_by_its_traffic(signed_in):
     widths = {int(e["data-count"]): float(e.path["stroke-width"]) for e in edges}
     assert widths[max(widths)] > widths[min(widths)]
     assert any("on_timeout" in edge["data-field"] for edge in edges)
+    ways = {edge.select_one("text.way").get_text() for edge in edges if edge.select_one("text.way")}
+    assert {"on_timeout", "default", "branch.0"} <= ways  # branches and time-outs labelled on the picture
     welcome = page.select_one('g.node[data-step="welcome"]')
     assert int(welcome["data-entrants"]) == signed_in.store.goal_counts()["first-purchase-welcome"].entrants
 
@@ -42,7 +45,8 @@ def test_the_editor_shows_each_problem_at_its_line(signed_in):
     broken = document.replace("goto: usage-tips", "goto: nowhere-step", 1)
     line = next(n for n, text in enumerate(broken.splitlines(), start=1) if "nowhere-step" in text)
 
-    checked = soup(signed_in.post(f"{JOURNEY}/validate", {"document": broken}, headers={"HX-Request": "true"}))
+    answer = signed_in.post(f"{JOURNEY}/validate", {"document": broken}, headers={"HX-Request": "true"})
+    checked = soup(answer)
 
     problem = checked.select_one("ol.annotated li.has-problem")
     assert problem["id"] == f"line-{line}"
@@ -95,7 +99,7 @@ def test_pause_and_resume_from_the_page(signed_in):
 
 
 def test_previews_render_the_step_on_each_channel_and_locale_its_template_has(signed_in):
-    customer = signed_in.store.messages_page(journey_id="first-purchase-welcome", limit=1)[0].message.customer_id
+    customer = signed_in.store.messages_page(journey_id=JOURNEY_ID, limit=1)[0].message.customer_id
 
     page = soup(signed_in.client.get(f"{JOURNEY}/preview?step=welcome&customer={customer}"))
 
@@ -103,7 +107,7 @@ def test_previews_render_the_step_on_each_channel_and_locale_its_template_has(si
     assert set(shown) == {("email", "default"), ("email", "fr")}
     assert "Thanks for your order" in shown[("email", "default")].get_text()
     assert "Merci pour votre commande" in shown[("email", "fr")].get_text()
-    enrollment = next(e for e in signed_in.store.enrollments_of(customer) if e.journey_id == "first-purchase-welcome")
+    enrollment = next(e for e in signed_in.store.enrollments_of(customer) if e.journey_id == JOURNEY_ID)
     assert f"({enrollment.trigger['order_id']})" in shown[("email", "default")].get_text()
 
 

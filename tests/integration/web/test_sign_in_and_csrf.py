@@ -3,9 +3,12 @@ was wrong, a form without the session's token is refused and changes nothing, an
 
 from __future__ import annotations
 
+from tests.integration.web.conftest import PASSWORD
+
 from onboardflow.web.security import SESSION_COOKIE
 
-PAGES = ["/journeys", "/journeys/first-purchase-welcome", "/simulate", "/escalations", "/customers", "/settings"]
+PAGES = ["/journeys", "/journeys/first-purchase-welcome", "/simulate", "/escalations", "/customers",
+         "/settings"]
 
 
 def test_every_page_sends_a_stranger_to_sign_in_and_back(web):
@@ -45,8 +48,8 @@ def test_sign_in_goes_back_only_to_a_page_of_this_site(web):
                             ("//evil.example/", "/journeys"), ("https://evil.example/", "/journeys")]:
         web.client.cookies.clear()
         token = web.token()
-        answer = web.client.post("/login", data={"email": "admin@shop.example", "password": "correct horse battery",
-                                                 "csrf_token": token, "next": target}, follow_redirects=False)
+        form = {"email": "admin@shop.example", "password": PASSWORD, "csrf_token": token, "next": target}
+        answer = web.client.post("/login", data=form, follow_redirects=False)
         assert answer.headers["location"] == landing
 
 
@@ -54,7 +57,8 @@ def test_a_forged_form_without_the_session_token_is_refused_and_changes_nothing(
     keys_before = signed_in.store.api_keys()
 
     forged = signed_in.client.post("/settings/keys", data={"name": "evil", "scopes": "admin"})
-    wrong = signed_in.client.post("/settings/keys", data={"name": "evil", "scopes": "admin", "csrf_token": "x" * 43})
+    wrong = signed_in.client.post("/settings/keys",
+                                  data={"name": "evil", "scopes": "admin", "csrf_token": "x" * 43})
     header = signed_in.client.post("/settings/keys", data={"name": "evil"}, headers={"X-CSRF-Token": "nope"})
 
     assert forged.status_code == wrong.status_code == header.status_code == 403
@@ -73,7 +77,7 @@ def test_the_token_in_the_htmx_header_is_taken(signed_in):
 
 
 def test_sign_in_itself_needs_the_token_of_the_login_page(web):
-    answer = web.client.post("/login", data={"email": "admin@shop.example", "password": "correct horse battery"})
+    answer = web.client.post("/login", data={"email": "admin@shop.example", "password": PASSWORD})
 
     assert answer.status_code == 403
     assert web.client.get("/journeys", follow_redirects=False).status_code == 303

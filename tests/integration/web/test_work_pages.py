@@ -1,5 +1,6 @@
-"""The Escalations, Customer, Settings and Simulate pages: filter, claim and resolve a task (its journey told);
-a customer's profile, consent and timeline; keys, webhooks and users; a simulation run and its results."""
+"""The Escalations, Customer, Settings and Simulate pages: filter, claim and resolve a task (its journey
+told); a customer's profile, consent and timeline; keys, webhooks and users; a simulation run and its
+results."""
 
 from __future__ import annotations
 
@@ -103,14 +104,16 @@ def test_a_key_made_on_the_settings_page_is_shown_once_works_and_is_refused_once
 
     assert key.name == "storefront" and key.scopes == ("ingest", "read")
     assert plain not in signed_in.client.get("/settings").text
-    assert signed_in.client.get("/v1/journeys", headers={"Authorization": f"Bearer {plain}"}).status_code == 200
+    bearer = {"Authorization": f"Bearer {plain}"}
+    assert signed_in.client.get("/v1/journeys", headers=bearer).status_code == 200
     signed_in.post(f"/settings/keys/{key.id}/revoke")
-    assert signed_in.client.get("/v1/journeys", headers={"Authorization": f"Bearer {plain}"}).status_code == 401
+    assert signed_in.client.get("/v1/journeys", headers=bearer).status_code == 401
 
 
 def test_webhooks_are_added_checked_disabled_and_enabled(signed_in):
     bad = signed_in.post("/settings/webhooks", {"url": "ftp://nope", "events": []})
-    good = signed_in.post("/settings/webhooks", {"url": "https://hooks.example/in", "events": ["task.opened"]})
+    good = signed_in.post("/settings/webhooks",
+                          {"url": "https://hooks.example/in", "events": ["task.opened"]})
 
     assert bad.status_code == 422
     assert [li.get_text() for li in soup(bad).select("ul.error li")]
@@ -149,8 +152,8 @@ def test_settings_show_the_channels_and_the_sending_policies_in_force(signed_in,
 
 
 def test_a_simulation_runs_in_the_background_and_shows_acceptance_funnel_and_timelines(signed_in):
-    answer = signed_in.post("/simulate", {"journeys": ["first-purchase-welcome"], "customers": "40", "days": "20",
-                                          "seed": "5"}, follow_redirects=False)
+    form = {"journeys": ["first-purchase-welcome"], "customers": "40", "days": "20", "seed": "5"}
+    answer = signed_in.post("/simulate", form, follow_redirects=False)
     run_path = answer.headers["location"]
     for _ in range(600):
         if "HX-Refresh" in signed_in.client.get(f"{run_path}/status").headers:
@@ -162,7 +165,8 @@ def test_a_simulation_runs_in_the_background_and_shows_acceptance_funnel_and_tim
     assert page.select_one("section#acceptance")
     assert page.select_one('section.journey[data-journey="first-purchase-welcome"] svg.funnel')
     customer = page.select("#run-customers option")[0]["value"]
-    timeline = soup(signed_in.client.get(f"{run_path}/timeline?customer={customer}", headers={"HX-Request": "true"}))
+    shown = signed_in.client.get(f"{run_path}/timeline?customer={customer}", headers={"HX-Request": "true"})
+    timeline = soup(shown)
     assert timeline.select("ol.timeline li")
 
 
