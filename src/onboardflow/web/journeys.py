@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Literal
 
 import yaml
 from fastapi import Depends, Form, Request
@@ -115,19 +115,12 @@ def publish(request: Request, journey_id: str, engine: EngineDep, settings: Sett
     return go_to(request, f"/journeys/{journey_id}")
 
 
-@router.post("/journeys/{journey_id}/pause", dependencies=[Depends(require_role("owner"))])
-def pause(request: Request, journey_id: str, engine: EngineDep) -> Response:
+@router.post("/journeys/{journey_id}/{action}", dependencies=[Depends(require_role("owner"))])
+def pause_or_resume(request: Request, journey_id: str, action: Literal["pause", "resume"],
+                    engine: EngineDep) -> Response:
+    """Pause (nobody enters or moves; what would move them is held) or resume (what was held is applied)."""
     try:
-        engine.pause(journey_id)
-    except JourneyNotFound as missing:
-        raise Problem(404, "Journey not found", str(missing)) from None
-    return go_to(request, f"/journeys/{journey_id}")
-
-
-@router.post("/journeys/{journey_id}/resume", dependencies=[Depends(require_role("owner"))])
-def resume(request: Request, journey_id: str, engine: EngineDep) -> Response:
-    try:
-        engine.resume(journey_id)
+        engine.pause(journey_id) if action == "pause" else engine.resume(journey_id)
     except JourneyNotFound as missing:
         raise Problem(404, "Journey not found", str(missing)) from None
     except JourneyNotPaused:
