@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from onboardflow.analytics.commands import kpis as kpis_command
+from onboardflow.analytics.commands import report_app
 from onboardflow.catalog import check_templates, load_journey_files, write_examples
 from onboardflow.channels.config import ChannelConfigError, build_channels, close_channels, load_channel_settings
 from onboardflow.channels.sandbox import sandbox_channels
@@ -36,6 +38,7 @@ from onboardflow.outbound.cli import rules as outbound_rules
 from onboardflow.outbound.cli import webhooks_app
 from onboardflow.policy_settings import PolicySettings
 from onboardflow.settings import Settings
+from onboardflow.templates.commands import templates_app
 
 SANDBOX_CHANNELS = ("email", "sms", "whatsapp", "push", "in_app")
 
@@ -325,6 +328,7 @@ def run(
             engine, dispatcher, until_idle=until_idle, batch_size=batch_size,
             partitions=partitions, poll_seconds=poll, should_stop=lambda: stopping["now"], http=http,
             helpdesk=_helpdesk(engine, http), delivery_rules=outbound_rules(Settings()),
+            reports=_scheduled_reports(engine),
         )
     except KeyboardInterrupt:
         console.print("stopped")
@@ -343,6 +347,25 @@ def run(
     if totals.overdue or totals.handoffs.sent or totals.handoffs.failed:
         console.print(f"tasks: {totals.overdue} found overdue, {totals.handoffs.sent} handed to the "
                       f"helpdesk, {totals.handoffs.failed} hand-off(s) failed for good")
+
+
+def _scheduled_reports(engine: Engine):
+    """The weekly report on the settings' schedule (`report_schedule`), or None when none is set."""
+    from onboardflow.analytics.mailing import ReportSetupError, Schedule, ScheduledReports
+    from onboardflow.analytics.weekly import send_weekly
+
+    settings = Settings()
+    if settings.report_schedule is None:
+        return None
+    zone = PolicySettings().store_timezone
+    try:
+        schedule = Schedule.parse(settings.report_schedule, zone)
+    except ReportSetupError as error:
+        errors.print(f"error: {error}", highlight=False, markup=False)
+        raise typer.Exit(1) from None
+    reports = ScheduledReports(engine.store, schedule, Path(settings.reports_dir),
+                               lambda report, html: send_weekly(report, html, store=engine.store), zone=zone)
+    return lambda: reports.run_due(engine.clock.now())
 
 
 def _helpdesk(engine: Engine, http):
@@ -594,11 +617,17 @@ def _safe_url(url: str) -> str:
 
 
 app.add_typer(webhooks_app, name="webhooks")  # outbound webhooks: onboardflow/outbound/cli.py
+app.add_typer(templates_app, name="templates")  # the template library: onboardflow/templates/commands.py
 
 
 # tasks: the hand-offs that escalate steps and rules open (onboardflow.escalation.commands)
 
 app.add_typer(tasks_app, name="tasks")
+
+# outcomes: KPIs and the weekly report (onboardflow.analytics.commands, docs/outcomes.md)
+
+app.command("kpis")(kpis_command)
+app.add_typer(report_app, name="report")
 
 
 # --- channels: check the channel settings (issue 4, channel adapters) ---

@@ -255,6 +255,18 @@ class GoalCounts:
         return self.converted / self.entrants if self.entrants else None
 
 
+@dataclass(frozen=True, slots=True)
+class ReportRun:
+    """A scheduled report taken on: `id` names the report and its period (`weekly:2026-W10`), so a period's
+    report is claimed once however often a worker restarts."""
+
+    id: str
+    kind: str
+    period: str
+    started_at: datetime
+    recipients: tuple[str, ...] = ()
+
+
 @dataclass
 class Changes:
     """Everything one batch writes, applied in one transaction."""
@@ -468,6 +480,18 @@ class Store(Protocol):
                    limit: int | None = None) -> list[OutboundDelivery]:
         """Deliveries, newest first."""
         ...
+
+    # outcomes (docs/outcomes.md): what the KPIs read; scheduled reports, each period's claimed once
+    def journey_enrollments(self, journey_id: str | None = None) -> list[Enrollment]:
+        """Every enrollment of the journey (of every journey if None), in (started_at, id) order."""
+        ...
+    def profiles(self, customer_ids: Iterable[str]) -> dict[str, Customer]:
+        """The profiles of these customers that exist, by id."""
+        ...
+    def claim_report_run(self, run: ReportRun) -> bool:
+        """Keep `run` unless a run of its id is kept already; True: the caller sends the report. Atomic."""
+        ...
+    def report_runs(self, kind: str | None = None) -> list[ReportRun]: ...
 
     def customer(self, customer_id: str) -> Customer | None: ...
     def enrollments_of(self, customer_id: str) -> list[Enrollment]: ...

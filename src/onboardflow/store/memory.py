@@ -39,6 +39,7 @@ from onboardflow.ports import (
 )
 from onboardflow.store import codec
 from onboardflow.store.memory_idempotency import MemoryIdempotency
+from onboardflow.store.memory_outcomes import MemoryOutcomes
 from onboardflow.store.memory_index import MemoryIndexes, due_at
 from onboardflow.store.memory_outbound import MemoryOutbound
 from onboardflow.store.memory_privacy import MemoryPrivacy
@@ -156,11 +157,14 @@ class MemoryTransaction:
         return sorted(due, key=lambda t: (t.due_at, t.timer_id))
 
 
-class MemoryStore(MemoryIndexes, MemoryPrivacy, MemoryTasks, MemoryOutbound, MemoryIdempotency):
+class MemoryStore(
+    MemoryIndexes, MemoryPrivacy, MemoryTasks, MemoryOutbound, MemoryIdempotency, MemoryOutcomes
+):
     """Everything in dicts; one lock stands in for the database's transactions."""
 
     def __init__(self) -> None:
         MemoryOutbound.__init__(self)
+        MemoryOutcomes.__init__(self)
         self._lock = threading.RLock()
         self.stored_versions: dict[tuple[str, int], StoredVersion] = {}
         self.live: dict[str, int] = {}

@@ -51,6 +51,7 @@ from onboardflow.store.connection import (
 from onboardflow.store.memory import MemoryStore
 from onboardflow.store.migrate import check_schema, upgrade
 from onboardflow.store.outbound import SqlOutbound, write_events
+from onboardflow.store.outcomes import SqlOutcomes
 from onboardflow.store.schema import (
     UtcDateTime,
     api_keys,
@@ -87,7 +88,7 @@ def open_store(url: str | None = DEFAULT_URL) -> SqlStore | MemoryStore:
     return SqlStore.open(url)
 
 
-class SqlStore(SqlOutbound):
+class SqlStore(SqlOutbound, SqlOutcomes):
     """Everything in SQL tables; every write is one transaction."""
 
     def __init__(self, url: str = DEFAULT_URL) -> None:
