@@ -444,11 +444,26 @@ def demo(
     days: Annotated[int, typer.Option(min=1, max=365)] = 45,
     seed: Annotated[int, typer.Option()] = 7,
     database: Annotated[str, typer.Option(help="Store for the demo")] = "sqlite:///./var/demo.db",
+    serve: Annotated[bool, typer.Option(help="Then serve the workspace (web UI, API) until Ctrl-C")] = True,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Where the workspace is served")] = 8000,
+    events_per_second: Annotated[float, typer.Option(min=0, max=100, help="The live shop's pace")] = 2.0,
 ) -> None:
-    """Run the example journeys on a simulated shop, on a virtual clock, and show what the engine did."""
-    from onboardflow.demo import run_demo
+    """Run the example journeys on a simulated shop, on a virtual clock, and show what the engine did; then
+    serve the workspace on http://127.0.0.1:8000 with the shop still sending events (--no-serve: stop)."""
+    from onboardflow.demo import demo_rules, run_demo
 
-    run_demo(console, customers=customers, days=days, seed=seed, database_url=database)
+    rules = demo_rules()
+    run_demo(console, customers=customers, days=days, seed=seed, database_url=database, rules=rules)
+    if not serve:
+        return
+    from onboardflow.live_demo import serve_demo
+
+    store = _open_store(database)
+    try:
+        serve_demo(console, store, settings=Settings(), rules=rules, host="127.0.0.1", port=port,
+                   events_per_second=events_per_second)
+    finally:
+        store.close()
 
 
 # simulate and replay: journeys on the production engine, on a virtual clock (issue 6, the simulator)
@@ -922,7 +937,7 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes (one per core is plenty)")] = 1,
 ) -> None:
-    """Run the HTTP API (events, customers, journeys, unsubscribe links, preference pages) with uvicorn."""
+    """Run the HTTP API (events, customers, journeys, unsubscribe links, preference pages) and the web UI."""
     from inspect import signature
 
     import uvicorn

@@ -30,6 +30,16 @@ from onboardflow.simulation.shop import START as SHOP_START
 from onboardflow.simulation.shop import Shop, recorded_stream
 
 START = SHOP_START  # the simulated shop opens on a Monday morning
+# the served workspace's escalation rules (docs/escalation.md): the shop's late, failed and refunded orders
+# and its big spenders open tasks for the support team
+DEMO_RULES = """
+rules:
+  - {rule: late_delivery, due: 24h}
+  - {rule: failed_delivery, priority: urgent}
+  - {rule: refund_request, queue: refunds}
+  - {rule: payment_failure, queue: billing, due: 4h}
+  - {rule: high_value, order_total: 250, queue: vip}
+"""
 
 
 def shop_events(*, customers: int, days: int, seed: int, start: datetime = START) -> list[Event]:
@@ -41,6 +51,12 @@ def shop_events(*, customers: int, days: int, seed: int, start: datetime = START
 
 def _stream(customers: int, days: int, seed: int, start: datetime) -> tuple[list[Event], list[Event]]:
     return recorded_stream(Shop(built_in_personas(), customers=customers, days=days, seed=seed, start=start))
+
+
+def demo_rules() -> list:
+    from onboardflow.escalation.rules import read_rules
+
+    return read_rules(DEMO_RULES, source="demo rules")
 
 
 def demo_journeys() -> list[JourneyVersion]:
@@ -56,15 +72,17 @@ def run_demo(
     database_url: str,
     journeys: list[JourneyVersion] | None = None,
     environ: Mapping[str, str] | None = None,
+    rules: list | None = None,
 ) -> None:
-    """Run `journeys` (the examples if None) on the simulated shop; webhook steps' secrets from `environ`."""
+    """Run `journeys` (the examples if None) on the simulated shop; webhook steps' secrets from `environ`;
+    escalation `rules` open tasks."""
     from onboardflow.store.sql import open_store
 
     if database_url.startswith("sqlite:///"):
         Path(database_url.removeprefix("sqlite:///")).unlink(missing_ok=True)
     store = open_store(database_url)
     clock = VirtualClock(START)
-    engine = Engine(store, clock=clock)
+    engine = Engine(store, clock=clock, rules=rules or [])
     console.rule("[bold]onboardflow demo")
     for version in demo_journeys() if journeys is None else journeys:
         stored = engine.publish(version, source=f"examples/{version.id}.yaml")

@@ -241,6 +241,21 @@ class IdempotencyRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class GoalCounts:
+    """One journey's entrants and how many of them reached its goal: the treated group and the holdout."""
+
+    entrants: int = 0
+    converted: int = 0
+    holdout: int = 0
+    holdout_converted: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        """The treated group's goal rate, from 0 to 1; None before anyone entered."""
+        return self.converted / self.entrants if self.entrants else None
+
+
+@dataclass(frozen=True, slots=True)
 class ReportRun:
     """A scheduled report taken on: `id` names the report and its period (`weekly:2026-W10`), so a period's
     report is claimed once however often a worker restarts."""
@@ -385,6 +400,12 @@ class Store(Protocol):
     # reading, for status, tests and later the API
     def counts(self) -> dict[str, int]: ...
     def step_counts(self) -> list[tuple[str, int, str, str, int]]: ...
+    def goal_counts(self) -> dict[str, GoalCounts]:
+        """Per journey (every version): enrollments and goals reached, treated and holdout apart."""
+        ...
+    def step_paths(self, journey_id: str, version: int) -> list[tuple[str, ...]]:
+        """The steps each enrollment of this version went through, in order: the traffic on its graph."""
+        ...
     def messages(self, customer_id: str | None = None) -> list[OutboxMessage]: ...
     def message(self, message_id: str) -> OutboxMessage | None: ...
     def messages_page(
@@ -419,9 +440,10 @@ class Store(Protocol):
     def customer_history(self, customer_id: str, *, names: Iterable[str] | None = None) -> list[Event]: ...
     def tasks_page(
         self, *, status: str | None = None, customer_id: str | None = None, queue: str | None = None,
-        after: Cursor | None = None, limit: int = 100,
+        priority: str | None = None, reason: str | None = None, after: Cursor | None = None, limit: int = 100,
     ) -> list[Task]:
-        """Up to `limit` tasks in (due_at, id) order, soonest due first, after the cursor `after`."""
+        """Up to `limit` tasks in (due_at, id) order, soonest due first, after the cursor `after`; each
+        filter given (status, customer, queue, priority, reason) must match."""
         ...
 
     # webhook calls (the `webhook` step), claimed and recorded like the outbox

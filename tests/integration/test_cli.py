@@ -376,7 +376,8 @@ def test_status_of_a_new_store_shows_zeros(cli):
 
 
 def test_demo_shows_the_journey_tree_and_the_delivered_messages(cli):
-    result = cli("demo", "--customers", "40", "--days", "20", "--database", f"sqlite:///{cli.folder}/demo.db")
+    result = cli("demo", "--no-serve", "--customers", "40", "--days", "20", "--database",
+                 f"sqlite:///{cli.folder}/demo.db")
 
     out = result.stdout
     assert "journey live: first-purchase-welcome v1" in out
@@ -400,8 +401,8 @@ def test_demo_shows_the_journey_tree_and_the_delivered_messages(cli):
 def test_demo_is_repeatable(cli):
     url = f"sqlite:///{cli.folder}/demo.db"
 
-    first = cli("demo", "--customers", "15", "--days", "10", "--database", url)
-    second = cli("demo", "--customers", "15", "--days", "10", "--database", url)
+    first = cli("demo", "--no-serve", "--customers", "15", "--days", "10", "--database", url)
+    second = cli("demo", "--no-serve", "--customers", "15", "--days", "10", "--database", url)
 
     assert first.stdout == second.stdout
 

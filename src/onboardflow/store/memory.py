@@ -14,14 +14,15 @@ from onboardflow.core.journey import Journey
 from onboardflow.core.model import Customer, Enrollment, Event
 from onboardflow.core.outbound import OutboundEvent, task_resolved
 from onboardflow.ports import (
-    ApiKey,
-    ApiKeyNotFound,
     ORDER_COMPLETED,
     PARTITIONS,
+    ApiKey,
+    ApiKeyNotFound,
     Changes,
     Cursor,
     Entry,
     Erasure,
+    GoalCounts,
     HeldEvent,
     IdempotencyRecord,
     InboxMessage,
@@ -38,9 +39,9 @@ from onboardflow.ports import (
 )
 from onboardflow.store import codec
 from onboardflow.store.memory_idempotency import MemoryIdempotency
-from onboardflow.store.memory_outbound import MemoryOutbound
 from onboardflow.store.memory_outcomes import MemoryOutcomes
 from onboardflow.store.memory_index import MemoryIndexes, due_at
+from onboardflow.store.memory_outbound import MemoryOutbound
 from onboardflow.store.memory_privacy import MemoryPrivacy
 from onboardflow.store.memory_tasks import Handoff, MemoryTasks
 
@@ -397,6 +398,19 @@ class MemoryStore(
             tally[key] = tally.get(key, 0) + 1
         return [(*key, count) for key, count in sorted(tally.items())]
 
+    def goal_counts(self) -> dict[str, GoalCounts]:
+        tally: dict[str, list[int]] = {}
+        for e in self.enrollments.values():
+            counts = tally.setdefault(e.journey_id, [0, 0, 0, 0])
+            offset = 2 if e.is_holdout else 0
+            counts[offset] += 1
+            counts[offset + 1] += e.goal_reached_at is not None
+        return {journey_id: GoalCounts(*counts) for journey_id, counts in sorted(tally.items())}
+
+    def step_paths(self, journey_id: str, version: int) -> list[tuple[str, ...]]:
+        return [tuple(visit.step_id for visit in e.history)
+                for _, e in sorted(self.enrollments.items()) if (e.journey_id, e.version) == (journey_id, version)]
+
     def messages(self, customer_id: str | None = None) -> list[OutboxMessage]:
         if customer_id is None:
             found = list(self.outbox.values())
@@ -428,10 +442,11 @@ class MemoryStore(
 
     def tasks_page(
         self, *, status: str | None = None, customer_id: str | None = None, queue: str | None = None,
-        after: Cursor | None = None, limit: int = 100,
+        priority: str | None = None, reason: str | None = None, after: Cursor | None = None, limit: int = 100,
     ) -> list[Task]:
         found = self.tasks(status=status, customer_id=customer_id)
-        found = [row for row in found if queue in (None, row.task.queue)]
+        found = [row for row in found if queue in (None, row.task.queue) and priority in (None, row.task.priority)
+                 and reason in (None, row.task.reason)]
         return _page(found, lambda row: (row.task.due_at, row.task.task_id), after, limit)
 
     def resolve_task(self, task_id: str, *, outcome: str, at: datetime, by: str | None = None) -> Task:

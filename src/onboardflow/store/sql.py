@@ -16,15 +16,16 @@ import sqlalchemy as sa
 
 from onboardflow.core.consent import ConsentRecord, ConsentState, current_state
 from onboardflow.core.journey import Journey
-from onboardflow.core.model import Customer, Enrollment, Event
+from onboardflow.core.model import HOLDOUT, Customer, Enrollment, Event
 from onboardflow.core.outbound import OutboundEvent, task_resolved
 from onboardflow.ports import (
+    ORDER_COMPLETED,
     ApiKey,
     ApiKeyNotFound,
-    ORDER_COMPLETED,
     Cursor,
     CustomerData,
     Erasure,
+    GoalCounts,
     IdempotencyRecord,
     InboxMessage,
     JourneyState,
@@ -52,8 +53,8 @@ from onboardflow.store.migrate import check_schema, upgrade
 from onboardflow.store.outbound import SqlOutbound, write_events
 from onboardflow.store.outcomes import SqlOutcomes
 from onboardflow.store.schema import (
-    api_keys,
     UtcDateTime,
+    api_keys,
     customers,
     enrollments,
     events,
@@ -370,6 +371,28 @@ class SqlStore(SqlOutbound, SqlOutcomes):
             tally[(journey_id, version, step_id or "-", state)] += number
         return [(*key, number) for key, number in sorted(tally.items())]
 
+    def goal_counts(self) -> dict[str, GoalCounts]:
+        group = enrollments.c.group == HOLDOUT
+        converted = sa.func.count(enrollments.c.goal_reached_at)
+        query = (sa.select(enrollments.c.journey_id, group, sa.func.count(), converted)
+                 .group_by(enrollments.c.journey_id, group))
+        with self._reading() as connection:
+            rows = connection.execute(query).all()
+        tally: dict[str, list[int]] = {}
+        for journey_id, is_holdout, entrants, converted in rows:
+            counts = tally.setdefault(journey_id, [0, 0, 0, 0])
+            counts[2 if is_holdout else 0] += entrants
+            counts[3 if is_holdout else 1] += converted
+        return {journey_id: GoalCounts(*counts) for journey_id, counts in sorted(tally.items())}
+
+    def step_paths(self, journey_id: str, version: int) -> list[tuple[str, ...]]:
+        query = (sa.select(enrollments.c.history)
+                 .where(enrollments.c.journey_id == journey_id, enrollments.c.version == version)
+                 .order_by(enrollments.c.id))
+        with self._reading() as connection:
+            rows = connection.execute(query).scalars().all()
+        return [tuple(visit["step_id"] for visit in history) for history in rows]
+
     def messages(self, customer_id: str | None = None) -> list[OutboxMessage]:
         query = sa.select(messages).order_by(messages.c.at, messages.c.id)
         if customer_id is not None:
@@ -412,9 +435,10 @@ class SqlStore(SqlOutbound, SqlOutcomes):
 
     def tasks_page(
         self, *, status: str | None = None, customer_id: str | None = None, queue: str | None = None,
-        after: Cursor | None = None, limit: int = 100,
+        priority: str | None = None, reason: str | None = None, after: Cursor | None = None, limit: int = 100,
     ) -> list[Task]:
-        wanted = {"status": status, "customer_id": customer_id, "queue": queue}
+        wanted = {"status": status, "customer_id": customer_id, "queue": queue, "priority": priority,
+                  "reason": reason}
         query = _page_query(tasks, tasks.c.due_at, wanted, after, limit)
         with self._reading() as connection:
             return [codec.task_from_row(row) for row in connection.execute(query).mappings()]
