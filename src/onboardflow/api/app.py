@@ -17,6 +17,7 @@ from onboardflow.api import (
     journeys,
     messages,
     preferences,
+    review,
     segment,
     tasks,
     unsubscribe,
@@ -64,8 +65,8 @@ def create_app(
     app.add_middleware(EventLane, routes=lane)
     app.add_middleware(RequestLimits, limit_for=body_limits(settings))  # added last: it runs first
     install_problem_handlers(app)
-    for module in (customers, consent, journeys, messages, tasks, escalation, inbox, unsubscribe, preferences,
-                   webhooks):
+    for module in (customers, consent, journeys, review, messages, tasks, escalation, inbox, unsubscribe,
+                   preferences, webhooks):
         app.include_router(module.router)
     app.include_router(escalation.claims)
     for module in (events, segment):

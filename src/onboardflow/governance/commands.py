@@ -177,11 +177,11 @@ def launch(
 ) -> None:
     """Make an approved version live, for a share of triggered customers."""
     rule = {"to": step_up_to, "when": when} if step_up_to or when else None
-    done = _run(lambda engine, user: launching.launch(engine=engine, journey_id=journey_id, version=version,
-                                                      actor=user, percent=share, step_up=rule), as_user,
-                engine=True)
-    _said(f"live: {done.subject} for {done.rollout['percent']:g}% of triggered customers"
-          f"{f' (was v{done.previous_live})' if done.previous_live else ''}")
+    done, publication = _run(lambda engine, user: launching.launch(
+        engine=engine, journey_id=journey_id, version=version, actor=user, percent=share, step_up=rule),
+        as_user, engine=True)
+    moved = f", {publication.moved} customer(s) moved from v{done.previous_live}" if publication.moved else ""
+    _said(f"live: {done.subject} for {done.rollout['percent']:g}% of triggered customers{moved}")
 
 
 @review_app.command("step-up")

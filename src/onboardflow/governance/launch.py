@@ -12,6 +12,7 @@ from onboardflow.core.gate import check_step_up, read_percent, step_up_holds
 from onboardflow.core.validation import JourneyInvalid
 from onboardflow.core.review import AuditEntry, ReviewChanges, VersionReview
 from onboardflow.engine.engine import Engine
+from onboardflow.engine.live import Publication
 from onboardflow.governance.service import (
     Forbidden,
     ReviewError,
@@ -40,9 +41,9 @@ def live_review(store: Store, journey_id: str) -> VersionReview:
 
 
 def launch(*, engine: Engine, journey_id: str, version: int, actor: User, percent: Any = 100,
-           step_up: dict[str, Any] | None = None) -> VersionReview:
+           step_up: dict[str, Any] | None = None) -> tuple[VersionReview, Publication]:
     """Make an approved version live: only one whose approval is bound to its content hash. The version
-    live before is retired (kept for a roll-back)."""
+    live before is retired (kept for a roll-back). The review, and the publication (customers moved)."""
     store, now = engine.store, engine.clock.now()
     require_owner(store, journey_id, version, actor, "launch")
     review = review_of(store, journey_id, version)
@@ -66,14 +67,18 @@ def launch(*, engine: Engine, journey_id: str, version: int, actor: User, percen
     if diff:
         store.record_review(ReviewChanges(audit=[AuditEntry(now, actor.email, "diff", journey_id, version,
                                                             {"against": before.version}, diff=diff)]))
-    return launched
+    return launched, publication
 
 
 def _current(store: Store, journey_id: str) -> VersionReview | None:
+    """The review of the live version; one made live by the engine's own path (no review) reads as live."""
     try:
         return live_review(store, journey_id)
     except ReviewError:
-        return None
+        state = next((s for s in store.journeys() if s.journey_id == journey_id), None)
+        if state is None or store.review(journey_id, state.live_version) is not None:
+            return None
+        return replace(review_of(store, journey_id, state.live_version), status="live")
 
 
 def _retire_before(store: Store, before: VersionReview | None, actor: User, now: datetime, *,
