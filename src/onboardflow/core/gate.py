@@ -5,6 +5,7 @@ approval gate (every condition it misses), the roll-out share a customer falls i
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -126,7 +127,7 @@ def check_step_up(rule: Mapping[str, Any], current: float) -> dict[str, Any]:
     to = read_percent(rule.get("to"))
     if to <= current:
         raise ValueError(f"a step up goes above the current share ({current:g}%), not to {to:g}%")
-    when = str(rule.get("when") or "").strip()
+    when = re.sub(r"\band\b", "&&", re.sub(r"\bor\b", "||", str(rule.get("when") or ""))).strip()
     if not when:
         raise ValueError(f"say when to step up, over the metrics {', '.join(METRICS)}")
     try:
