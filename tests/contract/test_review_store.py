@@ -30,12 +30,25 @@ def review(version: int = 1, status: str = "draft") -> VersionReview:
 
 def test_a_governance_action_is_written_whole_and_read_back_per_journey(store):
     comment = Comment("c1", "hello", 1, "question", "why email?", "bob@shop.example", T0, step_id="welcome")
-    risk = Risk("r1", "hello", 1, "late deliveries flood support", "high", "bob@shop.example", T0,
-                T0 + timedelta(hours=48), owner=None)
-    written = store.record_review(ReviewChanges(
-        reviews=[review()], comments=[comment], risks=[risk],
-        audit=[AuditEntry(T0, "bob@shop.example", "comment", "hello", 1, {"comment": "c1"})],
-    ))
+    risk = Risk(
+        "r1",
+        "hello",
+        1,
+        "late deliveries flood support",
+        "high",
+        "bob@shop.example",
+        T0,
+        T0 + timedelta(hours=48),
+        owner=None,
+    )
+    written = store.record_review(
+        ReviewChanges(
+            reviews=[review()],
+            comments=[comment],
+            risks=[risk],
+            audit=[AuditEntry(T0, "bob@shop.example", "comment", "hello", 1, {"comment": "c1"})],
+        )
+    )
 
     assert [entry.seq for entry in written] == [1]
     assert store.review("hello", 1) == review() and store.review("hello", 2) is None
@@ -47,13 +60,26 @@ def test_a_governance_action_is_written_whole_and_read_back_per_journey(store):
 def test_rows_are_replaced_by_id_decisions_and_audit_lines_only_added(store):
     comment = Comment("c1", "hello", 1, "change_request", "shorter", "bob@shop.example", T0)
     store.record_review(ReviewChanges(reviews=[review()], comments=[comment]))
-    decision = Decision("d1", "hello", 1, "c1", "ana@shop.example", "deferred", "next sprint",
-                        "ana@shop.example", T0 + timedelta(hours=1), due=T0 + timedelta(days=7))
-    store.record_review(ReviewChanges(
-        reviews=[review(status="in_review")], comments=[replace(comment, decision_id="d1")],
-        decisions=[decision],
-        audit=[AuditEntry(T0, "ana", "submit", "hello", 1), AuditEntry(T0, "ana", "resolve", "hello", 1)],
-    ))
+    decision = Decision(
+        "d1",
+        "hello",
+        1,
+        "c1",
+        "ana@shop.example",
+        "deferred",
+        "next sprint",
+        "ana@shop.example",
+        T0 + timedelta(hours=1),
+        due=T0 + timedelta(days=7),
+    )
+    store.record_review(
+        ReviewChanges(
+            reviews=[review(status="in_review")],
+            comments=[replace(comment, decision_id="d1")],
+            decisions=[decision],
+            audit=[AuditEntry(T0, "ana", "submit", "hello", 1), AuditEntry(T0, "ana", "resolve", "hello", 1)],
+        )
+    )
 
     assert store.review("hello", 1).status == "in_review" and len(store.reviews("hello")) == 1
     assert store.comments("hello")[0].decision_id == "d1" and not store.comments("hello")[0].is_blocking

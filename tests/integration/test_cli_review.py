@@ -63,18 +63,41 @@ def test_draft_to_live_through_every_gate(team: Cli):
 
     [comment], [risk] = status(team)["open_comments"], status(team)["open_risks"]
     team("review", "resolve", "hello", comment, "--outcome", "accepted", "--rationale", "reaches all", *OWNER)
-    team("review", "risk", "hello", "1", "--update", risk, "--owner", "cs-lead@shop.example",
-         "--fallback", "pause it", *OWNER)
+    team(
+        "review",
+        "risk",
+        "hello",
+        "1",
+        "--update",
+        risk,
+        "--owner",
+        "cs-lead@shop.example",
+        "--fallback",
+        "pause it",
+        *OWNER,
+    )
     approved = team("review", "approve", "hello", "1", *SIM, *OWNER)
-    assert "hello v1 approved by cs-lead@shop.example: 1 acceptance criteria pass (seed 1, 20 customers)" \
+    assert (
+        "hello v1 approved by cs-lead@shop.example: 1 acceptance criteria pass (seed 1, 20 customers)"
         in approved.stdout
+    )
     launched = team("review", "launch", "hello", "1", "--share", "10%", *OWNER)
     assert "live: hello v1 for 10% of triggered customers" in launched.stdout and live_version(team) == 1
     assert "now lets in 50%" in team("review", "step-up", "hello", "50%", *OWNER).stdout
 
     log = [json.loads(line) for line in team("review", "log", "hello", "--json").stdout.splitlines()]
-    assert [e["action"] for e in log] == ["draft", "submit", "comment", "risk", "approval-refused", "decide",
-                                          "risk-update", "approve", "launch", "step-up"]
+    assert [e["action"] for e in log] == [
+        "draft",
+        "submit",
+        "comment",
+        "risk",
+        "approval-refused",
+        "decide",
+        "risk-update",
+        "approve",
+        "launch",
+        "step-up",
+    ]
     assert [e["seq"] for e in log] == sorted(e["seq"] for e in log)
 
 
@@ -99,8 +122,10 @@ def test_a_change_makes_a_new_draft_the_approval_stays_with_the_old_content_and_
     (team.folder / "hello.yaml").write_text(JOURNEY.format(wait="3d"))
 
     assert "draft: hello v2" in team("load", "hello.yaml", *AUTHOR).stdout
-    assert "hello v2 is draft: launch needs it approved" in team("review", "launch", "hello", "2", *OWNER,
-                                                                   code=1).stderr
+    assert (
+        "hello v2 is draft: launch needs it approved"
+        in team("review", "launch", "hello", "2", *OWNER, code=1).stderr
+    )
     team("review", "submit", "hello", "2", *AUTHOR)
     team("review", "approve", "hello", "2", *SIM, *OWNER)
     team("review", "launch", "hello", "2", *OWNER)
@@ -120,7 +145,9 @@ def test_the_packet_has_the_diff_simulation_comments_decisions_and_risks(team: C
     (team.folder / "hello.yaml").write_text(JOURNEY.format(wait="3d"))
     team("load", "hello.yaml", *AUTHOR)
     team("review", "comment", "hello", "2", "longer wait?", "--kind", "change_request", *OWNER)
-    team("review", "risk", "hello", "2", "late parcels", "--impact", "critical", "--due", "2020-01-01", *OWNER)
+    team(
+        "review", "risk", "hello", "2", "late parcels", "--impact", "critical", "--due", "2020-01-01", *OWNER
+    )
 
     team("review", "packet", "hello", "--out", "packet.md")
 

@@ -54,8 +54,10 @@ class ApproveRequest(Strict):
 
 class StepUpRule(Strict):
     to: str | float = Field(description="The share to step up to, e.g. 50%")
-    when: str = Field(description="A condition over entrants, active, completed, goal_reached, exited, "
-                      "goal_rate, share, hours_live")
+    when: str = Field(
+        description="A condition over entrants, active, completed, goal_reached, exited, "
+        "goal_rate, share, hours_live"
+    )
 
 
 class LaunchRequest(Strict):
@@ -68,8 +70,10 @@ class StepUpRequest(Strict):
 
 
 def _plain(record: Any) -> dict[str, Any]:
-    return {name: value.isoformat() if isinstance(value, datetime) else value
-            for name, value in asdict(record).items()}
+    return {
+        name: value.isoformat() if isinstance(value, datetime) else value
+        for name, value in asdict(record).items()
+    }
 
 
 class ReviewRead(BaseModel):

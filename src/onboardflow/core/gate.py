@@ -63,21 +63,32 @@ class Evidence:
 
 
 def approval_problems(
-    *, review: VersionReview, owner: str, approver: str, comments: Iterable[Comment], risks: Iterable[Risk],
+    *,
+    review: VersionReview,
+    owner: str,
+    approver: str,
+    comments: Iterable[Comment],
+    risks: Iterable[Risk],
     evidence: Evidence | None,
 ) -> list[str]:
     """Every condition the approval misses (none: it may go ahead)."""
     problems = []
     if review.status != "in_review":
-        problems.append(f"{review.subject} is {review.status.replace('_', ' ')}, not in review: "
-                        "submit it for review first")
+        problems.append(
+            f"{review.subject} is {review.status.replace('_', ' ')}, not in review: "
+            "submit it for review first"
+        )
     if approver.lower() != owner.lower():
         problems.append(f"only the journey's named owner ({owner}) approves it, not {approver}")
     if approver.lower() == review.author.lower():
         problems.append(f"{approver} authored {review.subject}: its author cannot approve it")
-    problems.extend(f"{comment.kind.replace('_', ' ')} {comment.id} is open"
-                    f"{' on step ' + repr(comment.step_id) if comment.step_id else ''}: resolve it "
-                    "with a decision" for comment in comments if comment.is_blocking)
+    problems.extend(
+        f"{comment.kind.replace('_', ' ')} {comment.id} is open"
+        f"{' on step ' + repr(comment.step_id) if comment.step_id else ''}: resolve it "
+        "with a decision"
+        for comment in comments
+        if comment.is_blocking
+    )
     for risk in risks:
         if risk.is_open and not risk.owner:
             problems.append(f"risk {risk.id} ({risk.risk}) has no owner")
@@ -93,8 +104,10 @@ def _evidence_problems(review: VersionReview, evidence: Evidence | None) -> list
     if evidence.digest != review.digest:
         return [f"the simulation ran other content than {review.subject}: simulate this exact version"]
     if evidence.criteria == 0:
-        return ["the journey file states no acceptance criteria: add an `acceptance:` list, so a "
-                "simulation can show the version does what it should"]
+        return [
+            "the journey file states no acceptance criteria: add an `acceptance:` list, so a "
+            "simulation can show the version does what it should"
+        ]
     if not evidence.passed:
         return [f"acceptance criterion failed in the simulation: {failing}" for failing in evidence.failing]
     return []

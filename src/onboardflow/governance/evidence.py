@@ -24,32 +24,61 @@ class SimulationPlan:
     seed: int = 1
 
 
-def simulate_version(stored: StoredVersion, *, templates: TemplateSet, plan: SimulationPlan = SimulationPlan(),
-                     personas: PersonaSet | None = None, on_progress=None) -> dict[str, Any]:
+def simulate_version(
+    stored: StoredVersion,
+    *,
+    templates: TemplateSet,
+    plan: SimulationPlan = SimulationPlan(),
+    personas: PersonaSet | None = None,
+    on_progress=None,
+) -> dict[str, Any]:
     """Run the simulator on `stored` alone; the evidence as the approval keeps it."""
     version = stored_journey(stored)  # without its `migrate` block: alone, there is nothing to move from
     mix = personas or built_in_personas()
-    result = simulate(journeys=[version], personas=mix, customers=plan.customers,
-                      days=plan.days, seed=plan.seed, templates=templates, on_progress=on_progress)
-    acceptance = [{"criterion": v.criterion, "kind": v.kind, "passed": v.passed, "detail": v.detail,
-                   "breaking": v.breaking} for v in result.verdicts if v.journey_id == stored.journey_id]
+    result = simulate(
+        journeys=[version],
+        personas=mix,
+        customers=plan.customers,
+        days=plan.days,
+        seed=plan.seed,
+        templates=templates,
+        on_progress=on_progress,
+    )
+    acceptance = [
+        {
+            "criterion": v.criterion,
+            "kind": v.kind,
+            "passed": v.passed,
+            "detail": v.detail,
+            "breaking": v.breaking,
+        }
+        for v in result.verdicts
+        if v.journey_id == stored.journey_id
+    ]
     counts = result.counts
     return {
-        "journey_id": stored.journey_id, "version": stored.version, "digest": stored.digest,
-        "seed": plan.seed, "customers": plan.customers, "days": plan.days,
+        "journey_id": stored.journey_id,
+        "version": stored.version,
+        "digest": stored.digest,
+        "seed": plan.seed,
+        "customers": plan.customers,
+        "days": plan.days,
         "personas": [persona.id for persona in mix.personas],
         "passed": all(item["passed"] for item in acceptance),
         "acceptance": acceptance,
         "failing": [f"{item['criterion']}: {item['detail']}" for item in acceptance if not item["passed"]],
-        "counts": {"steps": counts["steps"].get(stored.journey_id, {}),
-                   "exits": counts["exits"].get(stored.journey_id, {}),
-                   "goal": counts["goals"].get(stored.journey_id, {}),
-                   "outcomes": counts["outcomes"], "messages_per_customer": counts["frequency"]},
+        "counts": {
+            "steps": counts["steps"].get(stored.journey_id, {}),
+            "exits": counts["exits"].get(stored.journey_id, {}),
+            "goal": counts["goals"].get(stored.journey_id, {}),
+            "outcomes": counts["outcomes"],
+            "messages_per_customer": counts["frequency"],
+        },
     }
 
 
 def approval_templates(folder: Path | None) -> TemplateSet:
-    """The templates the simulation renders with: `folder`, else journeys/templates (ONBOARDFLOW_JOURNEYS_DIR),
+    """The templates the simulation renders with: `folder`, else ONBOARDFLOW_JOURNEYS_DIR's templates/,
     else the examples' own."""
     from onboardflow.catalog import example_templates
     from onboardflow.messages.loading import load_templates

@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from onboardflow.core.gate import check_step_up, read_percent, step_up_holds
-from onboardflow.core.validation import JourneyInvalid
 from onboardflow.core.review import AuditEntry, ReviewChanges, VersionReview
+from onboardflow.core.validation import JourneyInvalid
 from onboardflow.engine.engine import Engine
 from onboardflow.engine.live import Publication
 from onboardflow.governance.service import (
@@ -29,7 +29,9 @@ RULE_ACTOR = "step-up rule"  # who the trail names when the worker steps a roll-
 def require_owner(store: Store, journey_id: str, version: int, actor: User, action: str) -> None:
     owner = stored_version(store, journey_id, version).definition["owner"]
     if actor.email.lower() != owner.lower() and "admin" not in actor.roles:
-        raise Forbidden(f"only the journey's named owner ({owner}) or an admin may {action} it, not {actor.email}")
+        raise Forbidden(
+            f"only the journey's named owner ({owner}) or an admin may {action} it, not {actor.email}"
+        )
 
 
 def live_review(store: Store, journey_id: str) -> VersionReview:
@@ -40,8 +42,15 @@ def live_review(store: Store, journey_id: str) -> VersionReview:
     return found[-1]
 
 
-def launch(*, engine: Engine, journey_id: str, version: int, actor: User, percent: Any = 100,
-           step_up: dict[str, Any] | None = None) -> tuple[VersionReview, Publication]:
+def launch(
+    *,
+    engine: Engine,
+    journey_id: str,
+    version: int,
+    actor: User,
+    percent: Any = 100,
+    step_up: dict[str, Any] | None = None,
+) -> tuple[VersionReview, Publication]:
     """Make an approved version live: only one whose approval is bound to its content hash. The version
     live before is retired (kept for a roll-back). The review, and the publication (customers moved)."""
     store, now = engine.store, engine.clock.now()
@@ -60,13 +69,31 @@ def launch(*, engine: Engine, journey_id: str, version: int, actor: User, percen
         raise ReviewError([str(problem) for problem in invalid.problems]) from None
     _retire_before(store, before, actor, now, replaced_by=version)
     diff = version_diff(store.version(journey_id, before.version), publication.stored) if before else None
-    launched = transition(store=store, review=review, action="launch", actor=actor, now=now,
-                          detail={"percent": share, "step_up": rollout["step_up"], "moved": publication.moved,
-                                  "previous_live": before.version if before else None},
-                          rollout=rollout, previous_live=before.version if before else None)
+    launched = transition(
+        store=store,
+        review=review,
+        action="launch",
+        actor=actor,
+        now=now,
+        detail={
+            "percent": share,
+            "step_up": rollout["step_up"],
+            "moved": publication.moved,
+            "previous_live": before.version if before else None,
+        },
+        rollout=rollout,
+        previous_live=before.version if before else None,
+    )
     if diff:
-        store.record_review(ReviewChanges(audit=[AuditEntry(now, actor.email, "diff", journey_id, version,
-                                                            {"against": before.version}, diff=diff)]))
+        store.record_review(
+            ReviewChanges(
+                audit=[
+                    AuditEntry(
+                        now, actor.email, "diff", journey_id, version, {"against": before.version}, diff=diff
+                    )
+                ]
+            )
+        )
     return launched, publication
 
 
@@ -81,11 +108,18 @@ def _current(store: Store, journey_id: str) -> VersionReview | None:
         return replace(review_of(store, journey_id, state.live_version), status="live")
 
 
-def _retire_before(store: Store, before: VersionReview | None, actor: User, now: datetime, *,
-                   replaced_by: int) -> None:
+def _retire_before(
+    store: Store, before: VersionReview | None, actor: User, now: datetime, *, replaced_by: int
+) -> None:
     if before is not None and before.version != replaced_by:
-        transition(store=store, review=before, action="retire", actor=actor, now=now,
-                   detail={"replaced_by": replaced_by})
+        transition(
+            store=store,
+            review=before,
+            action="retire",
+            actor=actor,
+            now=now,
+            detail={"replaced_by": replaced_by},
+        )
 
 
 def _percent(value: Any) -> float:
@@ -104,8 +138,9 @@ def _rule(rule: dict[str, Any] | None, current: float) -> dict[str, Any] | None:
         raise ReviewError(str(error)) from None
 
 
-def step_up(*, engine: Engine, journey_id: str, actor: User, percent: Any,
-            step_up_rule: dict[str, Any] | None = None) -> VersionReview:
+def step_up(
+    *, engine: Engine, journey_id: str, actor: User, percent: Any, step_up_rule: dict[str, Any] | None = None
+) -> VersionReview:
     """Let a larger share of triggered customers in (never a smaller one: pause or roll back instead)."""
     store = engine.store
     review = live_review(store, journey_id)
@@ -117,14 +152,27 @@ def step_up(*, engine: Engine, journey_id: str, actor: User, percent: Any,
     return _set_share(engine, review, share, actor.email, rule=_rule(step_up_rule, share))
 
 
-def _set_share(engine: Engine, review: VersionReview, share: float, actor: str, *,
-               rule: dict[str, Any] | None, why: dict[str, Any] | None = None) -> VersionReview:
+def _set_share(
+    engine: Engine,
+    review: VersionReview,
+    share: float,
+    actor: str,
+    *,
+    rule: dict[str, Any] | None,
+    why: dict[str, Any] | None = None,
+) -> VersionReview:
     now = engine.clock.now()
     engine.set_rollout(review.journey_id, share)
     before = (review.rollout or {}).get("percent", 100.0)
     stepped = replace(review, rollout={"percent": share, "step_up": rule}, updated_at=now)
-    entry = AuditEntry(now, actor, "step-up", review.journey_id, review.version,
-                       {"from": before, "to": share, "step_up": rule, **(why or {})})
+    entry = AuditEntry(
+        now,
+        actor,
+        "step-up",
+        review.journey_id,
+        review.version,
+        {"from": before, "to": share, "step_up": rule, **(why or {})},
+    )
     engine.store.record_review(ReviewChanges(reviews=[stepped], audit=[entry]))
     return stepped
 
@@ -139,11 +187,16 @@ def metrics(store: Store, review: VersionReview, now: datetime) -> dict[str, Any
         if state != "active":
             ended[state.removeprefix("ended:")] = ended.get(state.removeprefix("ended:"), 0) + count
     goal = ended.get("goal_reached", 0)
-    return {"entrants": entrants, "active": entrants - sum(ended.values()), "completed": ended.get("completed", 0),
-            "goal_reached": goal, "exited": ended.get("exit_rule", 0),
-            "goal_rate": goal / entrants if entrants else 0.0,
-            "share": float((review.rollout or {}).get("percent", 100.0)),
-            "hours_live": (now - review.updated_at).total_seconds() / 3600}
+    return {
+        "entrants": entrants,
+        "active": entrants - sum(ended.values()),
+        "completed": ended.get("completed", 0),
+        "goal_reached": goal,
+        "exited": ended.get("exit_rule", 0),
+        "goal_rate": goal / entrants if entrants else 0.0,
+        "share": float((review.rollout or {}).get("percent", 100.0)),
+        "hours_live": (now - review.updated_at).total_seconds() / 3600,
+    }
 
 
 def apply_step_up_rules(engine: Engine) -> list[VersionReview]:
@@ -158,26 +211,35 @@ def apply_step_up_rules(engine: Engine) -> list[VersionReview]:
             continue
         measured = metrics(engine.store, review, engine.clock.now())
         if step_up_holds(rule, measured):
-            stepped.append(_set_share(engine, review, rule["to"], RULE_ACTOR, rule=None,
-                                      why={"rule": rule["when"], "metrics": measured}))
+            stepped.append(
+                _set_share(
+                    engine,
+                    review,
+                    rule["to"],
+                    RULE_ACTOR,
+                    rule=None,
+                    why={"rule": rule["when"], "metrics": measured},
+                )
+            )
     return stepped
 
 
 def pause(*, engine: Engine, journey_id: str, actor: User) -> VersionReview:
     """Hold the live version: nobody new enters and nobody in it moves until resumed."""
-    review = live_review(engine.store, journey_id)
-    require_owner(engine.store, journey_id, review.version, actor, "pause")
-    paused = transition(store=engine.store, review=review, action="pause", actor=actor, now=engine.clock.now())
-    engine.pause(journey_id)
-    return paused
+    return _hold(engine, journey_id, actor, "pause", engine.pause)
 
 
 def resume(*, engine: Engine, journey_id: str, actor: User) -> VersionReview:
+    """Let the paused version run again: what was held meanwhile is applied now."""
+    return _hold(engine, journey_id, actor, "resume", engine.resume)
+
+
+def _hold(engine: Engine, journey_id: str, actor: User, action: str, apply) -> VersionReview:
     review = live_review(engine.store, journey_id)
-    require_owner(engine.store, journey_id, review.version, actor, "resume")
-    resumed = transition(store=engine.store, review=review, action="resume", actor=actor, now=engine.clock.now())
-    engine.resume(journey_id)
-    return resumed
+    require_owner(engine.store, journey_id, review.version, actor, action)
+    moved = transition(store=engine.store, review=review, action=action, actor=actor, now=engine.clock.now())
+    apply(journey_id)
+    return moved
 
 
 def rollback(*, engine: Engine, journey_id: str, actor: User) -> VersionReview:
@@ -187,17 +249,31 @@ def rollback(*, engine: Engine, journey_id: str, actor: User) -> VersionReview:
     current = live_review(store, journey_id)
     require_owner(store, journey_id, current.version, actor, "roll back")
     if current.previous_live is None:
-        raise ReviewError(f"{current.subject} is the first live version of {journey_id!r}: there is nothing "
-                          "to roll back to (pause or retire it instead)")
+        raise ReviewError(
+            f"{current.subject} is the first live version of {journey_id!r}: there is nothing "
+            "to roll back to (pause or retire it instead)"
+        )
     previous = review_of(store, journey_id, current.previous_live)
     if current.status == "paused":
         engine.resume(journey_id)
     share = float((previous.rollout or {}).get("percent", 100.0))
     engine.launch(journey_id, previous.version, percent=share)
-    transition(store=store, review=current, action="retire", actor=actor, now=now,
-               detail={"rolled_back_to": previous.version})
-    return transition(store=store, review=previous, action="rollback", actor=actor, now=now,
-                      detail={"rolled_back_from": current.version})
+    transition(
+        store=store,
+        review=current,
+        action="retire",
+        actor=actor,
+        now=now,
+        detail={"rolled_back_to": previous.version},
+    )
+    return transition(
+        store=store,
+        review=previous,
+        action="rollback",
+        actor=actor,
+        now=now,
+        detail={"rolled_back_from": current.version},
+    )
 
 
 def retire(*, engine: Engine, journey_id: str, version: int, actor: User) -> VersionReview:

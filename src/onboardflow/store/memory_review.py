@@ -30,7 +30,9 @@ class MemoryReview:
             self.review_comments.update((comment.id, comment) for comment in changes.comments)
             self.review_risks.update((risk.id, risk) for risk in changes.risks)
             self.review_decisions.update((decision.id, decision) for decision in changes.decisions)
-            written = [replace(entry, seq=len(self.trail) + index + 1) for index, entry in enumerate(changes.audit)]
+            written = [
+                replace(entry, seq=len(self.trail) + index + 1) for index, entry in enumerate(changes.audit)
+            ]
             self.trail.extend(written)
             return written
 
@@ -38,8 +40,9 @@ class MemoryReview:
         return self.version_reviews.get((journey_id, version))
 
     def reviews(self, journey_id: str) -> list[VersionReview]:
-        return sorted((r for r in self.version_reviews.values() if r.journey_id == journey_id),
-                      key=lambda r: r.version)
+        return sorted(
+            (r for r in self.version_reviews.values() if r.journey_id == journey_id), key=lambda r: r.version
+        )
 
     def comments(self, journey_id: str) -> list[Comment]:
         found = [c for c in self.review_comments.values() if c.journey_id == journey_id]

@@ -10,17 +10,28 @@ from typing import Any
 import sqlalchemy as sa
 
 from onboardflow.core.review import AuditEntry, Comment, Decision, ReviewChanges, Risk, VersionReview
-from onboardflow.store.schema import audit_trail, review_comments, review_decisions, review_risks, version_reviews
+from onboardflow.store.schema import (
+    audit_trail,
+    review_comments,
+    review_decisions,
+    review_risks,
+    version_reviews,
+)
 from onboardflow.store.statements import dialect_insert
 
-TABLES = ((version_reviews, VersionReview, ("journey_id", "version")), (review_comments, Comment, ("id",)),
-          (review_risks, Risk, ("id",)))
+TABLES = (
+    (version_reviews, VersionReview, ("journey_id", "version")),
+    (review_comments, Comment, ("id",)),
+    (review_risks, Risk, ("id",)),
+)
 
 
 def write(connection: sa.Connection, changes: ReviewChanges) -> list[AuditEntry]:
     """Upsert the reviews, comments and risks; insert the decisions and audit lines (which never change).
     The audit lines as written, with their sequence numbers."""
-    for (table, _, keys), rows in zip(TABLES, (changes.reviews, changes.comments, changes.risks), strict=True):
+    for (table, _, keys), rows in zip(
+        TABLES, (changes.reviews, changes.comments, changes.risks), strict=True
+    ):
         for record in rows:
             row = dataclasses.asdict(record)
             insert = dialect_insert(connection.dialect.name, table).values(row)
@@ -59,5 +70,8 @@ def _records(connection: sa.Connection, query: sa.Select, record: type) -> list[
     return [record(**row) for row in connection.execute(query).mappings()]
 
 
-KINDS = {"comments": (review_comments, Comment), "decisions": (review_decisions, Decision),
-         "risks": (review_risks, Risk)}
+KINDS = {
+    "comments": (review_comments, Comment),
+    "decisions": (review_decisions, Decision),
+    "risks": (review_risks, Risk),
+}

@@ -32,18 +32,29 @@ def passing() -> Evidence:
 
 
 def problems(**changes):
-    given = {"review": review(), "owner": OWNER, "approver": OWNER, "comments": [], "risks": [],
-             "evidence": passing(), **changes}
+    given = {
+        "review": review(),
+        "owner": OWNER,
+        "approver": OWNER,
+        "comments": [],
+        "risks": [],
+        "evidence": passing(),
+        **changes,
+    }
     return approval_problems(**given)
 
 
-@pytest.mark.parametrize(("action", "allowed"), [(a, s) for a, (starts, _) in TRANSITIONS.items() for s in starts])
+@pytest.mark.parametrize(
+    ("action", "allowed"), [(a, s) for a, (starts, _) in TRANSITIONS.items() for s in starts]
+)
 def test_every_transition_is_allowed_from_its_statuses(action, allowed):
     assert next_status(review(allowed), action) == TRANSITIONS[action][1]
 
 
-@pytest.mark.parametrize(("action", "refused"), [(a, s) for a, (starts, _) in TRANSITIONS.items()
-                                                 for s in STATUSES if s not in starts])
+@pytest.mark.parametrize(
+    ("action", "refused"),
+    [(a, s) for a, (starts, _) in TRANSITIONS.items() for s in STATUSES if s not in starts],
+)
 def test_every_transition_is_refused_from_the_other_statuses_saying_what_it_needs(action, refused):
     with pytest.raises(TransitionRefused, match=f"{action} needs it"):
         next_status(review(refused), action)
@@ -62,8 +73,13 @@ def test_a_refusal_lists_every_missing_condition():
     change = Comment("c2", "hello", 2, "change_request", "shorter", OWNER, T0)
     note = Comment("c3", "hello", 2, "note", "nice", OWNER, T0)
     bare_risk = Risk("r1", "hello", 2, "late parcels", "high", OWNER, T0, T0 + timedelta(hours=48))
-    found = problems(review=review("draft"), approver=AUTHOR, comments=[open_question, change, note],
-                     risks=[bare_risk], evidence=None)
+    found = problems(
+        review=review("draft"),
+        approver=AUTHOR,
+        comments=[open_question, change, note],
+        risks=[bare_risk],
+        evidence=None,
+    )
 
     assert found == [
         "hello v2 is draft, not in review: submit it for review first",
@@ -79,7 +95,8 @@ def test_a_refusal_lists_every_missing_condition():
 
 def test_the_owner_cannot_approve_their_own_version():
     assert problems(review=VersionReview("hello", 2, "abc", "in_review", OWNER, T0, T0)) == [
-        f"{OWNER} authored hello v2: its author cannot approve it"]
+        f"{OWNER} authored hello v2: its author cannot approve it"
+    ]
 
 
 def test_resolved_comments_and_settled_or_owned_risks_do_not_block():
@@ -90,12 +107,20 @@ def test_resolved_comments_and_settled_or_owned_risks_do_not_block():
     assert problems(comments=[resolved], risks=[owned, closed]) == []
 
 
-@pytest.mark.parametrize(("evidence", "expected"), [
-    (Evidence("other", True, 1), "the simulation ran other content than hello v2: simulate this exact version"),
-    (Evidence("abc", True, 0), "the journey file states no acceptance criteria"),
-    (Evidence("abc", False, 2, ("at most 4 messages: 3 break it",)),
-     "acceptance criterion failed in the simulation: at most 4 messages: 3 break it"),
-])
+@pytest.mark.parametrize(
+    ("evidence", "expected"),
+    [
+        (
+            Evidence("other", True, 1),
+            "the simulation ran other content than hello v2: simulate this exact version",
+        ),
+        (Evidence("abc", True, 0), "the journey file states no acceptance criteria"),
+        (
+            Evidence("abc", False, 2, ("at most 4 messages: 3 break it",)),
+            "acceptance criterion failed in the simulation: at most 4 messages: 3 break it",
+        ),
+    ],
+)
 def test_evidence_must_be_this_exact_content_with_criteria_that_pass(evidence, expected):
     [problem] = problems(evidence=evidence)
     assert problem.startswith(expected)

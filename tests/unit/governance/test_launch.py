@@ -3,7 +3,7 @@ a phased roll-out applied at trigger time (holdout kept), step-up by the owner a
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
@@ -34,9 +34,17 @@ acceptance:
 @pytest.fixture
 def engine() -> Engine:
     engine = Engine(MemoryStore(), clock=VirtualClock(T0))
-    people.add_user(store=engine.store, email="ana@shop.example", name="Ana", roles="author", password=None, now=T0)
-    people.add_user(store=engine.store, email="cs-lead@shop.example", name="Cy", roles="owner,reviewer",
-                    password=None, now=T0)
+    people.add_user(
+        store=engine.store, email="ana@shop.example", name="Ana", roles="author", password=None, now=T0
+    )
+    people.add_user(
+        store=engine.store,
+        email="cs-lead@shop.example",
+        name="Cy",
+        roles="owner,reviewer",
+        password=None,
+        now=T0,
+    )
     return engine
 
 
@@ -47,14 +55,33 @@ def user(engine, email):
 def approved(engine, wait: str = "2d", most: int = 3) -> int:
     """A version drafted by ana, submitted, approved by the owner on a real simulation; its number."""
     store, now = engine.store, engine.clock.now()
-    draft, _ = service.save_draft(store=store, version=load_journey(JOURNEY.format(wait=wait, most=most)),
-                                  source="hello.yaml", author=user(engine, "ana@shop.example"), now=now)
-    service.submit(store=store, journey_id="hello", version=draft.version, actor=user(engine, "ana@shop.example"),
-                   now=now)
-    evidence = simulate_version(store.version("hello", draft.version), templates=example_templates(),
-                                plan=SimulationPlan(customers=30, days=7))
-    service.approve(store=store, journey_id="hello", version=draft.version,
-                    actor=user(engine, "cs-lead@shop.example"), evidence=evidence, now=now)
+    draft, _ = service.save_draft(
+        store=store,
+        version=load_journey(JOURNEY.format(wait=wait, most=most)),
+        source="hello.yaml",
+        author=user(engine, "ana@shop.example"),
+        now=now,
+    )
+    service.submit(
+        store=store,
+        journey_id="hello",
+        version=draft.version,
+        actor=user(engine, "ana@shop.example"),
+        now=now,
+    )
+    evidence = simulate_version(
+        store.version("hello", draft.version),
+        templates=example_templates(),
+        plan=SimulationPlan(customers=30, days=7),
+    )
+    service.approve(
+        store=store,
+        journey_id="hello",
+        version=draft.version,
+        actor=user(engine, "cs-lead@shop.example"),
+        evidence=evidence,
+        now=now,
+    )
     return draft.version
 
 
@@ -93,20 +120,37 @@ def test_a_phased_rollout_lets_a_stable_share_in_with_the_holdout_kept_and_the_o
 def test_only_the_named_owner_launches_and_only_an_approved_version(engine):
     version = approved(engine)
     with pytest.raises(service.Forbidden, match="only the journey's named owner"):
-        launch.launch(engine=engine, journey_id="hello", version=version, actor=user(engine, "ana@shop.example"))
-    draft, _ = service.save_draft(store=engine.store, version=load_journey(JOURNEY.format(wait="5d", most=3)),
-                                  source="x", author=user(engine, "ana@shop.example"), now=T0)
+        launch.launch(
+            engine=engine, journey_id="hello", version=version, actor=user(engine, "ana@shop.example")
+        )
+    draft, _ = service.save_draft(
+        store=engine.store,
+        version=load_journey(JOURNEY.format(wait="5d", most=3)),
+        source="x",
+        author=user(engine, "ana@shop.example"),
+        now=T0,
+    )
     with pytest.raises(service.ReviewError, match="launch needs it approved"):
-        launch.launch(engine=engine, journey_id="hello", version=draft.version,
-                      actor=user(engine, "cs-lead@shop.example"))
+        launch.launch(
+            engine=engine,
+            journey_id="hello",
+            version=draft.version,
+            actor=user(engine, "cs-lead@shop.example"),
+        )
     assert engine.store.journeys() == []
 
 
 def test_a_step_up_rule_is_taken_by_the_worker_when_its_metric_holds(engine):
     owner = user(engine, "cs-lead@shop.example")
     version = approved(engine)
-    launch.launch(engine=engine, journey_id="hello", version=version, actor=owner, percent=10,
-                  step_up={"to": "100%", "when": "entrants >= 40"})
+    launch.launch(
+        engine=engine,
+        journey_id="hello",
+        version=version,
+        actor=owner,
+        percent=10,
+        step_up={"to": "100%", "when": "entrants >= 40"},
+    )
     sign_up(engine, 200)
     assert launch.apply_step_up_rules(engine) == []  # about 20 entrants so far
 
