@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import PlainTextResponse
 
 from onboardflow.api.dependencies import (
     ClockDep,
@@ -316,6 +317,7 @@ def audit(journey_id: JourneyIdPath, store: StoreDep) -> AuditList:
 @router.get(
     "/{journey_id}/versions/{version}/packet",
     dependencies=[Depends(require_read)],
+    response_class=PlainTextResponse,
     responses={200: {"content": {"text/markdown": {}}}, **REFUSALS},
 )
 def packet(journey_id: JourneyIdPath, version: VersionPath, store: StoreDep, clock: ClockDep) -> Response:

@@ -11,6 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from onboardflow.core.review import AuditEntry, Comment, Decision, Risk, VersionReview
 
+T = "2026-03-02T09:00:00Z"  # the examples' time
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -79,6 +81,33 @@ def _plain(record: Any) -> dict[str, Any]:
 class ReviewRead(BaseModel):
     """A version's place in its lifecycle: status, author, approval (with its simulation), roll-out."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "journey_id": "first-purchase-welcome",
+                    "version": 2,
+                    "digest": "657d57a7ccdbf859",
+                    "status": "live",
+                    "author": "ana@shop.example",
+                    "created_at": T,
+                    "updated_at": T,
+                    "approval": {
+                        "by": "cs-lead@shop.example",
+                        "at": T,
+                        "digest": "657d57a7ccdbf859",
+                        "simulation": {"seed": 1, "customers": 300, "days": 30, "passed": True},
+                    },
+                    "rollout": {
+                        "percent": 10.0,
+                        "step_up": {"to": 50.0, "when": "goal_rate >= 0.1 && entrants >= 200"},
+                    },
+                    "previous_live": 1,
+                }
+            ]
+        }
+    )
+
     journey_id: str
     version: int
     digest: str
@@ -96,6 +125,24 @@ class ReviewRead(BaseModel):
 
 
 class CommentRead(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "cmt_1a2b3c4d5e",
+                    "journey_id": "first-purchase-welcome",
+                    "version": 2,
+                    "kind": "question",
+                    "body": "why email first?",
+                    "author": "cs-lead@shop.example",
+                    "created_at": T,
+                    "step_id": "welcome",
+                    "decision_id": None,
+                    "blocking": True,
+                }
+            ]
+        }
+    )
     id: str
     journey_id: str
     version: int
@@ -113,6 +160,24 @@ class CommentRead(BaseModel):
 
 
 class DecisionRead(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "dec_1a2b3c4d5e",
+                    "journey_id": "first-purchase-welcome",
+                    "version": 2,
+                    "comment_id": "cmt_1a2b3c4d5e",
+                    "owner": "cs-lead@shop.example",
+                    "outcome": "deferred",
+                    "rationale": "after the spring sale",
+                    "decided_by": "cs-lead@shop.example",
+                    "created_at": T,
+                    "due": "2026-04-01T00:00:00Z",
+                }
+            ]
+        }
+    )
     id: str
     journey_id: str
     version: int
@@ -130,6 +195,27 @@ class DecisionRead(BaseModel):
 
 
 class RiskRead(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "rsk_1a2b3c4d5e",
+                    "journey_id": "first-purchase-welcome",
+                    "version": 2,
+                    "risk": "late deliveries flood support",
+                    "impact": "high",
+                    "raised_by": "cs-lead@shop.example",
+                    "raised_at": T,
+                    "due_at": "2026-03-04T09:00:00Z",
+                    "owner": "cs-lead@shop.example",
+                    "fallback": "pause the journey",
+                    "status": "open",
+                    "updated_at": T,
+                    "overdue": False,
+                }
+            ]
+        }
+    )
     id: str
     journey_id: str
     version: int
@@ -150,6 +236,20 @@ class RiskRead(BaseModel):
 
 
 class JourneyReviewRead(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "journey_id": "first-purchase-welcome",
+                    "versions": [],
+                    "comments": [],
+                    "decisions": [],
+                    "risks": [],
+                }
+            ]
+        }
+    )
+
     """Everything under review for one journey: each version's review, the comments, the decision log,
     the risk register."""
 
@@ -161,6 +261,22 @@ class JourneyReviewRead(BaseModel):
 
 
 class AuditRead(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "seq": 7,
+                    "at": T,
+                    "actor": "cs-lead@shop.example",
+                    "action": "approve",
+                    "journey_id": "first-purchase-welcome",
+                    "version": 2,
+                    "detail": {"from": "in_review", "to": "approved"},
+                    "diff": None,
+                }
+            ]
+        }
+    )
     seq: int
     at: datetime
     actor: str
@@ -176,4 +292,6 @@ class AuditRead(BaseModel):
 
 
 class AuditList(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": []}]})
+
     items: list[AuditRead]
