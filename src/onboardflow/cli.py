@@ -21,14 +21,14 @@ from onboardflow.catalog import check_templates, load_journey_files, write_examp
 from onboardflow.channels.config import ChannelConfigError, build_channels, close_channels, load_channel_settings
 from onboardflow.channels.sandbox import sandbox_channels
 from onboardflow.core.journey import Journey
-from onboardflow.core.validation import JourneyInvalid
 from onboardflow.engine.clock import SystemClock
 from onboardflow.engine.dispatcher import Dispatcher
 from onboardflow.engine.engine import BatchResult, Engine
 from onboardflow.engine.ingest import LineError, read_events
 from onboardflow.engine.worker import run_worker, tune_garbage_collector
 from onboardflow.escalation.commands import tasks_app
-from onboardflow.governance.people_commands import user_app
+from onboardflow.governance.commands import review_app
+from onboardflow.governance.people_commands import AsUser, user_app
 from onboardflow.intelligence.commands import model_app
 from onboardflow.intelligence.loading import recommender_for, scorer_for, sentiment_for
 from onboardflow.intelligence.models import ModelFolder
@@ -132,33 +132,30 @@ def schema(out: Annotated[Path | None, typer.Option(help="Write to this file ins
 
 
 @app.command()
-def load(paths: Paths) -> None:
-    """Validate journey files and make them live; unchanged content keeps its version."""
+def load(paths: Paths, as_user: AsUser = None) -> None:
+    """Validate journey files and store each as a draft for review (`onboardflow review`); unchanged
+    content keeps its version and status. Nothing goes live without an approval."""
+    from onboardflow.governance.people import UnknownUser, find_user
+    from onboardflow.governance.service import ReviewError, save_draft
+
     loaded, problems = load_journey_files(paths, scores=_trained_scores())
     for problem in problems:
         errors.print(f"✗ {problem}", highlight=False, markup=False)
     if problems:
         raise typer.Exit(1)
-    engine = _engine()
+    store = _open_store()
     try:
+        author = find_user(store, as_user)
         for source, version in loaded:
-            _publish(engine, source, version)
-    finally:
-        engine.store.close()
-
-
-def _publish(engine: Engine, source: Path, version) -> None:
-    try:
-        publication = engine.publish_version(version, source=str(source))
-    except JourneyInvalid as invalid:  # a migrate block the stored versions refute
-        for problem in invalid.problems:
-            errors.print(f"✗ {problem}", highlight=False, markup=False)
+            review, is_new = save_draft(store=store, version=version, source=str(source), author=author,
+                                        now=SystemClock().now())
+            said = "draft" if is_new else f"unchanged ({review.status.replace('_', ' ')})"
+            console.print(f"{said}: {review.journey_id} v{review.version} ({source})", highlight=False)
+    except (UnknownUser, ReviewError) as error:
+        errors.print(f"error: {error}", highlight=False, markup=False)
         raise typer.Exit(1) from None
-    stored = publication.stored
-    moved = ""
-    if publication.moved:
-        moved = f", {publication.moved} customer(s) moved from v{version.journey.migrate.from_version}"
-    console.print(f"live: {stored.journey_id} v{stored.version} ({source}){moved}", highlight=False)
+    finally:
+        store.close()
 
 
 @app.command()
@@ -854,6 +851,7 @@ def customer_erase(
 apikey_app = typer.Typer(help="API keys with scopes: ingest, read, write, admin.", no_args_is_help=True)
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(user_app, name="user")  # people and roles: onboardflow/governance/people_commands.py
+app.add_typer(review_app, name="review")  # draft to live: onboardflow/governance/commands.py
 
 
 @apikey_app.command("create")

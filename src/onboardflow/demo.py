@@ -85,8 +85,7 @@ def run_demo(
     engine = Engine(store, clock=clock, rules=rules or [])
     console.rule("[bold]onboardflow demo")
     for version in demo_journeys() if journeys is None else journeys:
-        stored = engine.publish(version, source=f"examples/{version.id}.yaml")
-        console.print(f"journey live: [bold]{stored.journey_id}[/] v{stored.version} — {version.journey.name}")
+        launch_through_review(engine, version, console)
     history, events = _stream(customers, days, seed, START)
     engine.ingest(history, at_event_time=True, journeys=False)  # past orders: in profiles only
     console.print(f"simulated shop: {customers} customers, {len(events)} events over {days} days\n")
@@ -108,6 +107,33 @@ def run_demo(
                       f"{called.retried} to retry later")
     _show_outcome(console, engine, result, delivered)
     store.close()
+
+
+DEMO_AUTHOR = "lifecycle@shop.example"
+
+
+def launch_through_review(engine: Engine, version: JourneyVersion, console: Console) -> None:
+    """The way every journey goes live: its author loads it as a draft and submits it, its owner approves
+    it once a simulation of this exact version passes its acceptance criteria, and launches it."""
+    from onboardflow.governance import launch, people, service
+    from onboardflow.governance.evidence import SimulationPlan, simulate_version
+
+    store, now = engine.store, engine.clock.now()
+    author, _ = people.add_user(store=store, email=DEMO_AUTHOR, name="Lifecycle marketer", roles="author",
+                                password=None, now=now)
+    owner, _ = people.add_user(store=store, email=version.journey.owner, name="Journey owner",
+                               roles="owner,reviewer", password=None, now=now)
+    draft, _ = service.save_draft(store=store, version=version, source=f"examples/{version.id}.yaml",
+                                  author=author, now=now)
+    service.submit(store=store, journey_id=draft.journey_id, version=draft.version, actor=author, now=now)
+    evidence = simulate_version(store.version(draft.journey_id, draft.version), templates=example_templates(),
+                                plan=SimulationPlan(customers=100, days=14))
+    service.approve(store=store, journey_id=draft.journey_id, version=draft.version, actor=owner,
+                    evidence=evidence, now=now)
+    live, _ = launch.launch(engine=engine, journey_id=draft.journey_id, version=draft.version, actor=owner)
+    console.print(f"journey live: [bold]{live.journey_id}[/] v{live.version} — {version.journey.name} "
+                  f"(by {author.email}; approved and launched by {owner.email} after "
+                  f"{len(evidence['acceptance'])} acceptance criteria passed in a simulation)")
 
 
 def _settle_calls(engine: Engine, http: httpx.Client, environ: Mapping[str, str], end: datetime,

@@ -17,6 +17,7 @@ from onboardflow.core.effects import CallWebhook, OpenTask, ScheduleTimer, SendM
 from onboardflow.core.journey import Journey
 from onboardflow.core.model import Customer, Enrollment, Event
 from onboardflow.core.outbound import OutboundDelivery, OutboundEvent, Subscription
+from onboardflow.core.review import AuditEntry, Comment, Decision, ReviewChanges, Risk, VersionReview
 from onboardflow.messages.content import Delivery
 
 PARTITIONS = 64
@@ -52,6 +53,7 @@ class JourneyState:
     name: str
     live_version: int
     paused_at: datetime | None = None
+    rollout_percent: float = 100.0  # the share of triggered customers let in (a phased roll-out)
 
     @property
     def is_paused(self) -> bool:
@@ -351,8 +353,12 @@ class Transaction(Protocol):
     def journeys(self) -> dict[str, JourneyState]: ...
     def version(self, journey_id: str, version: int) -> StoredVersion | None: ...
     def save_version(
-        self, journey: Journey, *, digest: str, source: str | None, now: datetime
+        self, journey: Journey, *, digest: str, source: str | None, now: datetime, live: bool = True
     ) -> StoredVersion: ...
+    def set_live(self, journey_id: str, version: int, *, now: datetime) -> JourneyState:
+        """Make a stored version the live one (a launch, a roll-back); the roll-out share stays."""
+        ...
+    def set_rollout(self, journey_id: str, percent: float) -> None: ...
     def set_paused(self, journey_id: str, paused_at: datetime | None) -> None: ...
     def active_enrollments_at(
         self, journey_id: str, version: int, step_ids: Iterable[str], *, after: str | None, limit: int
@@ -368,7 +374,12 @@ class Store(Protocol):
     def transaction(self) -> AbstractContextManager[Transaction]: ...
 
     # journeys and their versions
-    def save_version(self, journey: Journey, *, digest: str, source: str | None, now: datetime) -> StoredVersion: ...
+    def save_version(
+        self, journey: Journey, *, digest: str, source: str | None, now: datetime, live: bool = True
+    ) -> StoredVersion:
+        """Store the content. `live`: make it live (the live version itself if the digest is the same).
+        Not live: a draft, or the stored version with the same digest, newest first, if there is one."""
+        ...
     def live_versions(self) -> list[StoredVersion]: ...
     def version(self, journey_id: str, version: int) -> StoredVersion | None: ...
     def versions(self, journey_id: str) -> list[StoredVersion]: ...  # every stored version, oldest first
@@ -513,6 +524,18 @@ class Store(Protocol):
     def api_key(self, key_id: str) -> ApiKey | None: ...
     def api_keys(self) -> list[ApiKey]: ...
     def revoke_api_key(self, key_id: str, *, at: datetime) -> ApiKey: ...
+
+    # review and approval: one governance action's rows in one transaction (audit lines only ever added)
+    def record_review(self, changes: ReviewChanges) -> list[AuditEntry]:
+        """Write the reviews, comments and risks (insert or replace by id), add the decisions and the audit
+        lines; the audit lines as written, numbered in order."""
+        ...
+    def review(self, journey_id: str, version: int) -> VersionReview | None: ...
+    def reviews(self, journey_id: str) -> list[VersionReview]: ...  # by version
+    def comments(self, journey_id: str) -> list[Comment]: ...  # oldest first
+    def decisions(self, journey_id: str) -> list[Decision]: ...  # the decision log, oldest first
+    def risks(self, journey_id: str) -> list[Risk]: ...  # oldest raised first
+    def audit_trail(self, journey_id: str | None = None) -> list[AuditEntry]: ...  # in the order written
 
     # users (people acting through the CLI, the API's keys and the web UI)
     def save_user(self, user: User) -> None:

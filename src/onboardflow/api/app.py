@@ -19,6 +19,7 @@ from onboardflow.api import (
     kpis,
     messages,
     preferences,
+    review,
     segment,
     signups,
     tasks,
@@ -73,8 +74,8 @@ def create_app(
         app.add_middleware(CORSMiddleware, allow_origins=settings.signup_origins, allow_methods=["POST"],
                            allow_headers=["Authorization", "Content-Type"])
     install_problem_handlers(app)
-    for module in (customers, consent, journeys, messages, tasks, escalation, inbox, unsubscribe, preferences,
-                   webhooks, kpis, signups):
+    for module in (customers, consent, journeys, review, messages, tasks, escalation, inbox, unsubscribe,
+                   preferences, webhooks, kpis, signups):
         app.include_router(module.router)
     app.include_router(escalation.claims)
     app.include_router(signups.forms)

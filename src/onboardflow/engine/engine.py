@@ -21,6 +21,7 @@ from onboardflow.core.effects import (
     stable_id,
 )
 from onboardflow.core.journey import Escalate, Wait, WaitFor, WaitUntil
+from onboardflow.core.gate import in_rollout
 from onboardflow.core.machine import EventReceived, TimerFired, admits, advance, start
 from onboardflow.core.model import TASK_RESOLVED, Customer, Enrollment, Event, apply_event, apply_update
 from onboardflow.core.outbound import enrollment_events, task_opened
@@ -64,6 +65,7 @@ class Catalog:
         self.live: list[JourneyVersion] = []
         self.by_trigger: dict[str, list[JourneyVersion]] = {}
         self.paused: frozenset[str] = frozenset()
+        self.rollout: dict[str, float] = {}  # journey id -> the share let in, for those under 100%
         self.refresh()
 
     def refresh(self) -> None:
@@ -81,6 +83,8 @@ class Catalog:
             for key in sorted((journey_id, state.live_version) for journey_id, state in states.items())
         ]
         self.paused = frozenset(journey_id for journey_id, state in states.items() if state.is_paused)
+        self.rollout = {journey_id: state.rollout_percent for journey_id, state in states.items()
+                        if state.rollout_percent < 100}
         self.by_trigger = defaultdict(list)
         for version in self.live:
             if version.id not in self.paused:
@@ -227,7 +231,9 @@ class Batch:
                                        default_zone=zone, scores=scores)
                     self.take(decision, enrollment)
         for version in self.catalog.by_trigger.get(event.name, ()):
-            self._maybe_start(version, customer, event, now, scores)
+            share = self.catalog.rollout.get(version.id)
+            if share is None or in_rollout(version.id, customer.id, share):  # a phased roll-out
+                self._maybe_start(version, customer, event, now, scores)
         profile, running = self.customers[customer.id], self.active.get(customer.id, ())
         for task in self.escalations.opened_by(event, profile, running, self.catalog, now):
             self.changes.tasks[task.task_id] = task
@@ -389,6 +395,24 @@ class Engine:
             return Publication(stored, is_new=False)
         again = stored_journey(stored, migrate=migrate)
         return self.publish_version(again, source=f"version {version}, published again")
+
+    def launch(self, journey_id: str, version: int, *, percent: float = 100.0):
+        """Make a stored version live for `percent` of triggered customers (governance decides whether it
+        may: `governance.launch`); a Publication."""
+        from onboardflow.engine.live import VersionNotFound, launch_version
+
+        stored = self.store.version(journey_id, version)
+        if stored is None:
+            raise VersionNotFound(f"journey {journey_id!r} has no version {version}")
+        with self.store.transaction() as tx:
+            publication = launch_version(tx, self.catalog, stored, percent=percent, now=self.clock.now())
+        self.catalog.refresh()
+        return publication
+
+    def set_rollout(self, journey_id: str, percent: float) -> None:
+        with self.store.transaction() as tx:
+            tx.set_rollout(journey_id, percent)
+        self.catalog.refresh()
 
     def pause(self, journey_id: str) -> JourneyState:
         """Stop new entries and hold everyone in the journey where they are; pausing twice changes nothing."""

@@ -69,6 +69,29 @@ def publish_version(
     return Publication(stored, is_new=True, moved=moved)
 
 
+def launch_version(
+    tx: Transaction, catalog: Catalog, stored: StoredVersion, *, percent: float, now: datetime
+) -> Publication:
+    """Make a stored version (an approved draft, or the version live before: a roll-back) the live one,
+    letting in `percent` of triggered customers. Its `migrate` block moves the customers it maps, as a
+    publication does; without one, customers mid-journey finish on the version they are in."""
+    tx.lock_partitions(range(PARTITIONS))
+    state = tx.journeys().get(stored.journey_id)
+    version = catalog.get(stored.journey_id, stored.version)
+    is_new = state is None or state.live_version != stored.version
+    old = _check(tx, catalog, version, state, source=f"journey {stored.journey_id} v{stored.version}") \
+        if is_new and state is not None else None
+    tx.set_live(stored.journey_id, stored.version, now=now)
+    tx.set_rollout(stored.journey_id, percent)
+    if is_new:
+        journey = version.journey
+        tx.apply(Changes(outbound=[journey_published(journey_id=journey.id, version=stored.version,
+                                                     name=journey.name, owner=journey.owner,
+                                                     digest=stored.digest, at=now)]))
+    moved = move_enrollments(tx, catalog, old, version, now=now) if old is not None else 0
+    return Publication(stored, is_new=is_new, moved=moved)
+
+
 def stored_journey(stored: StoredVersion, *, migrate: Mapping[str, Any] | None = None) -> JourneyVersion:
     """A stored version's document, to publish again, with `migrate` in place of its own: a stored migrate
     block moved customers from the versions before that one, not from the version live now."""

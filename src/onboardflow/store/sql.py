@@ -18,6 +18,7 @@ from onboardflow.core.consent import ConsentRecord, ConsentState, current_state
 from onboardflow.core.journey import Journey
 from onboardflow.core.model import HOLDOUT, Customer, Enrollment, Event
 from onboardflow.core.outbound import OutboundEvent, task_resolved
+from onboardflow.core.review import AuditEntry, Comment, Decision, ReviewChanges, Risk, VersionReview
 from onboardflow.ports import (
     ORDER_COMPLETED,
     ApiKey,
@@ -38,7 +39,7 @@ from onboardflow.ports import (
     WebhookCall,
     chunked,
 )
-from onboardflow.store import codec, history, idempotency, people, privacy
+from onboardflow.store import codec, history, idempotency, people, privacy, review
 from onboardflow.store import tasks as task_rows
 from onboardflow.store.connection import (
     BEGIN_MODE,
@@ -132,11 +133,11 @@ class SqlStore(SqlOutbound, SqlOutcomes):
     # journeys and their versions
 
     def save_version(
-        self, journey: Journey, *, digest: str, source: str | None, now: datetime
+        self, journey: Journey, *, digest: str, source: str | None, now: datetime, live: bool = True
     ) -> StoredVersion:
-        """Make this content live: the live version if its digest is the same, else the next version."""
+        """Make this content live (or store it as a draft: not `live`), as `SqlTransaction.save_version`."""
         with self.transaction() as tx:
-            return tx.save_version(journey, digest=digest, source=source, now=now)
+            return tx.save_version(journey, digest=digest, source=source, now=now, live=live)
 
     def live_versions(self) -> list[StoredVersion]:
         with self._reading() as connection:
@@ -574,6 +575,37 @@ class SqlStore(SqlOutbound, SqlOutcomes):
         if row is None:
             raise ApiKeyNotFound(f"no API key {key_id!r}: `onboardflow apikey list` shows the keys there are")
         return _api_key(row)
+
+    # review and approval (docs/review.md)
+
+    def record_review(self, changes: ReviewChanges) -> list[AuditEntry]:
+        with self._engine.begin() as connection:
+            return review.write(connection, changes)
+
+    def review(self, journey_id: str, version: int) -> VersionReview | None:
+        return next((r for r in self.reviews(journey_id) if r.version == version), None)
+
+    def reviews(self, journey_id: str) -> list[VersionReview]:
+        with self._reading() as connection:
+            return review.reviews(connection, journey_id)
+
+    def comments(self, journey_id: str) -> list[Comment]:
+        return self._review_rows("comments", journey_id)
+
+    def decisions(self, journey_id: str) -> list[Decision]:
+        return self._review_rows("decisions", journey_id)
+
+    def risks(self, journey_id: str) -> list[Risk]:
+        return self._review_rows("risks", journey_id)
+
+    def _review_rows(self, kind: str, journey_id: str) -> list:
+        table, record = review.KINDS[kind]
+        with self._reading() as connection:
+            return review.rows_of(connection, table, record, journey_id)
+
+    def audit_trail(self, journey_id: str | None = None) -> list[AuditEntry]:
+        with self._reading() as connection:
+            return review.trail(connection, journey_id)
 
     # users
 
