@@ -1,6 +1,6 @@
 """The Journeys pages: the list (status, live version, owner, entrants, goal rate) and one journey (its graph
-with the traffic on each edge, the YAML editor checked in place, its versions and their diff, pause and
-resume, and message previews per channel and locale). The same services as the API's journey routes."""
+with the traffic on each edge, the YAML editor checked in place and saved as a draft for review, its versions
+with their review status and their diff, pause and resume, and message previews per channel and locale). The same services as the API's journey routes."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ import yaml
 from fastapi import Depends, Form, Request
 from starlette.responses import Response
 
-from onboardflow.api.dependencies import EngineDep, SettingsDep, StoreDep
+from onboardflow.api.dependencies import ClockDep, EngineDep, SettingsDep, StoreDep
 from onboardflow.api.problems import Problem
 from onboardflow.core.validation import JourneyInvalid
 from onboardflow.core.validation import Problem as JourneyProblem
 from onboardflow.engine.live import stored_journey
 from onboardflow.engine.pausing import JourneyNotFound, JourneyNotPaused
+from onboardflow.governance.service import ReviewError, review_of, save_draft
 from onboardflow.journeys import YAML, JourneyNumbers, journey_numbers, read_journey, validate_journey
 from onboardflow.ports import GoalCounts, Store, StoredVersion
 from onboardflow.simulation.graph import edges_with_traffic, entrants_by_step, layout
@@ -25,7 +26,7 @@ from onboardflow.simulation.svg import graph_svg
 from onboardflow.web.auth import Viewer, require_role, web_router
 from onboardflow.web.previews import send_steps
 from onboardflow.web.rendering import go_to, page
-from onboardflow.web.workspace import journey_of, message_templates, version_of
+from onboardflow.web.workspace import draft_journeys, journey_of, message_templates, version_of
 
 router = web_router()
 SOURCE = "editor"
@@ -48,13 +49,15 @@ class JourneyRow:
 
 
 def journey_rows(store: Store) -> list[JourneyRow]:
+    """Every journey: the live ones, then those never launched (drafts only)."""
     numbers, goals = journey_numbers(store), store.goal_counts()
     rows = []
-    for state in store.journeys():
+    for state in [*store.journeys(), *draft_journeys(store)]:
         definition = version_of(store, state).definition
         goal = definition.get("goal") or {}
+        status = "draft" if not state.live_version else "paused" if state.is_paused else "live"
         rows.append(JourneyRow(
-            state.journey_id, definition.get("name", state.name), "paused" if state.is_paused else "live",
+            state.journey_id, definition.get("name", state.name), status,
             state.live_version, definition.get("owner", ""), goal.get("event"),
             numbers.get(state.journey_id, JourneyNumbers()).active,
             goals.get(state.journey_id, GoalCounts()),
@@ -77,8 +80,10 @@ def journey_page(request: Request, journey_id: str, store: StoreDep, settings: S
     graph = graph_svg(compiled, layout(compiled), edges_with_traffic(compiled, paths),
                       entrants_by_step(compiled, paths))
     versions = store.versions(journey_id)
+    statuses = {v.version: review_of(store, journey_id, v.version).status for v in versions}
     return page(request, "journey.html", {
         "state": state, "shown": shown, "journey": compiled.journey, "graph": graph, "versions": versions,
+        "statuses": statuses,
         "document": as_yaml(shown.definition), "sends": send_steps(compiled),
         "numbers": journey_numbers(store).get(journey_id, JourneyNumbers()),
         "counts": store.goal_counts().get(journey_id, GoalCounts()),
@@ -99,20 +104,23 @@ def validate(request: Request, journey_id: str, settings: SettingsDep, viewer: V
                                             "warnings": checked.warnings, "valid": not problems})
 
 
-@router.post("/journeys/{journey_id}/publish", dependencies=[Depends(require_role("owner"))])
-def publish(request: Request, journey_id: str, engine: EngineDep, settings: SettingsDep,
-            document: Annotated[str, Form()]) -> Response:
-    """Make the edited document live as the next version, as `PUT /v1/journeys/{id}` does."""
+@router.post("/journeys/{journey_id}/save")
+def save(request: Request, journey_id: str, store: StoreDep, clock: ClockDep, viewer: Viewer,
+         document: Annotated[str, Form()]) -> Response:
+    """Store the edited document as a draft for review, as `PUT /v1/journeys/{id}` does (the same content
+    keeps its version); it goes live only from the Review page, once its owner approves it."""
     try:
         version = read_journey(document, kind=YAML, source=SOURCE)
         if version.id != journey_id:
             raise JourneyInvalid([_mismatch(version.id, journey_id)])
-        engine.publish_version(version, source="web editor")
+        draft, _ = save_draft(store=store, version=version, source="web editor", author=viewer, now=clock.now())
     except JourneyInvalid as invalid:
         context = {"lines": annotated(document, invalid.problems), "problems": invalid.problems,
                    "warnings": [], "valid": False}
         return page(request, "_checked.html", context, status=422)
-    return go_to(request, f"/journeys/{journey_id}")
+    except ReviewError as refused:
+        raise Problem(refused.status, "Not saved", "; ".join(refused.problems)) from None
+    return go_to(request, f"/journeys/{journey_id}/review?version={draft.version}")
 
 
 @router.post("/journeys/{journey_id}/{action}", dependencies=[Depends(require_role("owner"))])

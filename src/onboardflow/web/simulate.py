@@ -36,7 +36,7 @@ from onboardflow.simulation.results import Result
 from onboardflow.simulation.shop import START
 from onboardflow.web.auth import Viewer, web_router
 from onboardflow.web.rendering import go_to, page
-from onboardflow.web.workspace import live_journey, message_templates
+from onboardflow.web.workspace import draft_journeys, live_journey, message_templates
 
 router = web_router()
 KEPT_RUNS = 20
@@ -111,7 +111,7 @@ def runs_of(request: Request) -> SimulationRuns:
 def simulate_page(request: Request, store: StoreDep, viewer: Viewer, journey: str = "") -> Response:
     personas = built_in_personas().personas
     return page(request, "simulate.html", {
-        "journeys": store.journeys(), "chosen": journey, "personas": personas,
+        "journeys": [*store.journeys(), *draft_journeys(store)], "chosen": journey, "personas": personas,
         "runs": list(reversed(runs_of(request).runs.values())), "max_customers": MAX_CUSTOMERS,
         "max_days": MAX_DAYS,
     })

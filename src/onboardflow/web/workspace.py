@@ -26,18 +26,30 @@ def message_templates(settings: Settings) -> TemplateLoad:
 
 
 def journey_of(store: Store, journey_id: str) -> JourneyState:
+    """The journey as the engine runs it; one never launched (drafts only) reads as live version 0."""
     state = journey_state(store, journey_id)
-    if state is None:
+    if state is not None:
+        return state
+    versions = store.versions(journey_id)
+    if not versions:
         raise Problem(404, "Journey not found", f"no journey {journey_id!r}: the list is at /journeys")
-    return state
+    return JourneyState(journey_id, versions[-1].definition.get("name", journey_id), 0, rollout_percent=0.0)
+
+
+def draft_journeys(store: Store) -> list[JourneyState]:
+    """Journeys stored as drafts and never launched (`load`, `PUT`, New from template), by id."""
+    live = {state.journey_id for state in store.journeys()}
+    drafted = sorted({entry.journey_id for entry in store.audit_trail() if entry.action == "draft"} - live)
+    return [journey_of(store, journey_id) for journey_id in drafted if store.versions(journey_id)]
 
 
 def version_of(store: Store, state: JourneyState, number: int | None = None) -> StoredVersion:
-    """Version `number` of the journey (the live one if None)."""
-    stored = store.version(state.journey_id, number or state.live_version)
+    """Version `number` of the journey (the live one if None, or the newest of one never launched)."""
+    versions = store.versions(state.journey_id)
+    stored = store.version(state.journey_id, number or state.live_version or len(versions))
     if stored is None:
         raise Problem(404, "Version not found", f"journey {state.journey_id!r} has versions 1 to "
-                      f"{state.live_version}")
+                      f"{len(versions)}")
     return stored
 
 

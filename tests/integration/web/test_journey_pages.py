@@ -1,5 +1,5 @@
 """The Journeys pages: the list's numbers, the graph with traffic, the editor's problems at their lines,
-publishing a version, the diff between versions, and previews per channel and locale."""
+saving a draft for review, the diff between versions, and previews per channel and locale."""
 
 from __future__ import annotations
 
@@ -63,30 +63,47 @@ def test_a_clean_document_says_so(signed_in):
     assert "No problems" in checked.select_one("p.ok").get_text()
 
 
-def test_publishing_an_edit_makes_the_next_version_live_and_the_diff_shows_the_change(signed_in):
+def test_saving_an_edit_makes_a_draft_for_review_and_the_diff_shows_the_change(signed_in):
     document = soup(signed_in.client.get(JOURNEY)).select_one("textarea#document").get_text()
     changed = document.replace("name: First purchase welcome", "name: First purchase welcome (new copy)")
 
-    answer = signed_in.post(f"{JOURNEY}/publish", {"document": changed}, follow_redirects=False)
+    answer = signed_in.post(f"{JOURNEY}/save", {"document": changed}, follow_redirects=False)
 
     assert answer.status_code == 303
+    assert answer.headers["location"] == f"{JOURNEY}/review?version=2"
     assert [v.version for v in signed_in.store.versions("first-purchase-welcome")] == [1, 2]
+    assert signed_in.store.journeys()[0].live_version == 1  # nothing goes live without an approval
+    assert signed_in.store.review(JOURNEY_ID, 2).status == "draft"
+    assert signed_in.store.review(JOURNEY_ID, 2).author == "admin@shop.example"
     page = soup(signed_in.client.get(JOURNEY))
-    assert page.select_one('tr[data-version="2"] .badge.live')
+    assert page.select_one('tr[data-version="2"] .badge.draft').get_text() == "draft"
     added = [row.code.get_text() for row in page.select("table.diff tr.add")]
     removed = [row.code.get_text() for row in page.select("table.diff tr.remove")]
     assert added == ["+name: First purchase welcome (new copy)"]
     assert removed == ["-name: First purchase welcome"]
     again = soup(signed_in.client.get(f"{JOURNEY}/diff?a=2&b=1", headers={"HX-Request": "true"}))
     assert [row.code.get_text() for row in again.select("tr.add")] == ["+name: First purchase welcome"]
+    signed_in.post(f"{JOURNEY}/save", {"document": changed})
+    assert len(signed_in.store.versions(JOURNEY_ID)) == 2  # the same content keeps its version
 
 
-def test_publishing_a_broken_document_stores_nothing_and_shows_why(signed_in):
-    answer = signed_in.post(f"{JOURNEY}/publish", {"document": "id: first-purchase-welcome\nsteps: 3\n"})
+def test_saving_a_broken_document_stores_nothing_and_shows_why(signed_in):
+    answer = signed_in.post(f"{JOURNEY}/save", {"document": "id: first-purchase-welcome\nsteps: 3\n"})
 
     assert answer.status_code == 422
     assert soup(answer).select("p.problem")
     assert len(signed_in.store.versions("first-purchase-welcome")) == 1
+
+
+def test_a_user_who_may_not_author_cannot_save_a_draft(web):
+    web.sign_in("agent@shop.example")
+    document = soup(web.client.get(JOURNEY)).select_one("textarea#document").get_text()
+
+    answer = web.post(f"{JOURNEY}/save", {"document": document.replace("First purchase", "Other")})
+
+    assert answer.status_code == 403
+    assert "author" in answer.text
+    assert len(web.store.versions(JOURNEY_ID)) == 1
 
 
 def test_pause_and_resume_from_the_page(signed_in):
