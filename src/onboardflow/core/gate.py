@@ -72,30 +72,54 @@ def approval_problems(
     evidence: Evidence | None,
 ) -> list[str]:
     """Every condition the approval misses (none: it may go ahead)."""
-    problems = []
+    checklist = approval_checklist(
+        review=review, owner=owner, approver=approver, comments=comments, risks=risks, evidence=evidence
+    )
+    return [problem for _, problems in checklist for problem in problems]
+
+
+def approval_checklist(
+    *,
+    review: VersionReview,
+    owner: str,
+    approver: str,
+    comments: Iterable[Comment],
+    risks: Iterable[Risk],
+    evidence: Evidence | None,
+) -> list[tuple[str, list[str]]]:
+    """The gate's conditions in order, each with what it misses (an empty list: it holds)."""
+    in_review = []
     if review.status != "in_review":
-        problems.append(
+        in_review.append(
             f"{review.subject} is {review.status.replace('_', ' ')}, not in review: "
             "submit it for review first"
         )
+    approver_ok = []
     if approver.lower() != owner.lower():
-        problems.append(f"only the journey's named owner ({owner}) approves it, not {approver}")
+        approver_ok.append(f"only the journey's named owner ({owner}) approves it, not {approver}")
     if approver.lower() == review.author.lower():
-        problems.append(f"{approver} authored {review.subject}: its author cannot approve it")
-    problems.extend(
+        approver_ok.append(f"{approver} authored {review.subject}: its author cannot approve it")
+    blocking = [
         f"{comment.kind.replace('_', ' ')} {comment.id} is open"
         f"{' on step ' + repr(comment.step_id) if comment.step_id else ''}: resolve it "
         "with a decision"
         for comment in comments
         if comment.is_blocking
-    )
+    ]
+    risky = []
     for risk in risks:
         if risk.is_open and not risk.owner:
-            problems.append(f"risk {risk.id} ({risk.risk}) has no owner")
+            risky.append(f"risk {risk.id} ({risk.risk}) has no owner")
         if risk.is_open and not risk.fallback:
-            problems.append(f"risk {risk.id} ({risk.risk}) has no fallback plan")
-    problems.extend(_evidence_problems(review, evidence))
-    return problems
+            risky.append(f"risk {risk.id} ({risk.risk}) has no fallback plan")
+    return [
+        ("the version is in review", in_review),
+        (f"the approver is the journey's named owner ({owner}), not the version's author", approver_ok),
+        ("no question or change request is open", blocking),
+        ("every open risk has an owner and a fallback plan", risky),
+        ("acceptance criteria stated, all passing in a simulation of this exact content",
+         _evidence_problems(review, evidence)),
+    ]
 
 
 def _evidence_problems(review: VersionReview, evidence: Evidence | None) -> list[str]:

@@ -7,17 +7,31 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from onboardflow.settings import Settings
-from onboardflow.web import auth, customers, escalations, journeys, previews, settings_page, simulate
+from onboardflow.web import (
+    auth,
+    customers,
+    escalations,
+    journeys,
+    new_journey,
+    outcomes,
+    previews,
+    review,
+    settings_page,
+    simulate,
+)
 from onboardflow.web.rendering import HERE
 from onboardflow.web.security import WebSessions
 
 # the paths whose requests carry the session cookie: every page's
-PREFIXES = ("/login", "/logout", "/journeys", "/simulate", "/escalations", "/customers", "/settings")
+PREFIXES = ("/login", "/logout", "/journeys", "/review", "/outcomes", "/simulate", "/escalations",
+            "/customers", "/settings")
 
 
 def install_web(app: FastAPI, settings: Settings) -> None:
     """Mount the pages, their static files and the session cookie on `app`."""
-    for module in (auth, journeys, previews, simulate, escalations, customers, settings_page):
+    # New from template before the journey pages: /journeys/new is not a journey
+    for module in (auth, new_journey, review, journeys, previews, simulate, escalations, customers, outcomes,
+                   settings_page):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_exception_handler(auth.LoginRequired, auth.on_login_required)

@@ -1,6 +1,7 @@
 """The Journeys pages: the list (status, live version, owner, entrants, goal rate) and one journey (its graph
 with the traffic on each edge, the YAML editor checked in place and saved as a draft for review, its versions
-with their review status and their diff, pause and resume, and message previews per channel and locale). The same services as the API's journey routes."""
+with their review status and their diff, pause and resume, and message previews per channel and locale).
+The same services as the API's journey routes."""
 
 from __future__ import annotations
 
@@ -87,7 +88,7 @@ def journey_page(request: Request, journey_id: str, store: StoreDep, settings: S
         "document": as_yaml(shown.definition), "sends": send_steps(compiled),
         "numbers": journey_numbers(store).get(journey_id, JourneyNumbers()),
         "counts": store.goal_counts().get(journey_id, GoalCounts()),
-        "diff": _diff(versions[-2], versions[-1]) if len(versions) > 1 else None,
+        "diff": diff_of(versions[-2], versions[-1]) if len(versions) > 1 else None,
     })
 
 
@@ -113,7 +114,8 @@ def save(request: Request, journey_id: str, store: StoreDep, clock: ClockDep, vi
         version = read_journey(document, kind=YAML, source=SOURCE)
         if version.id != journey_id:
             raise JourneyInvalid([_mismatch(version.id, journey_id)])
-        draft, _ = save_draft(store=store, version=version, source="web editor", author=viewer, now=clock.now())
+        draft, _ = save_draft(store=store, version=version, source="web editor", author=viewer,
+                              now=clock.now())
     except JourneyInvalid as invalid:
         context = {"lines": annotated(document, invalid.problems), "problems": invalid.problems,
                    "warnings": [], "valid": False}
@@ -140,7 +142,7 @@ def pause_or_resume(request: Request, journey_id: str, action: Literal["pause", 
 def diff(request: Request, journey_id: str, store: StoreDep, viewer: Viewer, a: int, b: int) -> Response:
     """What changed from version `a` to version `b`, line by line."""
     state = journey_of(store, journey_id)
-    changes = _diff(version_of(store, state, a), version_of(store, state, b))
+    changes = diff_of(version_of(store, state, a), version_of(store, state, b))
     return page(request, "_diff.html", {"diff": changes, "journey_id": journey_id})
 
 
@@ -186,7 +188,7 @@ class Diff:
     lines: list[tuple[str, str]]  # (kind: add, remove, context, hunk; text)
 
 
-def _diff(old: StoredVersion, new: StoredVersion) -> Diff:
+def diff_of(old: StoredVersion, new: StoredVersion) -> Diff:
     text = difflib.unified_diff(as_yaml(old.definition).splitlines(), as_yaml(new.definition).splitlines(),
                                 f"v{old.version}", f"v{new.version}", lineterm="", n=3)
     return Diff(old, new, [_kind(line) for line in list(text)[2:]])

@@ -23,9 +23,11 @@ HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
     "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
 }
-# the pages in the navigation, in order; Review and Outcomes join when their back ends land
+# the pages in the navigation, in order
 NAVIGATION = (
     ("/journeys", "Journeys"),
+    ("/review", "Review"),
+    ("/outcomes", "Outcomes"),
     ("/simulate", "Simulate"),
     ("/escalations", "Escalations"),
     ("/customers", "Customers"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from onboardflow.api.problems import Problem
-from onboardflow.catalog import example_templates
+from onboardflow.catalog import example_files, example_templates
 from onboardflow.core.version import JourneyVersion
 from onboardflow.engine.live import stored_journey
 from onboardflow.journeys import journey_state
@@ -23,6 +23,18 @@ def message_templates(settings: Settings) -> TemplateLoad:
     if folder.is_dir():
         return load_templates(folder, segment_limit=settings.sms_segment_limit)
     return TemplateLoad(example_templates())
+
+
+def templates_folder(settings: Settings) -> Path:
+    """Where the workspace's message templates are (ONBOARDFLOW_JOURNEYS_DIR's templates/). A workspace
+    that runs on the example journeys' templates (the demo) gets them copied there first, so that new
+    templates written beside them (New from template) leave the examples' in force."""
+    folder = Path(settings.journeys_dir) / TEMPLATES_FOLDER
+    if not folder.is_dir():
+        folder.mkdir(parents=True)
+        for name, text in example_files(f"examples/{TEMPLATES_FOLDER}"):
+            (folder / name).write_text(text, encoding="utf-8")
+    return folder
 
 
 def journey_of(store: Store, journey_id: str) -> JourneyState:
