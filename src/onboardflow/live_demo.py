@@ -12,6 +12,7 @@ import threading
 import time
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 
 import uvicorn
 from rich.console import Console
@@ -26,11 +27,13 @@ from onboardflow.engine.dispatcher import Dispatcher
 from onboardflow.engine.engine import Engine
 from onboardflow.engine.worker import run_worker
 from onboardflow.governance.people import ROLES, add_user
+from onboardflow.messages.templates import TEMPLATES_FOLDER, MessageTemplate, TemplateSet
 from onboardflow.policy_settings import PolicySettings
 from onboardflow.ports import Clock, Store
 from onboardflow.settings import Settings
 from onboardflow.simulation.personas import built_in_personas
 from onboardflow.simulation.shop import Shop, recorded_stream
+from onboardflow.web.workspace import message_templates
 
 DEMO_USER, DEMO_PASSWORD = "demo@shop.example", "onboardflow-demo"
 
@@ -41,7 +44,7 @@ class Workspace:
     def __init__(self, store: Store, *, settings: Settings, rules: list, host: str = "127.0.0.1",
                  port: int = 0, events_per_second: float = 0.0, seed: int = 11,
                  clock: Clock | None = None) -> None:
-        self.store, self.clock = store, clock or SystemClock()
+        self.store, self.clock, self.settings = store, clock or SystemClock(), settings
         self.stopping = threading.Event()
         app = create_app(store=store, settings=settings, clock=self.clock)
         self.server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
@@ -75,8 +78,33 @@ class Workspace:
 
     def _work(self) -> None:
         dispatcher = Dispatcher(self.store, self.engine.catalog, sandbox_channels(keep=False),
-                                templates=example_templates(), rules=PolicySettings().rules())
+                                templates=WorkspaceTemplates(self.settings), rules=PolicySettings().rules())
         run_worker(self.engine, dispatcher, poll_seconds=0.2, should_stop=self.stopping.is_set)
+
+
+class WorkspaceTemplates:
+    """The message templates the web UI keeps (the examples', and those New from template wrote beside
+    them), read again whenever their folder changes: the worker renders what was made a minute ago."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings, self.seen, self.current = settings, None, example_templates()
+
+    def _templates(self) -> TemplateSet:
+        folder = Path(self.settings.journeys_dir) / TEMPLATES_FOLDER
+        stamp = folder.stat().st_mtime_ns if folder.is_dir() else None
+        if stamp != self.seen:
+            self.seen, self.current = stamp, message_templates(self.settings).templates
+        return self.current
+
+    @property
+    def folder(self) -> str:
+        return self._templates().folder
+
+    def get(self, name: str) -> MessageTemplate | None:
+        return self._templates().get(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._templates()
 
 
 class LiveShop:

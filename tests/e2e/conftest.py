@@ -28,6 +28,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PASSWORD = "correct horse battery"
 OWNER, AGENT = "ana@shop.example", "sam@shop.example"
+AUTHOR, JOURNEY_OWNER = "al@shop.example", "cy@shop.example"  # writes journeys; decides their launch
 SHOTS = Path(os.environ.get("ONBOARDFLOW_SCREENSHOTS", Path(__file__).parents[2] / "var" / "screenshots"))
 
 pytestmark = pytest.mark.e2e
@@ -49,6 +50,9 @@ def served(tmp_path_factory) -> Iterator[Served]:
     now = SystemClock().now()
     add_user(store=store, email=OWNER, name="Ana Lima", roles=["owner", "admin"], password=PASSWORD, now=now)
     add_user(store=store, email=AGENT, name="Sam Agent", roles=["support"], password=PASSWORD, now=now)
+    add_user(store=store, email=AUTHOR, name="Al Author", roles=["author"], password=PASSWORD, now=now)
+    add_user(store=store, email=JOURNEY_OWNER, name="Cy Lead", roles=["owner", "reviewer"], password=PASSWORD,
+             now=now)
     settings = Settings(_env_file=None, secret_key_file=str(folder / "secret_key"),
                         journeys_dir=str(folder / "journeys"))
     workspace = Workspace(store, settings=settings, rules=demo_rules())
