@@ -7,6 +7,7 @@ end-to-end tests start one too, without the shop.
 
 from __future__ import annotations
 
+import copy
 import secrets
 import threading
 import time
@@ -15,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 import uvicorn
+import yaml
 from rich.console import Console
 
 from onboardflow.api import create_app
@@ -26,7 +28,9 @@ from onboardflow.engine.clock import SystemClock
 from onboardflow.engine.dispatcher import Dispatcher
 from onboardflow.engine.engine import Engine
 from onboardflow.engine.worker import run_worker
+from onboardflow.governance import service as review
 from onboardflow.governance.people import ROLES, add_user
+from onboardflow.journeys import YAML, read_journey
 from onboardflow.messages.templates import TEMPLATES_FOLDER, MessageTemplate, TemplateSet
 from onboardflow.policy_settings import PolicySettings
 from onboardflow.ports import Clock, Store
@@ -140,11 +144,44 @@ def demo_user(store: Store, now: datetime) -> None:
     add_user(store=store, email=DEMO_USER, name="Demo", roles=ROLES, password=DEMO_PASSWORD, now=now)
 
 
+DEMO_AUTHOR, DEMO_OWNER = "ana@shop.example", "cs-lead@shop.example"  # the example journeys' owner
+
+
+def demo_review(store: Store, now: datetime) -> None:
+    """Something to review: an author's draft v2 of the welcome journey (a shorter wait for delivery), in
+    review, with the owner's question on a step, a note, and a risk with its owner and fallback."""
+    people = ((DEMO_AUTHOR, "Ana Lima", ["author"]), (DEMO_OWNER, "Cy Lead", ["owner", "reviewer"]))
+    for email, name, roles in people:
+        add_user(store=store, email=email, name=name, roles=roles, password=DEMO_PASSWORD, now=now)
+    author, owner = store.user(DEMO_AUTHOR), store.user(DEMO_OWNER)
+    live = next((v for v in store.live_versions() if v.journey_id == "first-purchase-welcome"), None)
+    if live is None:
+        return
+    definition = copy.deepcopy(live.definition)
+    for step in definition["steps"]:
+        if step["id"] == "await-delivery":
+            step["wait_for"]["timeout"] = "8d"
+    version = read_journey(yaml.safe_dump(definition, sort_keys=False), kind=YAML, source="demo")
+    draft, is_new = review.save_draft(store=store, version=version, source="demo", author=author, now=now)
+    if not is_new:
+        return
+    jid, number = draft.journey_id, draft.version
+    review.submit(store=store, journey_id=jid, version=number, actor=author, now=now)
+    review.add_comment(store=store, journey_id=jid, version=number, kind="question",
+                       step_id="await-delivery", actor=owner, now=now,
+                       body="Eight days: do our carriers deliver 95% of parcels by then?")
+    review.add_comment(store=store, journey_id=jid, version=number, kind="note", actor=author, now=now,
+                       body="Support asked for earlier apologies: late parcels are their top complaint.")
+    review.raise_risk(store=store, journey_id=jid, version=number, risk="more late-delivery apologies sent",
+                      impact="medium", owner=DEMO_OWNER, fallback="roll back to v1", actor=owner, now=now)
+
+
 def serve_demo(console: Console, store: Store, *, settings: Settings, rules: list, host: str, port: int,
                events_per_second: float) -> None:
     """Serve the populated workspace until interrupted, saying how to get in."""
     now = SystemClock().now()
     demo_user(store, now)
+    demo_review(store, now)
     key, plain = mint("demo storefront", ["ingest", "read"], now=now)
     store.save_api_key(key)
     workspace = Workspace(store, settings=settings, rules=rules, host=host, port=port,
@@ -153,6 +190,9 @@ def serve_demo(console: Console, store: Store, *, settings: Settings, rules: lis
     console.rule("[bold]the workspace")
     console.print(f"web UI: [bold]{url}[/]  sign in as [bold]{DEMO_USER}[/], "
                   f"password [bold]{DEMO_PASSWORD}[/]")
+    console.print(f"to review as two people: [bold]{DEMO_AUTHOR}[/] (author) and [bold]{DEMO_OWNER}[/] "
+                  "(owner), "
+                  f"same password; a draft of first-purchase-welcome waits at {url}/review")
     console.print(f"the shop sends {events_per_second:g} events a second; a worker applies them as they come")
     console.print(f"an ingest key for your own events (POST {url}/v1/events): {plain}", highlight=False)
     console.print("Ctrl-C stops it")

@@ -60,7 +60,8 @@ def test_from_template_through_review_and_launch_to_measured_outcomes(page, serv
     page.get_by_label("Customers").fill("60")
     page.get_by_label("Days").fill("20")
     page.get_by_role("button", name="Run the simulation").click()
-    expect(page.locator(f'section.journey[data-journey="{JOURNEY}"] svg.funnel')).to_be_visible(timeout=120_000)
+    funnel = page.locator(f'section.journey[data-journey="{JOURNEY}"] svg.funnel')
+    expect(funnel).to_be_visible(timeout=120_000)
     shot(page, served, "23-draft-simulated")
 
     page.goto(REVIEW)

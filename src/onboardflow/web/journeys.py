@@ -19,7 +19,7 @@ from onboardflow.core.validation import JourneyInvalid
 from onboardflow.core.validation import Problem as JourneyProblem
 from onboardflow.engine.live import stored_journey
 from onboardflow.engine.pausing import JourneyNotFound, JourneyNotPaused
-from onboardflow.governance.service import ReviewError, review_of, save_draft
+from onboardflow.governance.service import ReviewError, save_draft
 from onboardflow.journeys import YAML, JourneyNumbers, journey_numbers, read_journey, validate_journey
 from onboardflow.ports import GoalCounts, Store, StoredVersion
 from onboardflow.simulation.graph import edges_with_traffic, entrants_by_step, layout
@@ -27,7 +27,13 @@ from onboardflow.simulation.svg import graph_svg
 from onboardflow.web.auth import Viewer, require_role, web_router
 from onboardflow.web.previews import send_steps
 from onboardflow.web.rendering import go_to, page
-from onboardflow.web.workspace import draft_journeys, journey_of, message_templates, version_of
+from onboardflow.web.workspace import (
+    draft_journeys,
+    journey_of,
+    message_templates,
+    review_in_force,
+    version_of,
+)
 
 router = web_router()
 SOURCE = "editor"
@@ -81,7 +87,7 @@ def journey_page(request: Request, journey_id: str, store: StoreDep, settings: S
     graph = graph_svg(compiled, layout(compiled), edges_with_traffic(compiled, paths),
                       entrants_by_step(compiled, paths))
     versions = store.versions(journey_id)
-    statuses = {v.version: review_of(store, journey_id, v.version).status for v in versions}
+    statuses = {v.version: review_in_force(store, state, v.version).status for v in versions}
     return page(request, "journey.html", {
         "state": state, "shown": shown, "journey": compiled.journey, "graph": graph, "versions": versions,
         "statuses": statuses,

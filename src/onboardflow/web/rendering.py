@@ -46,12 +46,19 @@ def percent(rate: float | None) -> str:
     return "–" if rate is None else f"{100 * rate:.1f}%"
 
 
+def section_of(path: str) -> str:
+    """The navigation entry a page is under: a journey's review is under Review, the rest by prefix."""
+    if path.startswith("/journeys/") and (path.endswith("/review") or "/review/" in path):
+        return "/review"
+    return next((entry for entry, _ in NAVIGATION if path == entry or path.startswith(entry + "/")), path)
+
+
 def _common(request: Request) -> dict[str, Any]:
     return {
         "csrf": csrf_token(request),
         "viewer": getattr(request.state, "viewer", None),
         "navigation": NAVIGATION,
-        "here": request.url.path,
+        "here": section_of(request.url.path),
         "htmx": is_htmx(request),  # a fragment's template then leaves out the page around it
     }
 

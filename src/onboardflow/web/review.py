@@ -29,7 +29,7 @@ from onboardflow.web.auth import Viewer, web_router
 from onboardflow.web.journeys import diff_of, journey_rows
 from onboardflow.web.rendering import go_to, page
 from onboardflow.web.simulate import SimulationRuns
-from onboardflow.web.workspace import journey_of, message_templates
+from onboardflow.web.workspace import journey_of, message_templates, review_in_force
 
 router = web_router()
 SHARES = (10, 50, 100)
@@ -73,8 +73,10 @@ def approvals_of(request: Request) -> SimulationRuns:
 @router.get("/review")
 def review_index(request: Request, store: StoreDep, viewer: Viewer) -> Response:
     """Every journey with its versions' review status: what waits for whom."""
-    rows = [(row, [service.review_of(store, row.id, v.version) for v in store.versions(row.id)])
-            for row in journey_rows(store)]
+    rows = []
+    for row in journey_rows(store):
+        state = journey_of(store, row.id)
+        rows.append((row, [review_in_force(store, state, v.version) for v in store.versions(row.id)]))
     return page(request, "reviews.html", {"rows": rows})
 
 
@@ -92,7 +94,7 @@ def _page(request: Request, store, journey_id: str, version: int | None, viewer,
     stored = store.version(journey_id, number)
     if stored is None:
         raise Problem(404, "Version not found", f"journey {journey_id!r} has versions 1 to {len(versions)}")
-    review = service.review_of(store, journey_id, number)
+    review = review_in_force(store, state, number)
     owner = stored.definition.get("owner", "")
     comments = [c for c in store.comments(journey_id) if c.version == number]
     risks = sorted((r for r in store.risks(journey_id) if r.version == number),
@@ -103,7 +105,7 @@ def _page(request: Request, store, journey_id: str, version: int | None, viewer,
     live = store.version(journey_id, state.live_version) if state.live_version else None
     return page(request, "review.html", {
         "state": state, "stored": stored, "review": review, "owner": owner, "now": now,
-        "versions": [(v, service.review_of(store, journey_id, v.version)) for v in versions],
+        "versions": [(v, review_in_force(store, state, v.version)) for v in versions],
         "steps": [step["id"] for step in stored.definition.get("steps", [])],
         "comments": sorted(comments, key=lambda c: (not c.is_blocking, c.created_at)),
         "decisions": store.decisions(journey_id), "risks": risks, "checklist": checklist, "run": run,

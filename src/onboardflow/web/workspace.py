@@ -3,12 +3,15 @@ as stored, with a 404 page that says where to look when there is none."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from onboardflow.api.problems import Problem
 from onboardflow.catalog import example_files, example_templates
+from onboardflow.core.review import VersionReview
 from onboardflow.core.version import JourneyVersion
 from onboardflow.engine.live import stored_journey
+from onboardflow.governance.service import review_of
 from onboardflow.journeys import journey_state
 from onboardflow.messages.loading import TemplateLoad, load_templates
 from onboardflow.messages.templates import TEMPLATES_FOLDER
@@ -53,6 +56,15 @@ def draft_journeys(store: Store) -> list[JourneyState]:
     live = {state.journey_id for state in store.journeys()}
     drafted = sorted({entry.journey_id for entry in store.audit_trail() if entry.action == "draft"} - live)
     return [journey_of(store, journey_id) for journey_id in drafted if store.versions(journey_id)]
+
+
+def review_in_force(store: Store, state: JourneyState, number: int) -> VersionReview:
+    """A version's review; one made live by the engine's own path (no review written: a test, an older
+    workspace) reads as live, or paused, as `governance.launch` reads it."""
+    review = review_of(store, state.journey_id, number)
+    if store.review(state.journey_id, number) is None and number == state.live_version:
+        return replace(review, status="paused" if state.is_paused else "live")
+    return review
 
 
 def version_of(store: Store, state: JourneyState, number: int | None = None) -> StoredVersion:

@@ -170,5 +170,21 @@ def test_the_diff_against_the_live_version_and_the_packet(drafted):
 def test_the_review_list_shows_each_versions_status(drafted):
     row = soup(drafted.client.get("/review")).select_one(f'tr[data-journey="{JOURNEY_ID}"]')
 
-    assert [b.get_text() for b in row.select(".badge")] == ["in review", "draft"]
+    assert [b.get_text() for b in row.select(".badge")] == ["in review", "live"]  # v1: published, no review
     assert soup(drafted.client.get("/review")).select_one('nav a[aria-current="page"]').get_text() == "Review"
+    assert soup(drafted.client.get(REVIEW)).select_one('nav a[aria-current="page"]').get_text() == "Review"
+
+
+def test_the_demo_workspace_has_a_draft_in_review_with_comments_and_a_risk(web):
+    from onboardflow.live_demo import DEMO_OWNER, DEMO_PASSWORD, demo_review
+
+    demo_review(web.store, web.clock.now())
+    demo_review(web.store, web.clock.now())  # a restarted demo adds nothing
+
+    web.sign_in(DEMO_OWNER, DEMO_PASSWORD)
+    page = soup(web.client.get(f"{REVIEW}?version=2"))
+    assert page.select_one("#review-state .status").get_text() == "in review"
+    assert [c["data-step"] for c in page.select("article.comment")] == ["await-delivery", ""]
+    assert len(page.select("#risks tr[data-risk]")) == 1
+    added = [row.code.get_text() for row in page.select("#live-diff tr.add")]
+    assert added == ["+    timeout: 1w1d"]  # 8 days, as stored
