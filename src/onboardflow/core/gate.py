@@ -62,20 +62,9 @@ class Evidence:
     failing: tuple[str, ...] = ()
 
 
-def approval_problems(
-    *,
-    review: VersionReview,
-    owner: str,
-    approver: str,
-    comments: Iterable[Comment],
-    risks: Iterable[Risk],
-    evidence: Evidence | None,
-) -> list[str]:
-    """Every condition the approval misses (none: it may go ahead)."""
-    checklist = approval_checklist(
-        review=review, owner=owner, approver=approver, comments=comments, risks=risks, evidence=evidence
-    )
-    return [problem for _, problems in checklist for problem in problems]
+def approval_problems(**facts: Any) -> list[str]:
+    """Every condition the approval misses (none: it may go ahead); the keywords of `approval_checklist`."""
+    return [problem for _, problems in approval_checklist(**facts) for problem in problems]
 
 
 def approval_checklist(

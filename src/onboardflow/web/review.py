@@ -28,7 +28,7 @@ from onboardflow.simulation.shop import START
 from onboardflow.web.auth import Viewer, web_router
 from onboardflow.web.journeys import diff_of, journey_rows
 from onboardflow.web.rendering import go_to, page
-from onboardflow.web.simulate import SimulationRuns
+from onboardflow.web.simulate import SimulationRuns, percent_done, runs_of
 from onboardflow.web.workspace import journey_of, message_templates, review_in_force
 
 router = web_router()
@@ -56,18 +56,11 @@ class ApprovalRun:
 
     @property
     def progress(self) -> int:
-        if self.done.is_set():
-            return 100
-        if self.reached is None:
-            return 0
-        return min(99, int(100 * (self.reached - START).total_seconds() / (self.days * 86400)))
+        return percent_done(self)
 
 
 def approvals_of(request: Request) -> SimulationRuns:
-    state = request.app.state
-    if getattr(state, "approvals", None) is None:
-        state.approvals = SimulationRuns()
-    return state.approvals
+    return runs_of(request, "approvals")
 
 
 @router.get("/review")

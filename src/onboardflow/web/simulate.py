@@ -61,11 +61,16 @@ class SimulationRun:
 
     @property
     def progress(self) -> int:
-        if self.done.is_set():
-            return 100
-        if self.reached is None:
-            return 0
-        return min(99, int(100 * (self.reached - START).total_seconds() / (self.days * 86400)))
+        return percent_done(self)
+
+
+def percent_done(run) -> int:
+    """How far a background run's virtual clock got through its `days`, in percent (100 once done)."""
+    if run.done.is_set():
+        return 100
+    if run.reached is None:
+        return 0
+    return min(99, int(100 * (run.reached - START).total_seconds() / (run.days * 86400)))
 
 
 class SimulationRuns:
@@ -100,11 +105,12 @@ def _run(run: SimulationRun, work) -> None:
         run.done.set()
 
 
-def runs_of(request: Request) -> SimulationRuns:
+def runs_of(request: Request, kind: str = "simulations") -> SimulationRuns:
+    """This server's background runs of one kind (simulations; approvals, on the Review page)."""
     state = request.app.state
-    if getattr(state, "simulations", None) is None:
-        state.simulations = SimulationRuns()
-    return state.simulations
+    if getattr(state, kind, None) is None:
+        setattr(state, kind, SimulationRuns())
+    return getattr(state, kind)
 
 
 @router.get("/simulate")
