@@ -188,3 +188,28 @@ def test_the_demo_workspace_has_a_draft_in_review_with_comments_and_a_risk(web):
     assert len(page.select("#risks tr[data-risk]")) == 1
     added = [row.code.get_text() for row in page.select("#live-diff tr.add")]
     assert added == ["+    timeout: 1w1d"]  # 8 days, as stored
+
+
+def test_approve_shows_a_progress_bar_while_the_simulation_runs_then_the_page_again(drafted):
+    from onboardflow.web.review import ApprovalRun
+
+    drafted.client.get(REVIEW)  # the server's approval runs are made at the first review page
+    run = ApprovalRun("run1", JOURNEY_ID, 2, "author@shop.example", 300, 30, 1)
+    drafted.client.app.state.approvals.runs[run.id] = run
+
+    page = soup(drafted.client.get(f"{REVIEW}?version=2&run=run1"))
+    assert page.select_one("progress#approval-bar")["value"] == "0"
+    status = f"{REVIEW}/2/approvals/run1"
+    assert soup(drafted.client.get(status)).select_one("#approval-progress")
+    run.done.set()
+    assert drafted.client.get(status).headers["HX-Refresh"] == "true"
+
+
+def test_submit_is_offered_to_authors(signed_in):
+    editor = soup(signed_in.client.get(f"/journeys/{JOURNEY_ID}")).select_one("textarea#document")
+    document = editor.get_text()
+    signed_in.post(f"/journeys/{JOURNEY_ID}/save", {"document": document.replace("First purchase", "Hi", 1)})
+
+    assert soup(signed_in.client.get(f"{REVIEW}?version=2")).find("button", string="Submit for review")
+    signed_in.sign_in("agent@shop.example")
+    assert not soup(signed_in.client.get(f"{REVIEW}?version=2")).find("button", string="Submit for review")
