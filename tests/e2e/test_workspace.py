@@ -118,8 +118,10 @@ def test_an_event_sent_with_a_key_from_settings_brings_a_message_and_a_task_an_a
     expect(page.locator("#customer-tasks li").first).to_contain_text("resolved")
 
 
-@pytest.mark.parametrize("path", ["/escalations", "/customers", "/settings", "/simulate", "/review", "/outcomes",
-                                  "/journeys/new"])
+PAGES = ["/escalations", "/customers", "/settings", "/simulate", "/review", "/outcomes", "/journeys/new"]
+
+
+@pytest.mark.parametrize("path", PAGES)
 def test_every_page_is_reached_by_keyboard_from_the_skip_link(page, served, path):
     sign_in(page)
     page.goto(path)
