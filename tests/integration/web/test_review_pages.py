@@ -106,6 +106,14 @@ def test_a_risk_is_due_in_48_hours_ranked_by_impact_and_flagged_overdue(drafted)
     gate = page.select("ul.checklist > li")[3].get_text()
     assert "has no owner" in gate and "has no fallback plan" in gate
 
+    late = next(r for r in risks if r.impact == "high")
+    drafted.post(f"{REVIEW}/2/risks/{late.id}", {"status": "open", "owner": OWNER, "fallback": "pause it"})
+    page = soup(drafted.client.get(f"{REVIEW}?version=2"))
+    assert "holds" in page.select("ul.checklist > li")[3]["class"]
+    drafted.post(f"{REVIEW}/2/risks/{late.id}", {"status": "mitigated"})
+    row = soup(drafted.client.get(f"{REVIEW}?version=2")).select_one(f'tr[data-risk="{late.id}"]')
+    assert "mitigated" in row.get_text() and not row.select_one(".overdue")  # only an open risk is overdue
+
 
 def test_the_author_is_refused_approval_with_every_condition_and_the_owner_approves_and_launches(drafted):
     drafted.post(f"{REVIEW}/2/comments", {"kind": "change_request", "body": "shorter subject"})
