@@ -135,7 +135,7 @@ def test_the_author_is_refused_approval_with_every_condition_and_the_owner_appro
     assert [li["class"][0] for li in gate] == ["holds"] * 5  # the author's run simulated this content
     run, page = approve(drafted)
     assert run.problems == [], run.problems
-    assert page.select_one("#approval-granted")
+    assert "Approved by cs-lead@shop.example" in page.select_one("#approved").get_text()
     assert not page.select("ul.checklist")  # approved: the approval's evidence instead of the gate
     assert drafted.store.review(JOURNEY_ID, 2).approval["simulation"]["customers"] == 40
 
@@ -145,6 +145,7 @@ def test_the_author_is_refused_approval_with_every_condition_and_the_owner_appro
     drafted.post(f"{REVIEW}/2/step-up", {"share": "50"})
     page = soup(drafted.client.get(f"{REVIEW}?version=2"))
     assert page.select_one("#review-state .share").get_text() == "50%"
+    assert [o.get_text() for o in page.select("#step-share option")] == ["100%"]
     drafted.post(f"{REVIEW}/2/pause")
     assert drafted.store.review(JOURNEY_ID, 2).status == "paused"
     drafted.post(f"{REVIEW}/2/resume")
