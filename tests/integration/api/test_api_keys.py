@@ -62,6 +62,8 @@ ROUTES = [
     ("POST", "/v1/journeys/first-purchase-welcome/step-up", {"share": "50%"}, "write"),
     ("POST", "/v1/journeys/first-purchase-welcome/rollback", None, "write"),
     ("POST", "/v1/journeys/first-purchase-welcome/versions/1/retire", None, "write"),
+    ("GET", "/v1/kpis", None, "read"),
+    ("POST", "/v1/signups", {"email": "ana@example.com", "consent": {"text": "tips", "version": "v1"}}, "ingest"),
 ]
 ACTING = "ops@shop.example"  # the user every test key acts as: an admin, so only scopes decide here
 
