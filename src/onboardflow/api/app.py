@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from onboardflow import __version__
 from onboardflow.api import (
@@ -52,7 +53,10 @@ def create_app(
         if owns_store:
             store.close()
 
-    app = FastAPI(title="onboardflow", version=__version__, lifespan=lifespan)
+    # Swagger UI and ReDoc from the package's own files (under /static-offline-docs), not from a CDN; and
+    # no validator badge, which Swagger UI would fetch from validator.swagger.io
+    app = FastAPIOffline(title="onboardflow", version=__version__, lifespan=lifespan,
+                         swagger_ui_parameters={"validatorUrl": None})
     app.state.store = store
     app.state.settings = settings
     app.state.clock = clock = clock or SystemClock()
