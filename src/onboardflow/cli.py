@@ -31,7 +31,7 @@ from onboardflow.intelligence.loading import recommender_for, scorer_for, sentim
 from onboardflow.intelligence.models import ModelFolder
 from onboardflow.messages.loading import TemplatesInvalid, load_templates_strict
 from onboardflow.messages.templates import TEMPLATES_FOLDER, TemplateSet
-from onboardflow.outbound.cli import rules as outbound_rules
+from onboardflow.outbound.deliverer import rules as outbound_rules
 from onboardflow.outbound.cli import webhooks_app
 from onboardflow.policy_settings import PolicySettings
 from onboardflow.settings import Settings

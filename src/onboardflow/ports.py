@@ -426,8 +426,9 @@ class Store(Protocol):
         """What a delivery attempt came to; the lease is given up. False if the delivery is gone."""
         ...
     def deliveries(self, *, status: str | None = None, subscription_id: str | None = None,
+                   customer_id: str | None = None, before: Cursor | None = None,
                    limit: int | None = None) -> list[OutboundDelivery]:
-        """Deliveries, newest first."""
+        """Deliveries, newest first (by `created_at`, then id); `before` starts after that (time, id)."""
         ...
 
     def customer(self, customer_id: str) -> Customer | None: ...

@@ -17,6 +17,7 @@ from onboardflow.api import (
     inbox,
     journeys,
     messages,
+    outbound_webhooks,
     preferences,
     segment,
     tasks,
@@ -69,7 +70,7 @@ def create_app(
     app.add_middleware(RequestLimits, limit_for=body_limits(settings))  # added last: it runs first
     install_problem_handlers(app)
     for module in (customers, consent, journeys, messages, tasks, escalation, inbox, unsubscribe, preferences,
-                   webhooks):
+                   webhooks, outbound_webhooks):
         app.include_router(module.router)
     app.include_router(escalation.claims)
     for module in (events, segment):

@@ -23,10 +23,10 @@ from onboardflow.core.outbound import (
     Subscription,
 )
 from onboardflow.engine.clock import SystemClock
-from onboardflow.outbound.addresses import AddressRefused, ip_literal, targets
-from onboardflow.outbound.deliverer import Deliverer, DeliveryRules
+from onboardflow.outbound.deliverer import Deliverer, rules
 from onboardflow.outbound.subscriptions import (
     SubscriptionInvalid,
+    address_warning,
     create_subscription,
     disable_subscription,
     enable_subscription,
@@ -62,12 +62,6 @@ def _say(text: str, *, error: bool = False) -> None:
     (errors if error else console).print(text, highlight=False, markup=False)
 
 
-def rules(settings: Settings) -> DeliveryRules:
-    """What the settings say about outbound deliveries, for the worker and `webhooks test`."""
-    return DeliveryRules(allow_private=settings.outbound_webhooks_allow_private,
-                         timeout=settings.outbound_webhooks_timeout)
-
-
 @webhooks_app.command("add")
 def add(
     url: Annotated[str, typer.Argument(help="Where to POST the events: https://… (or http://…)")],
@@ -92,13 +86,9 @@ def add(
 
 
 def _warn_if_private(url: str, settings: Settings) -> None:
-    """Say now if an address in the URL will be refused (a name is looked up at each delivery, not here)."""
-    if settings.outbound_webhooks_allow_private or ip_literal(httpx.URL(url).host) is None:
-        return
-    try:
-        targets(url, allow_private=False)
-    except AddressRefused as refused:
-        _say(f"! deliveries will fail: {refused}", error=True)
+    warning = address_warning(url, allow_private=settings.outbound_webhooks_allow_private)
+    if warning:
+        _say(f"! {warning}", error=True)
 
 
 @webhooks_app.command("list")
