@@ -365,7 +365,8 @@ def test_an_address_that_refuses_the_connection_gives_way_to_the_next(shop, rece
 
 
 def test_a_429_or_503_with_retry_after_is_tried_when_it_says_within_the_longest_wait(shop, receiver):
-    later = format_datetime(shop.clock.now() + timedelta(seconds=90 + 180), usegmt=True)  # 3 min after the 2nd
+    second_attempt = shop.clock.now() + timedelta(seconds=90)
+    later = format_datetime(second_attempt + timedelta(minutes=3), usegmt=True)
     receiver.answer(Reply(429, {"error": "slow down"}, headers={"Retry-After": "90"}),
                     Reply(503, {"error": "maintenance"}, headers={"Retry-After": later}),
                     Reply(503, {"error": "maintenance"}, headers={"Retry-After": "9999999"}),
@@ -398,7 +399,8 @@ def test_during_a_rotation_s_grace_period_either_secret_verifies_then_only_the_n
 
     during, after = receiver.received
     assert len(during.headers["webhook-signature"].split(" ")) == 2
-    assert during.verified(old.secret)["type"] == during.verified(rotated.secret)["type"] == "journey.published"
+    assert during.verified(old.secret) == during.verified(rotated.secret)  # the library, with either one
+    assert during.verified(old.secret)["type"] == "journey.published"
     assert len(after.headers["webhook-signature"].split(" ")) == 1
     assert after.verified(rotated.secret)["data"]["journey_version"] == 2
     with pytest.raises(WebhookVerificationError):

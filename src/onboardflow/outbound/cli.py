@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Annotated
 
@@ -31,6 +31,7 @@ from onboardflow.outbound.subscriptions import (
     disable_subscription,
     enable_subscription,
     existing,
+    rotate_secret,
 )
 from onboardflow.ports import SubscriptionNotFound
 from onboardflow.settings import Settings
@@ -165,6 +166,36 @@ def disable(
             _say(f"✗ {error}", error=True)
             raise typer.Exit(1) from None
     _say(f"disabled {subscription_id}: {reason}")
+
+
+GRACE_HELP = ("Hours the old secret still signs beside the new one (default: "
+              "ONBOARDFLOW_OUTBOUND_WEBHOOKS_ROTATION_GRACE_HOURS, 24); 0 stops it now")
+
+
+@webhooks_app.command("rotate")
+def rotate(
+    subscription_id: SubscriptionId,
+    grace_hours: Annotated[float | None, typer.Option(min=0, max=24 * 30, help=GRACE_HELP)] = None,
+) -> None:
+    """Give a subscription a new signing secret (printed this once); the old one keeps signing too for the
+    grace period, so the receiver can switch meanwhile."""
+    settings = Settings()
+    hours = settings.outbound_webhooks_rotation_grace_hours if grace_hours is None else grace_hours
+    with _store() as store:
+        try:
+            rotated = rotate_secret(store=store, subscription_id=subscription_id, now=SystemClock().now(),
+                                    grace=timedelta(hours=hours))
+        except SubscriptionNotFound as error:
+            _say(f"✗ {error}", error=True)
+            raise typer.Exit(1) from None
+    _say(f"rotated the secret of {rotated.id}")
+    _say(f"secret: {rotated.secret}")
+    until = rotated.previous_secret_until
+    if until is None:
+        _say("the old secret no longer signs: give the receiver the new one now", error=True)
+    else:
+        _say(f"the old secret signs too until {until:%Y-%m-%d %H:%M:%S} UTC: give the receiver the new one "
+             "by then", error=True)
 
 
 @webhooks_app.command("deliveries")
