@@ -264,12 +264,14 @@ class CustomerData:
     tasks: list[Task]
     webhook_calls: list[dict[str, Any]]  # as `codec.call_document` shows them: no headers, no secret
     inbox: list[InboxMessage]
+    # outbound webhook events about them, oldest first
+    webhook_deliveries: list[OutboundDelivery] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
         return self.profile is None and not any(
             (self.events, self.queued, self.enrollments, self.messages, self.consents, self.tasks,
-             self.webhook_calls, self.inbox)
+             self.webhook_calls, self.inbox, self.webhook_deliveries)
         )
 
 
