@@ -47,6 +47,14 @@ ROUTES = [
     ("GET", "/v1/tasks/tsk_1", None, "read"),
     ("POST", "/v1/tasks/tsk_1/resolve", {"outcome": "called"}, "write"),
     ("POST", "/v1/tasks/tsk_1/claim", {"assignee": "ana@shop.example"}, "write"),
+    ("GET", "/v1/webhooks", None, "admin"),
+    ("POST", "/v1/webhooks", {"url": "https://hooks.example/in", "events": ["*"]}, "admin"),
+    ("GET", "/v1/webhooks/sub_1", None, "admin"),
+    ("PATCH", "/v1/webhooks/sub_1", {"enabled": False}, "admin"),
+    ("DELETE", "/v1/webhooks/sub_1", None, "admin"),
+    ("POST", "/v1/webhooks/sub_1/rotate-secret", None, "admin"),
+    ("GET", "/v1/webhooks/sub_1/deliveries", None, "admin"),
+    ("POST", "/v1/webhooks/sub_1/test", None, "admin"),
 ]
 
 
