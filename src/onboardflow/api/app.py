@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi_offline import FastAPIOffline
 
 from onboardflow import __version__
 from onboardflow.api import (
@@ -24,10 +23,11 @@ from onboardflow.api import (
     unsubscribe,
     webhooks,
 )
+from onboardflow.api.docs_pages import install_docs
 from onboardflow.api.idempotency import IdempotencyKeys
 from onboardflow.api.intake import Intake
 from onboardflow.api.keys import KeyRing
-from onboardflow.api.lane import EventLane
+from onboardflow.api.lane import LanedApp
 from onboardflow.api.limits import RequestLimits
 from onboardflow.api.openapi import install_openapi
 from onboardflow.api.problems import install_problem_handlers
@@ -54,10 +54,8 @@ def create_app(
         if owns_store:
             store.close()
 
-    # Swagger UI and ReDoc from the package's own files (under /static-offline-docs), not from a CDN; and
-    # no validator badge, which Swagger UI would fetch from validator.swagger.io
-    app = FastAPIOffline(title="onboardflow", version=__version__, lifespan=lifespan,
-                         swagger_ui_parameters={"validatorUrl": None})
+    # the docs pages are installed below, loading files the server serves, not a CDN's
+    app = LanedApp(title="onboardflow", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.store = store
     app.state.settings = settings
     app.state.clock = clock = clock or SystemClock()
@@ -66,9 +64,10 @@ def create_app(
     app.state.idempotency = IdempotencyKeys(store, clock=clock)
     lane = {"/v1/events": events.post_event, "/v1/events/batch": events.post_batch,
             "/v1/segment": segment.post_segment}
-    app.add_middleware(EventLane, routes=lane)
-    app.add_middleware(RequestLimits, limit_for=body_limits(settings))  # added last: it runs first
+    app.add_lane(lane, limit_for=body_limits(settings))
+    app.add_middleware(RequestLimits, limit_for=body_limits(settings))
     install_problem_handlers(app)
+    install_docs(app)
     for module in (customers, consent, journeys, messages, tasks, escalation, inbox, unsubscribe, preferences,
                    webhooks, outbound_webhooks):
         app.include_router(module.router)
