@@ -879,11 +879,15 @@ def apikey_revoke(
     console.print(f"revoked {key.id} ({key.name}) at {key.revoked_at:%Y-%m-%d %H:%M:%S} UTC", highlight=False)
 
 
+SERVE_WORKERS_HELP = ("Server processes. On SQLite keep 1: writes go one at a time anyway, and one process "
+                      "batches them (group commit); on PostgreSQL, one per core")
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes (one per core is plenty)")] = 1,
+    workers: Annotated[int, typer.Option(min=1, max=64, help=SERVE_WORKERS_HELP)] = 1,
 ) -> None:
     """Run the HTTP API (events, customers, journeys, unsubscribe links, preference pages) with uvicorn."""
     from inspect import signature
