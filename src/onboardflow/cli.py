@@ -369,7 +369,7 @@ def _dispatcher(engine: Engine, *, printer, sandbox: bool) -> Dispatcher:
     return Dispatcher(engine.store, engine.catalog, channels, templates=templates,
                       rules=PolicySettings().rules(), unsubscribe_link=_unsubscribe_links(settings),
                       recommender=recommender_for(ModelFolder(settings.models_dir)),
-                      recommendations=settings.recommendations)
+                      recommendations=settings.recommendations, clock=engine.clock)
 
 
 def _unsubscribe_links(settings: Settings):

@@ -340,6 +340,10 @@ class Store(Protocol):
         processed before, nor a second of the same id)."""
         ...
     def claim_messages(self, now: datetime, limit: int, *, lease_seconds: int = 60) -> list[OutboxMessage]: ...
+    def renew_message_lease(self, message_id: str, *, held_until: datetime, until: datetime) -> bool:
+        """Move a pending message's lease from `held_until` (what the claim set) to `until`; False when the
+        lease is no longer that one (another worker claimed it after it ran out) or the message is done."""
+        ...
     def record_delivery(self, message_id: str, *, status: str, channel: str | None, at: datetime,
                         error: str | None = None, next_attempt_at: datetime | None = None,
                         provider_id: str | None = None, note: str | None = None, counted: bool = True,

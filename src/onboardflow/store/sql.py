@@ -211,6 +211,12 @@ class SqlStore(SqlOutbound):
             execute_by_ids(connection, lease, [row["id"] for row in rows], until=until)
         return [codec.outbox_from_row(row) for row in rows]
 
+    def renew_message_lease(self, message_id: str, *, held_until: datetime, until: datetime) -> bool:
+        held = (messages.c.id == message_id) & (messages.c.status == "pending") & (
+            messages.c.lease_until == held_until)
+        with self._engine.begin() as connection:
+            return connection.execute(sa.update(messages).where(held).values(lease_until=until)).rowcount == 1
+
     def record_delivery(
         self, message_id: str, *, status: str, channel: str | None, at: datetime, error: str | None = None,
         next_attempt_at: datetime | None = None, provider_id: str | None = None, note: str | None = None,
