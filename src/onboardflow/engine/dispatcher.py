@@ -34,7 +34,9 @@ from onboardflow.messages.templates import MessageError, MessageScope, TemplateS
 from onboardflow.ports import Clock, DeliveryChannel, OutboxMessage
 
 CLAIMED_TOGETHER = 25  # messages claimed at once: few enough that a slow round does not outlive its lease
-LEASE_SECONDS = 60  # a claimed message is no one else's this long; renewed just before it is decided and sent
+LEASE_SECONDS = 60  # a claimed message is no one else's this long; renewed before it is decided and sent
+# a lease with less than this left is renewed before the message is sent: more than any channel's time-out
+RENEW_WITHIN = timedelta(seconds=30)
 HOLD_RECHECK = timedelta(hours=1)  # how often a held promotion looks again for the event it waits for
 FAILURE_EVENTS = {"email": "Email Bounced", "sms": "SMS Failed", "whatsapp": "WhatsApp Failed"}
 WHATSAPP_INBOUND = "WhatsApp Message Received"  # the customer's own message: opens WhatsApp's 24-hour window
@@ -119,9 +121,13 @@ class Dispatcher:
         return result
 
     def _renew(self, row: OutboxMessage, held_until: datetime, now: datetime) -> bool:
-        at = self.clock.now() if self.clock is not None else now
+        """Whether the message is still ours to send: its claim's lease holds long enough for the send
+        (known only with a clock), or it was renewed now; False when another worker has it."""
+        if self.clock is not None and self.clock.now() + RENEW_WITHIN < held_until:
+            return True  # no one else can claim it before the lease ends, and the send ends before that
+        at = max(self.clock.now(), now) if self.clock is not None else now
         return self.store.renew_message_lease(row.message.message_id, held_until=held_until,
-                                              until=max(at, now) + timedelta(seconds=LEASE_SECONDS))
+                                              until=at + timedelta(seconds=LEASE_SECONDS))
 
     def _one(self, row: OutboxMessage, now: datetime, result: DispatchResult) -> None:
         message = row.message
