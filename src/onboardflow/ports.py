@@ -17,6 +17,7 @@ from onboardflow.core.effects import CallWebhook, OpenTask, ScheduleTimer, SendM
 from onboardflow.core.journey import Journey
 from onboardflow.core.model import Customer, Enrollment, Event
 from onboardflow.core.outbound import OutboundDelivery, OutboundEvent, Subscription
+from onboardflow.core.review import AuditEntry, Comment, Decision, ReviewChanges, Risk, VersionReview
 from onboardflow.messages.content import Delivery
 
 PARTITIONS = 64
@@ -52,6 +53,7 @@ class JourneyState:
     name: str
     live_version: int
     paused_at: datetime | None = None
+    rollout_percent: float = 100.0  # the share of triggered customers let in (a phased roll-out)
 
     @property
     def is_paused(self) -> bool:
@@ -187,10 +189,27 @@ class ApiKey:
     digest: str
     created_at: datetime
     revoked_at: datetime | None = None
+    user: str | None = None  # the email of the user the key acts as; None: a service key, no person
 
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A person who works on journeys: their roles (`governance.people.ROLES`) and, for the web UI, the
+    argon2 hash of their password (None: they have none yet). Emails are kept and compared lower-cased."""
+
+    email: str
+    name: str
+    roles: tuple[str, ...]
+    password_hash: str | None
+    created_at: datetime
+    disabled: bool = False
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles or "admin" in self.roles
 
 
 class ApiKeyNotFound(LookupError):
@@ -221,6 +240,33 @@ class IdempotencyRecord:
         """Whether a new request may take the key over: this record is past its time to live, or in
         flight for so long that the request holding it must have died (its process killed mid-way)."""
         return self.created_at < expired_before or (self.is_in_flight and self.locked_at < stale_before)
+
+
+@dataclass(frozen=True, slots=True)
+class GoalCounts:
+    """One journey's entrants and how many of them reached its goal: the treated group and the holdout."""
+
+    entrants: int = 0
+    converted: int = 0
+    holdout: int = 0
+    holdout_converted: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        """The treated group's goal rate, from 0 to 1; None before anyone entered."""
+        return self.converted / self.entrants if self.entrants else None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRun:
+    """A scheduled report taken on: `id` names the report and its period (`weekly:2026-W10`), so a period's
+    report is claimed once however often a worker restarts."""
+
+    id: str
+    kind: str
+    period: str
+    started_at: datetime
+    recipients: tuple[str, ...] = ()
 
 
 @dataclass
@@ -309,8 +355,12 @@ class Transaction(Protocol):
     def journeys(self) -> dict[str, JourneyState]: ...
     def version(self, journey_id: str, version: int) -> StoredVersion | None: ...
     def save_version(
-        self, journey: Journey, *, digest: str, source: str | None, now: datetime
+        self, journey: Journey, *, digest: str, source: str | None, now: datetime, live: bool = True
     ) -> StoredVersion: ...
+    def set_live(self, journey_id: str, version: int, *, now: datetime) -> JourneyState:
+        """Make a stored version the live one (a launch, a roll-back); the roll-out share stays."""
+        ...
+    def set_rollout(self, journey_id: str, percent: float) -> None: ...
     def set_paused(self, journey_id: str, paused_at: datetime | None) -> None: ...
     def active_enrollments_at(
         self, journey_id: str, version: int, step_ids: Iterable[str], *, after: str | None, limit: int
@@ -326,7 +376,12 @@ class Store(Protocol):
     def transaction(self) -> AbstractContextManager[Transaction]: ...
 
     # journeys and their versions
-    def save_version(self, journey: Journey, *, digest: str, source: str | None, now: datetime) -> StoredVersion: ...
+    def save_version(
+        self, journey: Journey, *, digest: str, source: str | None, now: datetime, live: bool = True
+    ) -> StoredVersion:
+        """Store the content. `live`: make it live (the live version itself if the digest is the same).
+        Not live: a draft, or the stored version with the same digest, newest first, if there is one."""
+        ...
     def live_versions(self) -> list[StoredVersion]: ...
     def version(self, journey_id: str, version: int) -> StoredVersion | None: ...
     def versions(self, journey_id: str) -> list[StoredVersion]: ...  # every stored version, oldest first
@@ -362,6 +417,12 @@ class Store(Protocol):
     # reading, for status, tests and later the API
     def counts(self) -> dict[str, int]: ...
     def step_counts(self) -> list[tuple[str, int, str, str, int]]: ...
+    def goal_counts(self) -> dict[str, GoalCounts]:
+        """Per journey (every version): enrollments and goals reached, treated and holdout apart."""
+        ...
+    def step_paths(self, journey_id: str, version: int) -> list[tuple[str, ...]]:
+        """The steps each enrollment of this version went through, in order: the traffic on its graph."""
+        ...
     def messages(self, customer_id: str | None = None) -> list[OutboxMessage]: ...
     def message(self, message_id: str) -> OutboxMessage | None: ...
     def messages_page(
@@ -396,9 +457,10 @@ class Store(Protocol):
     def customer_history(self, customer_id: str, *, names: Iterable[str] | None = None) -> list[Event]: ...
     def tasks_page(
         self, *, status: str | None = None, customer_id: str | None = None, queue: str | None = None,
-        after: Cursor | None = None, limit: int = 100,
+        priority: str | None = None, reason: str | None = None, after: Cursor | None = None, limit: int = 100,
     ) -> list[Task]:
-        """Up to `limit` tasks in (due_at, id) order, soonest due first, after the cursor `after`."""
+        """Up to `limit` tasks in (due_at, id) order, soonest due first, after the cursor `after`; each
+        filter given (status, customer, queue, priority, reason) must match."""
         ...
 
     # webhook calls (the `webhook` step), claimed and recorded like the outbox
@@ -437,6 +499,18 @@ class Store(Protocol):
         """Deliveries, newest first (by `created_at`, then id); `before` starts after that (time, id)."""
         ...
 
+    # outcomes (docs/outcomes.md): what the KPIs read; scheduled reports, each period's claimed once
+    def journey_enrollments(self, journey_id: str | None = None) -> list[Enrollment]:
+        """Every enrollment of the journey (of every journey if None), in (started_at, id) order."""
+        ...
+    def profiles(self, customer_ids: Iterable[str]) -> dict[str, Customer]:
+        """The profiles of these customers that exist, by id."""
+        ...
+    def claim_report_run(self, run: ReportRun) -> bool:
+        """Keep `run` unless a run of its id is kept already; True: the caller sends the report. Atomic."""
+        ...
+    def report_runs(self, kind: str | None = None) -> list[ReportRun]: ...
+
     def customer(self, customer_id: str) -> Customer | None: ...
     def enrollments_of(self, customer_id: str) -> list[Enrollment]: ...
     def customer_events(self, customer_id: str) -> list[tuple[str, int]]: ...
@@ -457,6 +531,25 @@ class Store(Protocol):
     def api_key(self, key_id: str) -> ApiKey | None: ...
     def api_keys(self) -> list[ApiKey]: ...
     def revoke_api_key(self, key_id: str, *, at: datetime) -> ApiKey: ...
+
+    # review and approval: one governance action's rows in one transaction (audit lines only ever added)
+    def record_review(self, changes: ReviewChanges) -> list[AuditEntry]:
+        """Write the reviews, comments and risks (insert or replace by id), add the decisions and the audit
+        lines; the audit lines as written, numbered in order."""
+        ...
+    def review(self, journey_id: str, version: int) -> VersionReview | None: ...
+    def reviews(self, journey_id: str) -> list[VersionReview]: ...  # by version
+    def comments(self, journey_id: str) -> list[Comment]: ...  # oldest first
+    def decisions(self, journey_id: str) -> list[Decision]: ...  # the decision log, oldest first
+    def risks(self, journey_id: str) -> list[Risk]: ...  # oldest raised first
+    def audit_trail(self, journey_id: str | None = None) -> list[AuditEntry]: ...  # in the order written
+
+    # users (people acting through the CLI, the API's keys and the web UI)
+    def save_user(self, user: User) -> None:
+        """Insert the user, or replace the one with the same email (compared lower-cased)."""
+        ...
+    def user(self, email: str) -> User | None: ...
+    def users(self) -> list[User]: ...  # by email
 
     # Idempotency-Key records of the API, per API key
     def claim_idempotency_key(

@@ -113,7 +113,30 @@ class Settings(BaseSettings):
         "receivers can move to the new secret meanwhile; 0 stops the old one at once",
     )
 
-    @field_validator("unsubscribe_secret", "admin_token")
+    # outcomes (docs/outcomes.md)
+    report_schedule: str | None = Field(
+        default=None,
+        description='When workers send the weekly report to the journeys\' owners, e.g. "mon 08:00" in the '
+        "store's time zone (ONBOARDFLOW_STORE_TIMEZONE); unset, only `onboardflow report weekly` makes it",
+    )
+    reports_dir: str = Field(default="./var/reports", description="Where scheduled reports are written")
+    signup_origins: list[str] = Field(
+        default_factory=list,
+        description="The storefront origins (https://shop.example) whose pages may post the signup form to "
+        "/v1/signups (CORS)",
+    )
+
+    # the web UI (docs/web.md)
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Signs the web UI's session cookies; unset, one is generated and kept in "
+        "secret_key_file, so sessions outlive a restart",
+    )
+    secret_key_file: str = Field(
+        default="./var/secret_key", description="Where the generated web session key is kept (mode 0600)"
+    )
+
+    @field_validator("unsubscribe_secret", "admin_token", "secret_key")
     @classmethod
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:

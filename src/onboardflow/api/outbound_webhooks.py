@@ -276,10 +276,7 @@ def send_test(subscription_id: SubscriptionIdPath, store: StoreDep, clock: Clock
 
 
 def _existing(store, subscription_id: str) -> Subscription:
-    try:
-        return existing(store, subscription_id)
-    except SubscriptionNotFound as error:
-        raise Problem(404, "Subscription not found", f"{error} (GET /v1/webhooks lists them)") from None
+    return _checked(lambda: existing(store, subscription_id))
 
 
 def _checked(change):

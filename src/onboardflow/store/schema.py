@@ -71,6 +71,8 @@ journeys = sa.Table(
     sa.Column("owner", sa.String(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
     sa.Column("paused_at", UtcDateTime(), nullable=True),  # set while paused: no entries, nobody moves
+    # the share (%) of triggered customers let in: a phased roll-out (docs/review.md)
+    sa.Column("rollout_percent", sa.Float(), nullable=False, server_default="100"),
 )
 
 queue = sa.Table(
@@ -139,6 +141,7 @@ enrollments = sa.Table(
     sa.Column("group", sa.String(), nullable=False, server_default="journey"),
     sa.Column("paths", Document(), nullable=False, server_default="{}"),
     sa.Index(None, "customer_id", "status"),
+    sa.Index(None, "journey_id", "started_at"),  # the KPIs read one journey's enrollments
 )
 
 entries = sa.Table(
@@ -317,6 +320,19 @@ api_keys = sa.Table(
     sa.Column("digest", sa.String(), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("revoked_at", UtcDateTime(), nullable=True),
+    sa.Column("user", sa.String(), nullable=True),  # the email of the user the key acts as
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    # people: their roles, and the argon2 hash of their password (never the password)
+    sa.Column("email", sa.String(), primary_key=True),  # lower-cased
+    sa.Column("name", sa.String(), nullable=False),
+    sa.Column("roles", Document(), nullable=False),
+    sa.Column("password_hash", sa.String(), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("disabled", sa.Boolean(), nullable=False),
 )
 
 webhook_subscriptions = sa.Table(
@@ -369,4 +385,94 @@ idempotency_keys = sa.Table(
     sa.Column("locked_at", UtcDateTime(), nullable=False),
     sa.Column("status", sa.Integer(), nullable=True),  # null while the first request is in flight
     sa.Column("body", sa.Text(), nullable=True),
+)
+
+report_runs = sa.Table(
+    "report_runs",
+    metadata,
+    # a scheduled report taken on: its id is the report and its period (weekly:2026-W10), so it goes once
+    sa.Column("id", sa.String(), primary_key=True),
+    sa.Column("kind", sa.String(), nullable=False),
+    sa.Column("period", sa.String(), nullable=False),
+    sa.Column("started_at", UtcDateTime(), nullable=False),
+    sa.Column("recipients", Document(), nullable=False),
+)
+
+
+# review and approval (docs/review.md): each version's place in its lifecycle, its comments, decisions,
+# risks, and the audit trail (rows only ever added; on PostgreSQL a trigger refuses UPDATE and DELETE)
+
+version_reviews = sa.Table(
+    "version_reviews",
+    metadata,
+    sa.Column("journey_id", sa.String(), primary_key=True),
+    sa.Column("version", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("digest", sa.String(), nullable=False),
+    sa.Column("status", sa.String(), nullable=False),
+    sa.Column("author", sa.String(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("approval", Document(), nullable=True),
+    sa.Column("rollout", Document(), nullable=True),
+    sa.Column("previous_live", sa.Integer(), nullable=True),
+)
+
+review_comments = sa.Table(
+    "review_comments",
+    metadata,
+    sa.Column("id", sa.String(), primary_key=True),
+    sa.Column("journey_id", sa.String(), nullable=False, index=True),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("kind", sa.String(), nullable=False),
+    sa.Column("body", sa.Text(), nullable=False),
+    sa.Column("author", sa.String(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("step_id", sa.String(), nullable=True),
+    sa.Column("decision_id", sa.String(), nullable=True),
+)
+
+review_decisions = sa.Table(
+    "review_decisions",
+    metadata,
+    sa.Column("id", sa.String(), primary_key=True),
+    sa.Column("journey_id", sa.String(), nullable=False, index=True),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("comment_id", sa.String(), nullable=False),
+    sa.Column("owner", sa.String(), nullable=False),
+    sa.Column("outcome", sa.String(), nullable=False),
+    sa.Column("rationale", sa.Text(), nullable=False),
+    sa.Column("decided_by", sa.String(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("due", UtcDateTime(), nullable=True),
+)
+
+review_risks = sa.Table(
+    "review_risks",
+    metadata,
+    sa.Column("id", sa.String(), primary_key=True),
+    sa.Column("journey_id", sa.String(), nullable=False, index=True),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("risk", sa.Text(), nullable=False),
+    sa.Column("impact", sa.String(), nullable=False),
+    sa.Column("raised_by", sa.String(), nullable=False),
+    sa.Column("raised_at", UtcDateTime(), nullable=False),
+    sa.Column("due_at", UtcDateTime(), nullable=False),
+    sa.Column("owner", sa.String(), nullable=True),
+    sa.Column("fallback", sa.Text(), nullable=True),
+    sa.Column("status", sa.String(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=True),
+)
+
+audit_trail = sa.Table(
+    "audit_trail",
+    metadata,
+    sa.Column("seq", Seq(), primary_key=True, autoincrement=True),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("actor", sa.String(), nullable=False),
+    sa.Column("action", sa.String(), nullable=False),
+    sa.Column("journey_id", sa.String(), nullable=False, index=True),
+    sa.Column("version", sa.Integer(), nullable=True),
+    sa.Column("detail", Document(), nullable=False),
+    sa.Column("diff", sa.Text(), nullable=True),
+    sqlite_autoincrement=True,
 )

@@ -1,7 +1,7 @@
 """outbound webhook secret rotation: the secret replaced by a rotation stays valid until a time
 
 Revision ID: 0018
-Revises: 0013
+Revises: 0015
 Create Date: 2026-11-25
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0018"
-down_revision: str | Sequence[str] | None = "0013"
+down_revision: str | Sequence[str] | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
