@@ -62,6 +62,8 @@ ROUTES = [
     ("POST", "/v1/journeys/first-purchase-welcome/step-up", {"share": "50%"}, "write"),
     ("POST", "/v1/journeys/first-purchase-welcome/rollback", None, "write"),
     ("POST", "/v1/journeys/first-purchase-welcome/versions/1/retire", None, "write"),
+    ("GET", "/v1/kpis", None, "read"),
+    ("POST", "/v1/signups", {"email": "ana@example.com"}, "ingest"),
     ("GET", "/v1/webhooks", None, "admin"),
     ("POST", "/v1/webhooks", {"url": "https://hooks.example/in", "events": ["*"]}, "admin"),
     ("GET", "/v1/webhooks/sub_1", None, "admin"),
