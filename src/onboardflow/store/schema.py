@@ -348,6 +348,9 @@ webhook_subscriptions = sa.Table(
     sa.Column("disabled_reason", sa.Text(), nullable=True),
     sa.Column("disabled_at", UtcDateTime(), nullable=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
+    # the secret a rotation replaced: deliveries are signed with it too until previous_secret_until
+    sa.Column("previous_secret", sa.String(), nullable=True),
+    sa.Column("previous_secret_until", UtcDateTime(), nullable=True),
 )
 
 webhook_deliveries = sa.Table(

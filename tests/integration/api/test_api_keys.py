@@ -64,6 +64,14 @@ ROUTES = [
     ("POST", "/v1/journeys/first-purchase-welcome/versions/1/retire", None, "write"),
     ("GET", "/v1/kpis", None, "read"),
     ("POST", "/v1/signups", {"email": "ana@example.com", "consent": {"text": "tips", "version": "v1"}}, "ingest"),
+    ("GET", "/v1/webhooks", None, "admin"),
+    ("POST", "/v1/webhooks", {"url": "https://hooks.example/in", "events": ["*"]}, "admin"),
+    ("GET", "/v1/webhooks/sub_1", None, "admin"),
+    ("PATCH", "/v1/webhooks/sub_1", {"enabled": False}, "admin"),
+    ("DELETE", "/v1/webhooks/sub_1", None, "admin"),
+    ("POST", "/v1/webhooks/sub_1/rotate-secret", None, "admin"),
+    ("GET", "/v1/webhooks/sub_1/deliveries", None, "admin"),
+    ("POST", "/v1/webhooks/sub_1/test", None, "admin"),
 ]
 ACTING = "ops@shop.example"  # the user every test key acts as: an admin, so only scopes decide here
 
