@@ -20,8 +20,8 @@ from onboardflow.core.effects import (
     UpdateCustomer,
     stable_id,
 )
-from onboardflow.core.journey import Escalate, Wait, WaitFor, WaitUntil
 from onboardflow.core.gate import in_rollout
+from onboardflow.core.journey import Escalate, Wait, WaitFor, WaitUntil
 from onboardflow.core.machine import EventReceived, TimerFired, admits, advance, start
 from onboardflow.core.model import (
     TASK_RESOLVED,
