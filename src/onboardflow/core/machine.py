@@ -292,7 +292,7 @@ def _run_from(version: JourneyVersion, enrollment: Enrollment, step_id: str | No
 def _end(enrollment: Enrollment, reason: str, now: datetime, effects: list[Effect] | tuple = (),
          **moved) -> Decision:
     """The enrollment ended. `moved` is where a run of steps left it, set in the same copy; such a run
-    started by leaving its wait (`_go_on` cancelled the timer), so only without `moved` is a timer cancelled."""
+    started by leaving its wait (`_go_on` cancelled the timer), so only without `moved` is one cancelled."""
     cancel = ()
     waiting = None if moved else enrollment.waiting
     if waiting is not None and waiting.timer_id:
