@@ -33,6 +33,7 @@ from onboardflow.messages.loading import TemplatesInvalid, load_templates_strict
 from onboardflow.messages.templates import TEMPLATES_FOLDER, TemplateSet
 from onboardflow.outbound.cli import rules as outbound_rules
 from onboardflow.outbound.cli import webhooks_app
+from onboardflow.playbooks.commands import playbook_app
 from onboardflow.policy_settings import PolicySettings
 from onboardflow.settings import Settings
 
@@ -583,6 +584,11 @@ app.add_typer(webhooks_app, name="webhooks")  # outbound webhooks: onboardflow/o
 # tasks: the hand-offs that escalate steps and rules open (onboardflow.escalation.commands)
 
 app.add_typer(tasks_app, name="tasks")
+
+
+# playbooks: launch checklists, cadence, risk presets, KPI sets (onboardflow.playbooks.commands)
+
+app.add_typer(playbook_app, name="playbook")
 
 
 # --- channels: check the channel settings (issue 4, channel adapters) ---
