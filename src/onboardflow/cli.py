@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from onboardflow.analytics.commands import kpis as kpis_command
+from onboardflow.analytics.commands import report_app
 from onboardflow.catalog import check_templates, load_journey_files, write_examples
 from onboardflow.channels.config import ChannelConfigError, build_channels, close_channels, load_channel_settings
 from onboardflow.channels.sandbox import sandbox_channels
@@ -26,6 +28,7 @@ from onboardflow.engine.engine import BatchResult, Engine
 from onboardflow.engine.ingest import LineError, read_events
 from onboardflow.engine.worker import run_worker, tune_garbage_collector
 from onboardflow.escalation.commands import tasks_app
+from onboardflow.governance.people_commands import user_app
 from onboardflow.intelligence.commands import model_app
 from onboardflow.intelligence.loading import recommender_for, scorer_for, sentiment_for
 from onboardflow.intelligence.models import ModelFolder
@@ -325,6 +328,7 @@ def run(
             engine, dispatcher, until_idle=until_idle, batch_size=batch_size,
             partitions=partitions, poll_seconds=poll, should_stop=lambda: stopping["now"], http=http,
             helpdesk=_helpdesk(engine, http), delivery_rules=outbound_rules(Settings()),
+            reports=_scheduled_reports(engine),
         )
     except KeyboardInterrupt:
         console.print("stopped")
@@ -343,6 +347,25 @@ def run(
     if totals.overdue or totals.handoffs.sent or totals.handoffs.failed:
         console.print(f"tasks: {totals.overdue} found overdue, {totals.handoffs.sent} handed to the "
                       f"helpdesk, {totals.handoffs.failed} hand-off(s) failed for good")
+
+
+def _scheduled_reports(engine: Engine):
+    """The weekly report on the settings' schedule (`report_schedule`), or None when none is set."""
+    from onboardflow.analytics.mailing import ReportSetupError, Schedule, ScheduledReports
+    from onboardflow.analytics.weekly import send_weekly
+
+    settings = Settings()
+    if settings.report_schedule is None:
+        return None
+    zone = PolicySettings().store_timezone
+    try:
+        schedule = Schedule.parse(settings.report_schedule, zone)
+    except ReportSetupError as error:
+        errors.print(f"error: {error}", highlight=False, markup=False)
+        raise typer.Exit(1) from None
+    reports = ScheduledReports(engine.store, schedule, Path(settings.reports_dir),
+                               lambda report, html: send_weekly(report, html, store=engine.store), zone=zone)
+    return lambda: reports.run_due(engine.clock.now())
 
 
 def _helpdesk(engine: Engine, http):
@@ -585,6 +608,11 @@ app.add_typer(webhooks_app, name="webhooks")  # outbound webhooks: onboardflow/o
 
 app.add_typer(tasks_app, name="tasks")
 
+# outcomes: KPIs and the weekly report (onboardflow.analytics.commands, docs/outcomes.md)
+
+app.command("kpis")(kpis_command)
+app.add_typer(report_app, name="report")
+
 
 # playbooks: launch checklists, cadence, risk presets, KPI sets (onboardflow.playbooks.commands)
 
@@ -814,27 +842,33 @@ def customer_erase(
 
 apikey_app = typer.Typer(help="API keys with scopes: ingest, read, write, admin.", no_args_is_help=True)
 app.add_typer(apikey_app, name="apikey")
+app.add_typer(user_app, name="user")  # people and roles: onboardflow/governance/people_commands.py
 
 
 @apikey_app.command("create")
 def apikey_create(
     scopes: Annotated[str, typer.Option(help="Comma-separated: ingest, read, write, admin (admin is all)")],
     name: Annotated[str, typer.Option(help="Who uses it, e.g. storefront, crm-sync")] = "api",
+    user: Annotated[str | None, typer.Option(help="The user (email) the key acts as: reviews, "
+                                             "approvals and launches through the API are theirs")] = None,
 ) -> None:
     """Create a key; its secret is printed once, on the last line, and stored only as a hash."""
     from onboardflow.api.keys import mint
+    from onboardflow.governance.people import UnknownUser, find_user
 
-    try:
-        record, plain = mint(name, scopes, now=SystemClock().now())
-    except ValueError as error:
-        errors.print(f"error: {error}", highlight=False, markup=False)
-        raise typer.Exit(1) from None
     store = _open_store()
     try:
+        owner = find_user(store, user).email if user else None
+        record, plain = mint(name, scopes, now=SystemClock().now(), user=owner)
         store.save_api_key(record)
+    except (ValueError, UnknownUser) as error:
+        errors.print(f"error: {error}", highlight=False, markup=False)
+        raise typer.Exit(1) from None
     finally:
         store.close()
-    errors.print(f"created API key {record.id} ({record.name}) with scopes {', '.join(record.scopes)}; "
+    acting = f", acting as {record.user}" if record.user else ""
+    errors.print(f"created API key {record.id} ({record.name}) with scopes {', '.join(record.scopes)}"
+                 f"{acting}; "
                  "keep the key below secret: it is not shown again", highlight=False, markup=False)
     typer.echo(plain)
 
@@ -852,14 +886,15 @@ def apikey_list(
     if as_json:
         for key in keys:
             typer.echo(json.dumps({"id": key.id, "name": key.name, "scopes": list(key.scopes),
-                                   "created_at": key.created_at.isoformat(),
+                                   "user": key.user, "created_at": key.created_at.isoformat(),
                                    "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None}))
         return
     table = Table(title="API keys")
-    for column in ("id", "name", "scopes", "created", "revoked"):
+    for column in ("id", "name", "scopes", "user", "created", "revoked"):
         table.add_column(column, no_wrap=column == "id")
     for key in keys:
-        table.add_row(key.id, key.name, ",".join(key.scopes), f"{key.created_at:%Y-%m-%d %H:%M}",
+        table.add_row(key.id, key.name, ",".join(key.scopes), key.user or "",
+                      f"{key.created_at:%Y-%m-%d %H:%M}",
                       f"{key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "")
     console.print(table)
 

@@ -187,10 +187,27 @@ class ApiKey:
     digest: str
     created_at: datetime
     revoked_at: datetime | None = None
+    user: str | None = None  # the email of the user the key acts as; None: a service key, no person
 
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A person who works on journeys: their roles (`governance.people.ROLES`) and, for the web UI, the
+    argon2 hash of their password (None: they have none yet). Emails are kept and compared lower-cased."""
+
+    email: str
+    name: str
+    roles: tuple[str, ...]
+    password_hash: str | None
+    created_at: datetime
+    disabled: bool = False
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles or "admin" in self.roles
 
 
 class ApiKeyNotFound(LookupError):
@@ -221,6 +238,18 @@ class IdempotencyRecord:
         """Whether a new request may take the key over: this record is past its time to live, or in
         flight for so long that the request holding it must have died (its process killed mid-way)."""
         return self.created_at < expired_before or (self.is_in_flight and self.locked_at < stale_before)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRun:
+    """A scheduled report taken on: `id` names the report and its period (`weekly:2026-W10`), so a period's
+    report is claimed once however often a worker restarts."""
+
+    id: str
+    kind: str
+    period: str
+    started_at: datetime
+    recipients: tuple[str, ...] = ()
 
 
 @dataclass
@@ -430,6 +459,18 @@ class Store(Protocol):
         """Deliveries, newest first."""
         ...
 
+    # outcomes (docs/outcomes.md): what the KPIs read; scheduled reports, each period's claimed once
+    def journey_enrollments(self, journey_id: str | None = None) -> list[Enrollment]:
+        """Every enrollment of the journey (of every journey if None), in (started_at, id) order."""
+        ...
+    def profiles(self, customer_ids: Iterable[str]) -> dict[str, Customer]:
+        """The profiles of these customers that exist, by id."""
+        ...
+    def claim_report_run(self, run: ReportRun) -> bool:
+        """Keep `run` unless a run of its id is kept already; True: the caller sends the report. Atomic."""
+        ...
+    def report_runs(self, kind: str | None = None) -> list[ReportRun]: ...
+
     def customer(self, customer_id: str) -> Customer | None: ...
     def enrollments_of(self, customer_id: str) -> list[Enrollment]: ...
     def customer_events(self, customer_id: str) -> list[tuple[str, int]]: ...
@@ -450,6 +491,13 @@ class Store(Protocol):
     def api_key(self, key_id: str) -> ApiKey | None: ...
     def api_keys(self) -> list[ApiKey]: ...
     def revoke_api_key(self, key_id: str, *, at: datetime) -> ApiKey: ...
+
+    # users (people acting through the CLI, the API's keys and the web UI)
+    def save_user(self, user: User) -> None:
+        """Insert the user, or replace the one with the same email (compared lower-cased)."""
+        ...
+    def user(self, email: str) -> User | None: ...
+    def users(self) -> list[User]: ...  # by email
 
     # Idempotency-Key records of the API, per API key
     def claim_idempotency_key(

@@ -108,6 +108,19 @@ class Settings(BaseSettings):
         description="Seconds an endpoint has to answer one outbound webhook in full",
     )
 
+    # outcomes (docs/outcomes.md)
+    report_schedule: str | None = Field(
+        default=None,
+        description='When workers send the weekly report to the journeys\' owners, e.g. "mon 08:00" in the '
+        "store's time zone (ONBOARDFLOW_STORE_TIMEZONE); unset, only `onboardflow report weekly` makes it",
+    )
+    reports_dir: str = Field(default="./var/reports", description="Where scheduled reports are written")
+    signup_origins: list[str] = Field(
+        default_factory=list,
+        description="The storefront origins (https://shop.example) whose pages may post the signup form to "
+        "/v1/signups (CORS)",
+    )
+
     @field_validator("unsubscribe_secret", "admin_token")
     @classmethod
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from onboardflow import __version__
 from onboardflow.api import (
@@ -15,9 +16,11 @@ from onboardflow.api import (
     events,
     inbox,
     journeys,
+    kpis,
     messages,
     preferences,
     segment,
+    signups,
     tasks,
     unsubscribe,
     webhooks,
@@ -63,11 +66,15 @@ def create_app(
             "/v1/segment": segment.post_segment}
     app.add_middleware(EventLane, routes=lane)
     app.add_middleware(RequestLimits, limit_for=body_limits(settings))  # added last: it runs first
+    if settings.signup_origins:  # the storefront pages that post the signup form (docs/outcomes.md)
+        app.add_middleware(CORSMiddleware, allow_origins=settings.signup_origins, allow_methods=["POST"],
+                           allow_headers=["Authorization", "Content-Type"])
     install_problem_handlers(app)
     for module in (customers, consent, journeys, messages, tasks, escalation, inbox, unsubscribe, preferences,
-                   webhooks):
+                   webhooks, kpis, signups):
         app.include_router(module.router)
     app.include_router(escalation.claims)
+    app.include_router(signups.forms)
     for module in (events, segment):
         app.include_router(module.router)
     install_openapi(app)

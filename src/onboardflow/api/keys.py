@@ -42,14 +42,15 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def mint(name: str, scopes: Iterable[str], *, now: datetime) -> tuple[ApiKey, str]:
-    """A new key record and its plain text, which is never stored: show it once."""
+def mint(name: str, scopes: Iterable[str], *, now: datetime, user: str | None = None) -> tuple[ApiKey, str]:
+    """A new key record and its plain text, which is never stored: show it once. `user`: the email of
+    the user the key acts as (reviews, approvals and launches through the API are theirs)."""
     if not name.strip():
         raise ValueError("name the key after who uses it, e.g. --name storefront")
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     record = ApiKey(id=key_id, name=name.strip(), scopes=parse_scopes(scopes), digest=digest(secret),
-                    created_at=now)
+                    created_at=now, user=user.lower() if user else None)
     return record, f"{PREFIX}_{key_id}_{secret}"
 
 

@@ -81,6 +81,29 @@ class Goal(EventRule):
     exit: bool = Field(default=True, description="false: record the conversion and let the journey go on")
 
 
+class Outcomes(Record):
+    """What the journey's KPIs measure beyond the goal (docs/outcomes.md)."""
+
+    value: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list,
+        description="The value event(s): time to first value runs from the trigger to the first of these "
+        "(default: the goal's event)",
+    )
+    milestone: StepId | None = Field(
+        default=None, description="The step whose reach within `milestone_within` is early completion"
+    )
+    milestone_within: Duration | None = Field(
+        default=None, description="The window of early completion, from entry (default 14d)"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_value_event(cls, data: Any) -> Any:
+        if isinstance(data, dict) and isinstance(data.get("value"), str):
+            return {**data, "value": [data["value"]]}
+        return data
+
+
 class Reentry(Record):
     """never: once per customer; always: again once the last enrollment ended (or at once, with
     `concurrent`); after: again once `after` has passed since the last entry."""
@@ -158,6 +181,9 @@ class Journey(Record):
         default_factory=list, description="Rules that open a task while a customer is in this journey"
     )
     migrate: Migration | None = None
+    outcomes: Outcomes = Field(
+        default_factory=Outcomes, description="The value event and early-completion milestone the KPIs measure"
+    )
     steps: list[Step] = Field(min_length=1)
     acceptance: list[Criterion] = Field(
         default_factory=list, description="Rules the simulator checks on every run (docs/simulator.md)"

@@ -404,6 +404,7 @@ def _graph_problems(journey: Journey, source: str, lines: dict) -> Iterator[Prob
     yield from _missing_targets(journey, graph, source, lines, seen)
     yield from _missing_migration_targets(journey, source, lines, seen)
     yield from _missing_criterion_steps(journey, source, lines, seen)
+    yield from _missing_milestone(journey, source, lines, seen)
     yield from _unreachable(journey, graph, source, lines, seen)
     yield from _loops_without_wait(journey, graph, source, lines, seen)
 
@@ -436,6 +437,14 @@ def _missing_criterion_steps(journey, source, lines, seen) -> Iterator[Problem]:
             line = line_of(lines, ("acceptance", index, "reached", "step"))
             yield Problem(source, f"names step {criterion.reached.step!r}, which does not exist; steps are: "
                           f"{', '.join(seen)}", line, None, f"acceptance.{index}.reached.step")
+
+
+def _missing_milestone(journey, source, lines, seen) -> Iterator[Problem]:
+    step = journey.outcomes.milestone
+    if step is not None and step not in seen:
+        line = line_of(lines, ("outcomes", "milestone"))
+        yield Problem(source, f"names step {step!r}, which does not exist; steps are: {', '.join(seen)}",
+                      line, None, "outcomes.milestone")
 
 
 def _unreachable(journey, graph, source, lines, seen) -> Iterator[Problem]:

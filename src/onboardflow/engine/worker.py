@@ -35,6 +35,7 @@ class WorkerTotals:
     handoffs: HandoffResult = field(default_factory=HandoffResult)
     overdue: int = 0
     outbound: OutboundResult = field(default_factory=OutboundResult)
+    reports: int = 0  # scheduled reports sent
     rounds: int = 0
 
 
@@ -53,6 +54,7 @@ def run_worker(
     environ: Mapping[str, str] | None = None,
     helpdesk: Helpdesk | None = None,
     delivery_rules: DeliveryRules | None = None,
+    reports: Callable[[], object] | None = None,
 ) -> WorkerTotals:
     """Work until `should_stop` says so, or, with `until_idle`, until a round finds nothing to do.
 
@@ -60,6 +62,7 @@ def run_worker(
     from `environ` (the process's environment if None); their answers are queued for the next round.
     Each round also marks overdue tasks, and hands open tasks to the `helpdesk` when there is one.
     Outbound webhooks go out through `http` too, as `delivery_rules` say (public addresses only if None).
+    `reports`, when given, is called each round: the scheduled weekly report (analytics.mailing).
     """
     totals = WorkerTotals()
     idle_rounds = 0
@@ -72,6 +75,8 @@ def run_worker(
             busy = _one_round(engine, dispatcher, (calls, outbound), totals, batch_size=batch_size,
                               partitions=partitions)
             busy = _tasks(engine, helpdesk, totals, limit=calls_per_round) or busy
+            if reports is not None and reports() is not None:
+                totals.reports += 1
             if on_round is not None:
                 on_round(totals)
             idle_rounds = 0 if busy else idle_rounds + 1

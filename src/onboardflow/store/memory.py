@@ -32,12 +32,14 @@ from onboardflow.ports import (
     Task,
     TaskClosed,
     TaskNotFound,
+    User,
     WebhookCall,
     partition_of,
 )
 from onboardflow.store import codec
 from onboardflow.store.memory_idempotency import MemoryIdempotency
 from onboardflow.store.memory_outbound import MemoryOutbound
+from onboardflow.store.memory_outcomes import MemoryOutcomes
 from onboardflow.store.memory_index import MemoryIndexes, due_at
 from onboardflow.store.memory_privacy import MemoryPrivacy
 from onboardflow.store.memory_tasks import Handoff, MemoryTasks
@@ -154,11 +156,14 @@ class MemoryTransaction:
         return sorted(due, key=lambda t: (t.due_at, t.timer_id))
 
 
-class MemoryStore(MemoryIndexes, MemoryPrivacy, MemoryTasks, MemoryOutbound, MemoryIdempotency):
+class MemoryStore(
+    MemoryIndexes, MemoryPrivacy, MemoryTasks, MemoryOutbound, MemoryIdempotency, MemoryOutcomes
+):
     """Everything in dicts; one lock stands in for the database's transactions."""
 
     def __init__(self) -> None:
         MemoryOutbound.__init__(self)
+        MemoryOutcomes.__init__(self)
         self._lock = threading.RLock()
         self.stored_versions: dict[tuple[str, int], StoredVersion] = {}
         self.live: dict[str, int] = {}
@@ -182,6 +187,7 @@ class MemoryStore(MemoryIndexes, MemoryPrivacy, MemoryTasks, MemoryOutbound, Mem
         self.ledger_ids: set[str] = set()
         self.erasure_log: list[Erasure] = []
         self.keys: dict[str, ApiKey] = {}
+        self.people: dict[str, User] = {}  # by lower-cased email
         self.idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
         self._rebuild_indexes()
 
@@ -476,6 +482,17 @@ class MemoryStore(MemoryIndexes, MemoryPrivacy, MemoryTasks, MemoryOutbound, Mem
             if key.revoked_at is None:
                 key = self.keys[key_id] = replace(key, revoked_at=at)
             return key
+
+    # users
+    def save_user(self, user: User) -> None:
+        with self._lock:
+            self.people[user.email.lower()] = replace(user, email=user.email.lower())
+
+    def user(self, email: str) -> User | None:
+        return self.people.get(email.lower())
+
+    def users(self) -> list[User]:
+        return [self.people[email] for email in sorted(self.people)]
 
     def close(self) -> None:
         return None

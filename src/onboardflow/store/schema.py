@@ -139,6 +139,7 @@ enrollments = sa.Table(
     sa.Column("group", sa.String(), nullable=False, server_default="journey"),
     sa.Column("paths", Document(), nullable=False, server_default="{}"),
     sa.Index(None, "customer_id", "status"),
+    sa.Index(None, "journey_id", "started_at"),  # the KPIs read one journey's enrollments
 )
 
 entries = sa.Table(
@@ -317,6 +318,19 @@ api_keys = sa.Table(
     sa.Column("digest", sa.String(), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("revoked_at", UtcDateTime(), nullable=True),
+    sa.Column("user", sa.String(), nullable=True),  # the email of the user the key acts as
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    # people: their roles, and the argon2 hash of their password (never the password)
+    sa.Column("email", sa.String(), primary_key=True),  # lower-cased
+    sa.Column("name", sa.String(), nullable=False),
+    sa.Column("roles", Document(), nullable=False),
+    sa.Column("password_hash", sa.String(), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("disabled", sa.Boolean(), nullable=False),
 )
 
 webhook_subscriptions = sa.Table(
@@ -366,4 +380,15 @@ idempotency_keys = sa.Table(
     sa.Column("locked_at", UtcDateTime(), nullable=False),
     sa.Column("status", sa.Integer(), nullable=True),  # null while the first request is in flight
     sa.Column("body", sa.Text(), nullable=True),
+)
+
+report_runs = sa.Table(
+    "report_runs",
+    metadata,
+    # a scheduled report taken on: its id is the report and its period (weekly:2026-W10), so it goes once
+    sa.Column("id", sa.String(), primary_key=True),
+    sa.Column("kind", sa.String(), nullable=False),
+    sa.Column("period", sa.String(), nullable=False),
+    sa.Column("started_at", UtcDateTime(), nullable=False),
+    sa.Column("recipients", Document(), nullable=False),
 )

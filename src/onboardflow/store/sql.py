@@ -33,10 +33,11 @@ from onboardflow.ports import (
     Task,
     TaskClosed,
     TaskNotFound,
+    User,
     WebhookCall,
     chunked,
 )
-from onboardflow.store import codec, history, idempotency, privacy
+from onboardflow.store import codec, history, idempotency, people, privacy
 from onboardflow.store import tasks as task_rows
 from onboardflow.store.connection import (
     BEGIN_MODE,
@@ -49,6 +50,7 @@ from onboardflow.store.connection import (
 from onboardflow.store.memory import MemoryStore
 from onboardflow.store.migrate import check_schema, upgrade
 from onboardflow.store.outbound import SqlOutbound, write_events
+from onboardflow.store.outcomes import SqlOutcomes
 from onboardflow.store.schema import (
     api_keys,
     UtcDateTime,
@@ -85,7 +87,7 @@ def open_store(url: str | None = DEFAULT_URL) -> SqlStore | MemoryStore:
     return SqlStore.open(url)
 
 
-class SqlStore(SqlOutbound):
+class SqlStore(SqlOutbound, SqlOutcomes):
     """Everything in SQL tables; every write is one transaction."""
 
     def __init__(self, url: str = DEFAULT_URL) -> None:
@@ -549,6 +551,20 @@ class SqlStore(SqlOutbound):
             raise ApiKeyNotFound(f"no API key {key_id!r}: `onboardflow apikey list` shows the keys there are")
         return _api_key(row)
 
+    # users
+
+    def save_user(self, user: User) -> None:
+        with self._engine.begin() as connection:
+            people.save_user(connection, user)
+
+    def user(self, email: str) -> User | None:
+        with self._reading() as connection:
+            return people.find_user(connection, email)
+
+    def users(self) -> list[User]:
+        with self._reading() as connection:
+            return people.all_users(connection)
+
     # Idempotency-Key records of the API
 
     def claim_idempotency_key(
@@ -612,4 +628,4 @@ def _sqlite_queued_or_processed(connection: sa.Connection, ids: Iterable[str]) -
 
 def _api_key(row: sa.RowMapping) -> ApiKey:
     return ApiKey(row["id"], row["name"], tuple(row["scopes"]), row["digest"], row["created_at"],
-                  row["revoked_at"])
+                  row["revoked_at"], row["user"])
