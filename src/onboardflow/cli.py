@@ -21,14 +21,14 @@ from onboardflow.catalog import check_templates, load_journey_files, write_examp
 from onboardflow.channels.config import ChannelConfigError, build_channels, close_channels, load_channel_settings
 from onboardflow.channels.sandbox import sandbox_channels
 from onboardflow.core.journey import Journey
-from onboardflow.core.validation import JourneyInvalid
 from onboardflow.engine.clock import SystemClock
 from onboardflow.engine.dispatcher import Dispatcher
 from onboardflow.engine.engine import BatchResult, Engine
 from onboardflow.engine.ingest import LineError, read_events
 from onboardflow.engine.worker import run_worker, tune_garbage_collector
 from onboardflow.escalation.commands import tasks_app
-from onboardflow.governance.people_commands import user_app
+from onboardflow.governance.commands import review_app
+from onboardflow.governance.people_commands import AsUser, user_app
 from onboardflow.intelligence.commands import model_app
 from onboardflow.intelligence.loading import recommender_for, scorer_for, sentiment_for
 from onboardflow.intelligence.models import ModelFolder
@@ -39,6 +39,7 @@ from onboardflow.outbound.cli import webhooks_app
 from onboardflow.playbooks.commands import playbook_app
 from onboardflow.policy_settings import PolicySettings
 from onboardflow.settings import Settings
+from onboardflow.templates.commands import templates_app
 
 SANDBOX_CHANNELS = ("email", "sms", "whatsapp", "push", "in_app")
 
@@ -132,33 +133,30 @@ def schema(out: Annotated[Path | None, typer.Option(help="Write to this file ins
 
 
 @app.command()
-def load(paths: Paths) -> None:
-    """Validate journey files and make them live; unchanged content keeps its version."""
+def load(paths: Paths, as_user: AsUser = None) -> None:
+    """Validate journey files and store each as a draft for review (`onboardflow review`); unchanged
+    content keeps its version and status. Nothing goes live without an approval."""
+    from onboardflow.governance.people import UnknownUser, find_user
+    from onboardflow.governance.service import ReviewError, save_draft
+
     loaded, problems = load_journey_files(paths, scores=_trained_scores())
     for problem in problems:
         errors.print(f"✗ {problem}", highlight=False, markup=False)
     if problems:
         raise typer.Exit(1)
-    engine = _engine()
+    store = _open_store()
     try:
+        author = find_user(store, as_user)
         for source, version in loaded:
-            _publish(engine, source, version)
-    finally:
-        engine.store.close()
-
-
-def _publish(engine: Engine, source: Path, version) -> None:
-    try:
-        publication = engine.publish_version(version, source=str(source))
-    except JourneyInvalid as invalid:  # a migrate block the stored versions refute
-        for problem in invalid.problems:
-            errors.print(f"✗ {problem}", highlight=False, markup=False)
+            review, is_new = save_draft(store=store, version=version, source=str(source), author=author,
+                                        now=SystemClock().now())
+            said = "draft" if is_new else f"unchanged ({review.status.replace('_', ' ')})"
+            console.print(f"{said}: {review.journey_id} v{review.version} ({source})", highlight=False)
+    except (UnknownUser, ReviewError) as error:
+        errors.print(f"error: {error}", highlight=False, markup=False)
         raise typer.Exit(1) from None
-    stored = publication.stored
-    moved = ""
-    if publication.moved:
-        moved = f", {publication.moved} customer(s) moved from v{version.journey.migrate.from_version}"
-    console.print(f"live: {stored.journey_id} v{stored.version} ({source}){moved}", highlight=False)
+    finally:
+        store.close()
 
 
 @app.command()
@@ -444,11 +442,26 @@ def demo(
     days: Annotated[int, typer.Option(min=1, max=365)] = 45,
     seed: Annotated[int, typer.Option()] = 7,
     database: Annotated[str, typer.Option(help="Store for the demo")] = "sqlite:///./var/demo.db",
+    serve: Annotated[bool, typer.Option(help="Then serve the workspace (web UI, API) until Ctrl-C")] = True,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Where the workspace is served")] = 8000,
+    events_per_second: Annotated[float, typer.Option(min=0, max=100, help="The live shop's pace")] = 2.0,
 ) -> None:
-    """Run the example journeys on a simulated shop, on a virtual clock, and show what the engine did."""
-    from onboardflow.demo import run_demo
+    """Run the example journeys on a simulated shop, on a virtual clock, and show what the engine did; then
+    serve the workspace on http://127.0.0.1:8000 with the shop still sending events (--no-serve: stop)."""
+    from onboardflow.demo import demo_rules, run_demo
 
-    run_demo(console, customers=customers, days=days, seed=seed, database_url=database)
+    rules = demo_rules()
+    run_demo(console, customers=customers, days=days, seed=seed, database_url=database, rules=rules)
+    if not serve:
+        return
+    from onboardflow.live_demo import serve_demo
+
+    store = _open_store(database)
+    try:
+        serve_demo(console, store, settings=Settings(), rules=rules, host="127.0.0.1", port=port,
+                   events_per_second=events_per_second)
+    finally:
+        store.close()
 
 
 # simulate and replay: journeys on the production engine, on a virtual clock (issue 6, the simulator)
@@ -602,6 +615,7 @@ def _safe_url(url: str) -> str:
 
 
 app.add_typer(webhooks_app, name="webhooks")  # outbound webhooks: onboardflow/outbound/cli.py
+app.add_typer(templates_app, name="templates")  # the template library: onboardflow/templates/commands.py
 
 
 # tasks: the hand-offs that escalate steps and rules open (onboardflow.escalation.commands)
@@ -843,6 +857,7 @@ def customer_erase(
 apikey_app = typer.Typer(help="API keys with scopes: ingest, read, write, admin.", no_args_is_help=True)
 app.add_typer(apikey_app, name="apikey")
 app.add_typer(user_app, name="user")  # people and roles: onboardflow/governance/people_commands.py
+app.add_typer(review_app, name="review")  # draft to live: onboardflow/governance/commands.py
 
 
 @apikey_app.command("create")
@@ -926,7 +941,7 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes (one per core is plenty)")] = 1,
 ) -> None:
-    """Run the HTTP API (events, customers, journeys, unsubscribe links, preference pages) with uvicorn."""
+    """Run the HTTP API (events, customers, journeys, unsubscribe links, preference pages) and the web UI."""
     from inspect import signature
 
     import uvicorn

@@ -30,6 +30,16 @@ from onboardflow.simulation.shop import START as SHOP_START
 from onboardflow.simulation.shop import Shop, recorded_stream
 
 START = SHOP_START  # the simulated shop opens on a Monday morning
+# the served workspace's escalation rules (docs/escalation.md): the shop's late, failed and refunded orders
+# and its big spenders open tasks for the support team
+DEMO_RULES = """
+rules:
+  - {rule: late_delivery, due: 24h}
+  - {rule: failed_delivery, priority: urgent}
+  - {rule: refund_request, queue: refunds}
+  - {rule: payment_failure, queue: billing, due: 4h}
+  - {rule: high_value, order_total: 250, queue: vip}
+"""
 
 
 def shop_events(*, customers: int, days: int, seed: int, start: datetime = START) -> list[Event]:
@@ -41,6 +51,12 @@ def shop_events(*, customers: int, days: int, seed: int, start: datetime = START
 
 def _stream(customers: int, days: int, seed: int, start: datetime) -> tuple[list[Event], list[Event]]:
     return recorded_stream(Shop(built_in_personas(), customers=customers, days=days, seed=seed, start=start))
+
+
+def demo_rules() -> list:
+    from onboardflow.escalation.rules import read_rules
+
+    return read_rules(DEMO_RULES, source="demo rules")
 
 
 def demo_journeys() -> list[JourneyVersion]:
@@ -56,19 +72,20 @@ def run_demo(
     database_url: str,
     journeys: list[JourneyVersion] | None = None,
     environ: Mapping[str, str] | None = None,
+    rules: list | None = None,
 ) -> None:
-    """Run `journeys` (the examples if None) on the simulated shop; webhook steps' secrets from `environ`."""
+    """Run `journeys` (the examples if None) on the simulated shop; webhook steps' secrets from `environ`;
+    escalation `rules` open tasks."""
     from onboardflow.store.sql import open_store
 
     if database_url.startswith("sqlite:///"):
         Path(database_url.removeprefix("sqlite:///")).unlink(missing_ok=True)
     store = open_store(database_url)
     clock = VirtualClock(START)
-    engine = Engine(store, clock=clock)
+    engine = Engine(store, clock=clock, rules=rules or [])
     console.rule("[bold]onboardflow demo")
     for version in demo_journeys() if journeys is None else journeys:
-        stored = engine.publish(version, source=f"examples/{version.id}.yaml")
-        console.print(f"journey live: [bold]{stored.journey_id}[/] v{stored.version} — {version.journey.name}")
+        launch_through_review(engine, version, console)
     history, events = _stream(customers, days, seed, START)
     engine.ingest(history, at_event_time=True, journeys=False)  # past orders: in profiles only
     console.print(f"simulated shop: {customers} customers, {len(events)} events over {days} days\n")
@@ -90,6 +107,33 @@ def run_demo(
                       f"{called.retried} to retry later")
     _show_outcome(console, engine, result, delivered)
     store.close()
+
+
+DEMO_AUTHOR = "lifecycle@shop.example"
+
+
+def launch_through_review(engine: Engine, version: JourneyVersion, console: Console) -> None:
+    """The way every journey goes live: its author loads it as a draft and submits it, its owner approves
+    it once a simulation of this exact version passes its acceptance criteria, and launches it."""
+    from onboardflow.governance import launch, people, service
+    from onboardflow.governance.evidence import SimulationPlan, simulate_version
+
+    store, now = engine.store, engine.clock.now()
+    author, _ = people.add_user(store=store, email=DEMO_AUTHOR, name="Lifecycle marketer", roles="author",
+                                password=None, now=now)
+    owner, _ = people.add_user(store=store, email=version.journey.owner, name="Journey owner",
+                               roles="owner,reviewer", password=None, now=now)
+    draft, _ = service.save_draft(store=store, version=version, source=f"examples/{version.id}.yaml",
+                                  author=author, now=now)
+    service.submit(store=store, journey_id=draft.journey_id, version=draft.version, actor=author, now=now)
+    evidence = simulate_version(store.version(draft.journey_id, draft.version), templates=example_templates(),
+                                plan=SimulationPlan(customers=100, days=14))
+    service.approve(store=store, journey_id=draft.journey_id, version=draft.version, actor=owner,
+                    evidence=evidence, now=now)
+    live, _ = launch.launch(engine=engine, journey_id=draft.journey_id, version=draft.version, actor=owner)
+    console.print(f"journey live: [bold]{live.journey_id}[/] v{live.version} — {version.journey.name} "
+                  f"(by {author.email}; approved and launched by {owner.email} after "
+                  f"{len(evidence['acceptance'])} acceptance criteria passed in a simulation)")
 
 
 def _settle_calls(engine: Engine, http: httpx.Client, environ: Mapping[str, str], end: datetime,

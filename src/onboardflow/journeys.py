@@ -15,7 +15,7 @@ from onboardflow.core.journey import Send
 from onboardflow.core.validation import JourneyInvalid, Problem, load_journey, load_json_journey
 from onboardflow.core.version import JourneyVersion
 from onboardflow.messages.checks import check_send_step
-from onboardflow.messages.loading import load_templates
+from onboardflow.messages.loading import TemplateLoad, load_templates
 from onboardflow.messages.sms import DEFAULT_SEGMENT_LIMIT
 from onboardflow.ports import JourneyState, Store
 
@@ -53,23 +53,24 @@ class Validation:
 
 
 def validate_journey(
-    text: str, *, kind: str, source: str, templates: Path | None = None,
+    text: str, *, kind: str, source: str, templates: Path | TemplateLoad | None = None,
     segment_limit: int = DEFAULT_SEGMENT_LIMIT,
 ) -> Validation:
     """What `onboardflow validate` says of a file: the document's problems, then, when it reads cleanly and
-    `templates` is a folder, each send step against the templates in it."""
+    `templates` is a folder (or templates loaded already), each send step against those templates."""
     try:
         version = read_journey(text, kind=kind, source=source)
     except JourneyInvalid as invalid:
         return Validation(None, invalid.problems)
-    if templates is None or not templates.is_dir():
+    if isinstance(templates, Path):
+        templates = load_templates(templates, segment_limit=segment_limit) if templates.is_dir() else None
+    if templates is None:
         return Validation(version)
-    load = load_templates(templates, segment_limit=segment_limit)
     sends = [step for step in version.journey.steps
-             if isinstance(step, Send) and step.send.template not in load.unreadable]
+             if isinstance(step, Send) and step.send.template not in templates.unreadable]
     problems = [_step_problem(source, version.id, step, message)
-                for step in sends for message in check_send_step(version.id, step, load.templates)]
-    warnings = [str(problem) for problem in [*load.problems, *load.warnings]]
+                for step in sends for message in check_send_step(version.id, step, templates.templates)]
+    warnings = [str(problem) for problem in [*templates.problems, *templates.warnings]]
     return Validation(version, problems, warnings)
 
 

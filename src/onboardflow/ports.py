@@ -17,6 +17,7 @@ from onboardflow.core.effects import CallWebhook, OpenTask, ScheduleTimer, SendM
 from onboardflow.core.journey import Journey
 from onboardflow.core.model import Customer, Enrollment, Event
 from onboardflow.core.outbound import OutboundDelivery, OutboundEvent, Subscription
+from onboardflow.core.review import AuditEntry, Comment, Decision, ReviewChanges, Risk, VersionReview
 from onboardflow.messages.content import Delivery
 
 PARTITIONS = 64
@@ -52,6 +53,7 @@ class JourneyState:
     name: str
     live_version: int
     paused_at: datetime | None = None
+    rollout_percent: float = 100.0  # the share of triggered customers let in (a phased roll-out)
 
     @property
     def is_paused(self) -> bool:
@@ -241,6 +243,21 @@ class IdempotencyRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class GoalCounts:
+    """One journey's entrants and how many of them reached its goal: the treated group and the holdout."""
+
+    entrants: int = 0
+    converted: int = 0
+    holdout: int = 0
+    holdout_converted: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        """The treated group's goal rate, from 0 to 1; None before anyone entered."""
+        return self.converted / self.entrants if self.entrants else None
+
+
+@dataclass(frozen=True, slots=True)
 class ReportRun:
     """A scheduled report taken on: `id` names the report and its period (`weekly:2026-W10`), so a period's
     report is claimed once however often a worker restarts."""
@@ -336,8 +353,12 @@ class Transaction(Protocol):
     def journeys(self) -> dict[str, JourneyState]: ...
     def version(self, journey_id: str, version: int) -> StoredVersion | None: ...
     def save_version(
-        self, journey: Journey, *, digest: str, source: str | None, now: datetime
+        self, journey: Journey, *, digest: str, source: str | None, now: datetime, live: bool = True
     ) -> StoredVersion: ...
+    def set_live(self, journey_id: str, version: int, *, now: datetime) -> JourneyState:
+        """Make a stored version the live one (a launch, a roll-back); the roll-out share stays."""
+        ...
+    def set_rollout(self, journey_id: str, percent: float) -> None: ...
     def set_paused(self, journey_id: str, paused_at: datetime | None) -> None: ...
     def active_enrollments_at(
         self, journey_id: str, version: int, step_ids: Iterable[str], *, after: str | None, limit: int
@@ -353,7 +374,12 @@ class Store(Protocol):
     def transaction(self) -> AbstractContextManager[Transaction]: ...
 
     # journeys and their versions
-    def save_version(self, journey: Journey, *, digest: str, source: str | None, now: datetime) -> StoredVersion: ...
+    def save_version(
+        self, journey: Journey, *, digest: str, source: str | None, now: datetime, live: bool = True
+    ) -> StoredVersion:
+        """Store the content. `live`: make it live (the live version itself if the digest is the same).
+        Not live: a draft, or the stored version with the same digest, newest first, if there is one."""
+        ...
     def live_versions(self) -> list[StoredVersion]: ...
     def version(self, journey_id: str, version: int) -> StoredVersion | None: ...
     def versions(self, journey_id: str) -> list[StoredVersion]: ...  # every stored version, oldest first
@@ -385,6 +411,12 @@ class Store(Protocol):
     # reading, for status, tests and later the API
     def counts(self) -> dict[str, int]: ...
     def step_counts(self) -> list[tuple[str, int, str, str, int]]: ...
+    def goal_counts(self) -> dict[str, GoalCounts]:
+        """Per journey (every version): enrollments and goals reached, treated and holdout apart."""
+        ...
+    def step_paths(self, journey_id: str, version: int) -> list[tuple[str, ...]]:
+        """The steps each enrollment of this version went through, in order: the traffic on its graph."""
+        ...
     def messages(self, customer_id: str | None = None) -> list[OutboxMessage]: ...
     def message(self, message_id: str) -> OutboxMessage | None: ...
     def messages_page(
@@ -419,9 +451,10 @@ class Store(Protocol):
     def customer_history(self, customer_id: str, *, names: Iterable[str] | None = None) -> list[Event]: ...
     def tasks_page(
         self, *, status: str | None = None, customer_id: str | None = None, queue: str | None = None,
-        after: Cursor | None = None, limit: int = 100,
+        priority: str | None = None, reason: str | None = None, after: Cursor | None = None, limit: int = 100,
     ) -> list[Task]:
-        """Up to `limit` tasks in (due_at, id) order, soonest due first, after the cursor `after`."""
+        """Up to `limit` tasks in (due_at, id) order, soonest due first, after the cursor `after`; each
+        filter given (status, customer, queue, priority, reason) must match."""
         ...
 
     # webhook calls (the `webhook` step), claimed and recorded like the outbox
@@ -491,6 +524,18 @@ class Store(Protocol):
     def api_key(self, key_id: str) -> ApiKey | None: ...
     def api_keys(self) -> list[ApiKey]: ...
     def revoke_api_key(self, key_id: str, *, at: datetime) -> ApiKey: ...
+
+    # review and approval: one governance action's rows in one transaction (audit lines only ever added)
+    def record_review(self, changes: ReviewChanges) -> list[AuditEntry]:
+        """Write the reviews, comments and risks (insert or replace by id), add the decisions and the audit
+        lines; the audit lines as written, numbered in order."""
+        ...
+    def review(self, journey_id: str, version: int) -> VersionReview | None: ...
+    def reviews(self, journey_id: str) -> list[VersionReview]: ...  # by version
+    def comments(self, journey_id: str) -> list[Comment]: ...  # oldest first
+    def decisions(self, journey_id: str) -> list[Decision]: ...  # the decision log, oldest first
+    def risks(self, journey_id: str) -> list[Risk]: ...  # oldest raised first
+    def audit_trail(self, journey_id: str | None = None) -> list[AuditEntry]: ...  # in the order written
 
     # users (people acting through the CLI, the API's keys and the web UI)
     def save_user(self, user: User) -> None:

@@ -121,7 +121,17 @@ class Settings(BaseSettings):
         "/v1/signups (CORS)",
     )
 
-    @field_validator("unsubscribe_secret", "admin_token")
+    # the web UI (docs/web.md)
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Signs the web UI's session cookies; unset, one is generated and kept in "
+        "secret_key_file, so sessions outlive a restart",
+    )
+    secret_key_file: str = Field(
+        default="./var/secret_key", description="Where the generated web session key is kept (mode 0600)"
+    )
+
+    @field_validator("unsubscribe_secret", "admin_token", "secret_key")
     @classmethod
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:

@@ -19,6 +19,7 @@ from onboardflow.core.model import Event
 from onboardflow.demo import shop_events
 from onboardflow.engine.ingest import event_to_json
 from onboardflow.store.sql import open_store
+from test_example_journey import launch_examples  # tests/acceptance is on sys.path
 
 CLI = str(Path(sys.executable).with_name("onboardflow"))
 
@@ -41,7 +42,7 @@ def write_events(path: Path, events: list[Event]) -> Path:
 
 def prepare(url: str, cwd: Path, events: list[Event]) -> None:
     onboardflow("init", url=url, cwd=cwd)  # the example journeys and their templates, which workers render
-    onboardflow("load", "journeys", url=url, cwd=cwd)
+    launch_examples(url)
     onboardflow("ingest", "--queue", str(write_events(cwd / "events.jsonl", events)), url=url, cwd=cwd)
 
 

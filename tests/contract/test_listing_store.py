@@ -3,6 +3,7 @@ filtered and in a stable order after a cursor, and every stored version of a jou
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from onboardflow.core.effects import OpenTask, SendMessage
@@ -116,6 +117,18 @@ def test_task_pages_go_soonest_due_first_filtered_and_after_the_cursor(store):
     assert ids(store.tasks_page(status="open", customer_id="c1")) == ["t1", "t2"]
     assert ids(store.tasks_page(queue="vip")) == ["t2"]
     assert ids(store.tasks_page(status="resolved")) == ["t4"]
+
+
+def test_task_pages_filter_by_priority_and_reason(store):
+    write(store, tasks={
+        "t1": task("t1"), "t2": replace(task("t2"), priority="urgent"),
+        "t3": replace(task("t3"), reason="refund asked", priority="urgent"),
+    })
+
+    assert ids(store.tasks_page(priority="urgent")) == ["t2", "t3"]
+    assert ids(store.tasks_page(reason="delivery late")) == ["t1", "t2"]
+    assert ids(store.tasks_page(priority="urgent", reason="refund asked")) == ["t3"]
+    assert store.tasks_page(priority="low") == []
 
 
 # journey versions

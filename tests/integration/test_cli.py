@@ -45,12 +45,17 @@ class Cli:
         self.url = url
         self.runner = CliRunner()
 
-    def __call__(self, *args: str, code: int = 0):
-        result = self.runner.invoke(app, [str(arg) for arg in args])
+    def __call__(self, *args: str, code: int = 0, env: dict[str, str] | None = None):
+        result = self.runner.invoke(app, [str(arg) for arg in args], env=env)
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise result.exception
         assert result.exit_code == code, f"exit {result.exit_code}\n{result.output}"
         return result
+
+    def live(self, *paths: str | Path) -> None:
+        """Make journey files live through the engine's own path, past review and approval: for tests of
+        what runs once a journey is live (tests/integration/test_cli_review.py walks the real way)."""
+        go_live(self.url, *(self.folder / path for path in paths))
 
     def counts(self) -> dict[str, int]:
         store = open_store(self.url)
@@ -58,6 +63,22 @@ class Cli:
             return store.counts()
         finally:
             store.close()
+
+
+def go_live(url: str, *paths: Path) -> None:
+    from onboardflow.catalog import load_journey_files
+    from onboardflow.engine.clock import SystemClock
+    from onboardflow.engine.engine import Engine
+
+    loaded, problems = load_journey_files(list(paths))
+    assert not problems, problems
+    store = open_store(url)
+    try:
+        engine = Engine(store, clock=SystemClock())
+        for source, version in loaded:
+            engine.publish(version, source=str(source))
+    finally:
+        store.close()
 
 
 @pytest.fixture
@@ -192,27 +213,46 @@ def test_init_without_examples_writes_no_journeys(cli):
     assert (cli.folder / "onboardflow.db").exists()
 
 
-def test_load_makes_journeys_live_and_the_same_content_keeps_its_version(cli):
+def add_author(cli) -> None:
+    cli("user", "add", "ana@shop.example", "--name", "Ana", "--roles", "author")
+
+
+def test_load_makes_drafts_not_live_and_the_same_content_keeps_its_version(cli):
     cli("init")
+    add_author(cli)
 
-    first = cli("load", "journeys")
-    again = cli("load", "journeys")
+    first = cli("load", "journeys", "--as", "ana@shop.example")
+    again = cli("load", "journeys", "--as", "ana@shop.example")
 
-    for result in (first, again):
-        assert "live: first-purchase-welcome v1" in result.stdout
-        assert "live: signup-activation v1" in result.stdout
+    assert "draft: first-purchase-welcome v1" in first.stdout and "draft: signup-activation v1" in first.stdout
+    assert "unchanged (draft): first-purchase-welcome v1" in again.stdout
+    assert "unchanged (draft): signup-activation v1" in again.stdout
+    store = open_store(cli.url)
+    try:
+        assert store.live_versions() == [] and store.journeys() == []
+    finally:
+        store.close()
 
 
-def test_load_of_changed_content_makes_a_new_version(cli):
+def test_load_of_changed_content_makes_a_new_draft(cli):
     cli("init")
-    cli("load", "journeys")
+    add_author(cli)
+    cli("load", "journeys", "--as", "ana@shop.example")
     changed = cli.folder / "journeys" / "signup-activation.yaml"
     changed.write_text(changed.read_text().replace("timeout: 3d", "timeout: 4d"))
 
-    result = cli("load", "journeys")
+    result = cli("load", "journeys", env={"ONBOARDFLOW_USER": "ana@shop.example"})
 
-    assert "live: signup-activation v2" in result.stdout
-    assert "live: first-purchase-welcome v1" in result.stdout
+    assert "draft: signup-activation v2" in result.stdout
+    assert "unchanged (draft): first-purchase-welcome v1" in result.stdout
+
+
+def test_load_says_who_to_act_as(cli):
+    cli("init")
+
+    result = cli("load", "journeys", code=1)
+
+    assert "--as EMAIL, or set ONBOARDFLOW_USER" in result.output
 
 
 def test_load_with_a_bad_file_makes_nothing_live(cli):
@@ -236,7 +276,7 @@ def test_load_with_a_bad_file_makes_nothing_live(cli):
 @pytest.fixture
 def loaded(cli) -> Cli:
     cli("init")
-    cli("load", "journeys")
+    cli.live("journeys")
     return cli
 
 
@@ -376,7 +416,8 @@ def test_status_of_a_new_store_shows_zeros(cli):
 
 
 def test_demo_shows_the_journey_tree_and_the_delivered_messages(cli):
-    result = cli("demo", "--customers", "40", "--days", "20", "--database", f"sqlite:///{cli.folder}/demo.db")
+    result = cli("demo", "--no-serve", "--customers", "40", "--days", "20", "--database",
+                 f"sqlite:///{cli.folder}/demo.db")
 
     out = result.stdout
     assert "journey live: first-purchase-welcome v1" in out
@@ -400,8 +441,8 @@ def test_demo_shows_the_journey_tree_and_the_delivered_messages(cli):
 def test_demo_is_repeatable(cli):
     url = f"sqlite:///{cli.folder}/demo.db"
 
-    first = cli("demo", "--customers", "15", "--days", "10", "--database", url)
-    second = cli("demo", "--customers", "15", "--days", "10", "--database", url)
+    first = cli("demo", "--no-serve", "--customers", "15", "--days", "10", "--database", url)
+    second = cli("demo", "--no-serve", "--customers", "15", "--days", "10", "--database", url)
 
     assert first.stdout == second.stdout
 

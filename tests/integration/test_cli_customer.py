@@ -20,6 +20,7 @@ from onboardflow.compliance.tokens import unsubscribe_url
 from onboardflow.core.model import Event
 from onboardflow.engine.ingest import event_to_json
 from onboardflow.store.sql import open_store
+from test_cli import go_live  # tests/integration is on sys.path
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PROFILE = {"email": "ana@example.com", "phone": "+15551234567", "country": "US", "traits": {"type": "retail"}}
@@ -57,7 +58,7 @@ def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     path = tmp_path / "events.jsonl"
     path.write_text("".join(json.dumps(event_to_json(event)) + "\n" for event in events), encoding="utf-8")
     run("init")
-    run("load", "journeys")
+    go_live(url, tmp_path / "journeys")
     run("ingest", str(path))
     return url
 

@@ -13,6 +13,16 @@ import pytest
 from typer.testing import CliRunner
 
 from onboardflow.cli import app
+from test_cli import go_live  # tests/integration is on sys.path
+
+
+def review_and_launch(cli, *, code: int = 0):
+    """The way a version goes live: loaded as a draft, submitted, approved by the owner on a simulation,
+    launched by the owner."""
+    cli("load", "onboarding.yaml", "--as", "ana@shop.example")
+    cli("review", "submit", "onboarding", "2", "--as", "ana@shop.example")
+    cli("review", "approve", "onboarding", "2", "--customers", "20", "--days", "7", "--as", "cs@shop.example")
+    return cli("review", "launch", "onboarding", "2", "--as", "cs@shop.example", code=code)
 
 JOURNEY = """\
 id: onboarding
@@ -24,6 +34,8 @@ steps:
   - {{id: hello, send: {{channel: email, template: hello}}}}
   - {{id: settle, wait: 3d}}
   - {{id: tips, send: {{channel: email, template: tips}}}}
+acceptance:
+  - {{max_messages: 3, within: 7d}}
 """
 
 
@@ -43,7 +55,9 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
     invoke("init", "--no-examples")
     Path("onboarding.yaml").write_text(JOURNEY.format(migrate=""))
-    invoke("load", "onboarding.yaml")
+    go_live(f"sqlite:///{Path.cwd()}/onboardflow.db", Path("onboarding.yaml"))
+    invoke("user", "add", "ana@shop.example", "--name", "Ana", "--roles", "author")
+    invoke("user", "add", "cs@shop.example", "--name", "Cy", "--roles", "owner")
     yield invoke
     signal.signal(signal.SIGTERM, terminate)
 
@@ -96,9 +110,9 @@ def test_load_of_a_migrating_version_says_how_many_customers_moved(cli):
         JOURNEY.format(migrate="migrate: {from_version: 1, steps: {settle: settle}}").replace("3d", "2d")
     )
 
-    result = cli("load", "onboarding.yaml")
+    result = review_and_launch(cli)
 
-    assert result.stdout == "live: onboarding v2 (onboarding.yaml), 1 customer(s) moved from v1\n"
+    assert result.stdout == "live: onboarding v2 for 100% of triggered customers, 1 customer(s) moved from v1\n"
     assert re.search(r"onboarding\s*│\s*2\s*│\s*settle\s*│\s*active\s*│\s*1", cli("status").stdout)
 
 
@@ -106,8 +120,8 @@ def test_load_of_a_migration_the_stored_versions_refute_publishes_nothing(cli):
     mapping = "migrate: {from_version: 1, steps: {hello: tips}}"
     Path("onboarding.yaml").write_text(JOURNEY.format(migrate=mapping))
 
-    result = cli("load", "onboarding.yaml", code=1)
+    result = review_and_launch(cli, code=1)
 
-    assert "✗ onboarding.yaml: field migrate.steps.hello: 'hello' is a send step" in result.stderr
+    assert "✗ journey onboarding v2: field migrate.steps.hello: 'hello' is a send step" in result.stderr
     assert "live:" not in result.stdout
     assert re.search(r"onboarding\s*│\s*1\s*│\s*live", journeys_row(cli("status").stdout))

@@ -24,7 +24,7 @@ def park_all(url: str) -> list[str]:
 
 def test_parked_messages_are_listed_with_their_reason_and_retried(cli: Cli):
     cli("init")
-    cli("load", "journeys")
+    cli.live("journeys")
     (cli.folder / "e.jsonl").write_text(
         '{"id": "e1", "name": "Signed Up", "customer_id": "c1", "at": "2026-03-02T10:00:00Z",'
         ' "customer": {"email": "ana@example.com", "timezone": "UTC"}}\n')

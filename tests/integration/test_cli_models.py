@@ -170,7 +170,7 @@ def test_a_journey_reading_a_score_needs_its_model_and_then_routes_by_it(cli: Cl
     (cli.folder / "var").mkdir()
     (cli.folder / "var" / "models").symlink_to(trained["folder"] / "var" / "models")
     cli("validate", "nudge.yaml")
-    cli("load", "nudge.yaml")
+    cli.live("nudge.yaml")
     at = datetime.now(UTC) - timedelta(days=1)
     lines = [
         {

@@ -31,7 +31,7 @@ def order_file(cli: Cli) -> str:
 
 def test_tasks_are_listed_and_a_resolution_moves_the_waiting_journey(cli: Cli):
     (cli.folder / "check-in.yaml").write_text(JOURNEY, encoding="utf-8")
-    cli("load", "check-in.yaml")
+    cli.live("check-in.yaml")
     cli("ingest", order_file(cli))
 
     [task] = [json.loads(line) for line in cli("tasks", "list", "--json").output.splitlines()]
@@ -52,7 +52,7 @@ def test_tasks_are_listed_and_a_resolution_moves_the_waiting_journey(cli: Cli):
 
 def test_resolving_twice_or_an_unknown_task_fails_with_a_reason(cli: Cli):
     (cli.folder / "check-in.yaml").write_text(JOURNEY, encoding="utf-8")
-    cli("load", "check-in.yaml")
+    cli.live("check-in.yaml")
     cli("ingest", order_file(cli))
     task_id = next(word for word in cli("tasks", "list").output.split() if word.startswith("task_"))
     cli("tasks", "resolve", task_id, "--outcome", "called")

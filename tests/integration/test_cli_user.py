@@ -30,8 +30,18 @@ def invoke(cli: Cli, *args: str, stdin: str, code: int = 0):
 
 
 def test_a_user_is_added_with_roles_and_a_password_from_stdin_then_listed_without_it(cli: Cli):
-    added = invoke(cli, "user", "add", "Ana@Shop.example", "--name", "Ana Lima", "--roles", "owner,author",
-                   "--password-stdin", stdin="correct horse\n")
+    added = invoke(
+        cli,
+        "user",
+        "add",
+        "Ana@Shop.example",
+        "--name",
+        "Ana Lima",
+        "--roles",
+        "owner,author",
+        "--password-stdin",
+        stdin="correct horse\n",
+    )
     assert "added ana@shop.example (Ana Lima): author, owner" in added.stdout
 
     [ana] = listed(cli)
@@ -56,8 +66,10 @@ def test_passwd_reads_stdin_and_replaces_the_password(cli: Cli):
 def test_bad_roles_unknown_users_and_bad_emails_are_refused_with_what_to_do(cli: Cli):
     bad = cli("user", "add", "ana@shop.example", "--name", "Ana", "--roles", "author,boss", code=1)
     assert "unknown role 'boss': the roles are author, reviewer, owner, support, admin" in bad.output
-    assert "is not an email address" in cli("user", "add", "ana", "--name", "Ana", "--roles", "owner",
-                                             code=1).output
+    assert (
+        "is not an email address"
+        in cli("user", "add", "ana", "--name", "Ana", "--roles", "owner", code=1).output
+    )
     assert listed(cli) == []
     unknown = invoke(cli, "user", "passwd", "bob@shop.example", stdin="long enough\n", code=1)
     assert "no user 'bob@shop.example'" in unknown.output and "onboardflow user add" in unknown.output

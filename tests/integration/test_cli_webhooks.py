@@ -151,7 +151,7 @@ def test_the_worker_delivers_what_loading_a_journey_made(cli, receiver, monkeypa
     (cli.folder / "hello.yaml").write_text(
         "id: hello\nname: Hello\nowner: cs@shop.example\ntrigger: {event: Signed Up}\n"
         "steps:\n  - {id: done, exit: completed}\n", encoding="utf-8")
-    cli("load", "hello.yaml")
+    cli.live("hello.yaml")
 
     [pending] = [json.loads(line) for line in cli("webhooks", "deliveries", "--json").stdout.splitlines()]
     assert (pending["event_type"], pending["status"]) == ("journey.published", "pending")

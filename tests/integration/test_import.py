@@ -67,7 +67,7 @@ def test_olist_items_carry_their_category_and_make_the_total():
 
 def test_import_of_olist_into_the_store_backfills_profiles_without_starting_journeys(cli: Cli):
     cli("init")
-    cli("load", "journeys")  # the example journeys are triggered by Order Completed
+    cli.live("journeys")  # the example journeys are triggered by Order Completed
     result = cli("import", str(OLIST), "--olist", code=1)  # reviews of orders not in the sample are rejected
     assert "review of order …, not in the orders file" in result.output
 
@@ -98,7 +98,7 @@ steps:
 @pytest.mark.parametrize(("flag", "enrollments"), [([], 0), (["--journeys"], 2)])
 def test_imported_history_moves_journeys_only_when_asked(cli: Cli, tmp_path: Path, flag, enrollments):
     (tmp_path / "thanks.yaml").write_text(ANY_ORDER)
-    cli("load", "thanks.yaml")
+    cli.live("thanks.yaml")
     path = tmp_path / "orders.csv"
     path.write_text("InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
                     "1,A,2,12/1/10 8:26,2.5,17850,United Kingdom\n1,B,1,12/1/10 8:26,4.0,17851,France\n")

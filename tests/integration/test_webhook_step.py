@@ -20,6 +20,7 @@ from io import StringIO
 from typing import Any
 
 import httpx
+from test_cli import go_live  # tests/integration is on sys.path
 import pytest
 from rich.console import Console
 from standardwebhooks import Webhook
@@ -459,7 +460,8 @@ def test_onboardflow_run_makes_webhook_calls_with_the_secret_from_the_environmen
     (tmp_path / "events.jsonl").write_text(json.dumps(event_to_json(order)) + "\n")
     runner = CliRunner()
 
-    for args in (["load", "loyalty.yaml"], ["ingest", "--queue", "events.jsonl"],
+    go_live(f"sqlite:///{tmp_path}/onboardflow.db", tmp_path / "loyalty.yaml")
+    for args in (["ingest", "--queue", "events.jsonl"],
                  ["run", "--until-idle", "--poll", "0", "--quiet"]):
         result = runner.invoke(app, args)
         assert result.exit_code == 0, result.output

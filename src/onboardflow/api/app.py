@@ -19,6 +19,7 @@ from onboardflow.api import (
     kpis,
     messages,
     preferences,
+    review,
     segment,
     signups,
     tasks,
@@ -36,12 +37,14 @@ from onboardflow.engine.clock import SystemClock
 from onboardflow.engine.queue_writer import QueueWriter
 from onboardflow.ports import Clock, Store
 from onboardflow.settings import Settings
+from onboardflow.web import install_web
 
 
 def create_app(
     *, store: Store | None = None, settings: Settings | None = None, clock: Clock | None = None
 ) -> FastAPI:
-    """The onboardflow API. Without a store, it opens the one settings name and closes it on shutdown."""
+    """The onboardflow API and web UI. Without a store, it opens the one settings name and closes it on
+    shutdown."""
     settings = settings or Settings()
     owns_store = store is None
     if store is None:
@@ -62,6 +65,7 @@ def create_app(
     app.state.keyring = KeyRing(store, ttl=settings.api_key_cache_seconds)
     app.state.intake = Intake(QueueWriter(store, clock=clock), clock=clock)
     app.state.idempotency = IdempotencyKeys(store, clock=clock)
+    install_web(app, settings)  # before the lane and the limits: they stay the first to see a request
     lane = {"/v1/events": events.post_event, "/v1/events/batch": events.post_batch,
             "/v1/segment": segment.post_segment}
     app.add_middleware(EventLane, routes=lane)
@@ -70,8 +74,8 @@ def create_app(
         app.add_middleware(CORSMiddleware, allow_origins=settings.signup_origins, allow_methods=["POST"],
                            allow_headers=["Authorization", "Content-Type"])
     install_problem_handlers(app)
-    for module in (customers, consent, journeys, messages, tasks, escalation, inbox, unsubscribe, preferences,
-                   webhooks, kpis, signups):
+    for module in (customers, consent, journeys, review, messages, tasks, escalation, inbox, unsubscribe,
+                   preferences, webhooks, kpis, signups):
         app.include_router(module.router)
     app.include_router(escalation.claims)
     app.include_router(signups.forms)

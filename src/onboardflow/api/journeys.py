@@ -1,5 +1,5 @@
-"""Journeys through the API: validate a document, create or update one (which makes it live, as
-`onboardflow load` does), list and read them and their versions, publish a stored version again, pause
+"""Journeys through the API: validate a document, create or update one (a draft for review, as
+`onboardflow load` makes), list and read them and their versions, launch an approved version, pause
 and resume. Reading and validating need the `read` scope, the rest `write`.
 """
 
@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 
 from onboardflow.api.dependencies import (
+    ClockDep,
     EngineDep,
     SettingsDep,
     StoreDep,
@@ -25,7 +26,6 @@ from onboardflow.api.journey_schemas import (
     JourneyStateRead,
     JourneySummary,
     ProblemRead,
-    PublicationRead,
     PublishRequest,
     ResumptionRead,
     ValidationRead,
@@ -34,10 +34,13 @@ from onboardflow.api.journey_schemas import (
     VersionSummary,
 )
 from onboardflow.api.params import JourneyIdPath, VersionPath
+from onboardflow.api.review import REFUSALS, acting_user, refused
+from onboardflow.api.review import launch as launch_route
+from onboardflow.api.review_schemas import ReviewRead
+from onboardflow.governance.service import ReviewError, save_draft
 from onboardflow.api.problems import Problem, problem_responses
 from onboardflow.core.validation import JourneyInvalid
 from onboardflow.core.validation import Problem as JourneyProblem
-from onboardflow.engine.live import VersionNotFound
 from onboardflow.engine.pausing import JourneyNotFound, JourneyNotPaused
 from onboardflow.journeys import (
     JSON,
@@ -50,7 +53,7 @@ from onboardflow.journeys import (
     validate_journey,
 )
 from onboardflow.messages.templates import TEMPLATES_FOLDER
-from onboardflow.ports import JourneyState, Store
+from onboardflow.ports import ApiKey, JourneyState, Store
 
 # no body check here: the journey service reads documents, and reports bad text as a problem in them
 router = keyed_router("/v1/journeys", "journeys", check_body=False)
@@ -137,25 +140,31 @@ def get_journey(journey_id: JourneyIdPath, store: StoreDep) -> JourneyRead:
     return JourneyRead.of(state, live, numbers)
 
 
-@router.put("/{journey_id}", dependencies=[Depends(require_write)], openapi_extra=JOURNEY_BODY,
-            responses={200: {"description": "Same content as the live version: nothing changed"},
-                       201: {"model": PublicationRead, "description": "Stored as a new version, now live"},
-                       **INVALID, **BODY_PROBLEMS})
+@router.put("/{journey_id}", openapi_extra=JOURNEY_BODY,
+            responses={200: {"description": "Same content as a stored version: that version, unchanged"},
+                       201: {"model": ReviewRead, "description": "Stored as a new draft, for review"},
+                       **INVALID, **BODY_PROBLEMS, **problem_responses({403: "The key acts as no author"})})
 def put_journey(
-    journey_id: JourneyIdPath, body: Body, engine: EngineDep, response: Response
-) -> PublicationRead:
-    """Create or update a journey and make it live, as `onboardflow load` does: changed content becomes the
-    next version (a `migrate` block moves waiting customers to it), the same content keeps its version.
-    The document's `id` must be the one in the path."""
+    journey_id: JourneyIdPath, body: Body, store: StoreDep, clock: ClockDep, response: Response,
+    key: Annotated[ApiKey, Depends(require_write)],
+) -> ReviewRead:
+    """Create or update a journey as a draft for review, as `onboardflow load` does, acting as the key's
+    user: changed content becomes a new draft, the same content keeps its version and status. Nothing goes
+    live without an approval (POST .../versions/{n}/submit, .../approve, .../launch). The document's `id`
+    must be the one in the path."""
+    author = acting_user(store, key)
     try:
         version = read_journey(body.text, kind=body.kind, source=SOURCE)
         if version.id != journey_id:
             raise _mismatch(version.id, journey_id)
-        publication = engine.publish_version(version, source=f"PUT /v1/journeys/{journey_id}")
+        draft, is_new = save_draft(store=store, version=version, source=f"PUT /v1/journeys/{journey_id}",
+                                   author=author, now=clock.now())
     except JourneyInvalid as invalid:
         raise invalid_journey(invalid) from None
-    response.status_code = 201 if publication.is_new else 200
-    return PublicationRead.of(publication)
+    except ReviewError as error:
+        raise refused(error) from None
+    response.status_code = 201 if is_new else 200
+    return ReviewRead.of(draft)
 
 
 @router.get("/{journey_id}/versions", dependencies=[Depends(require_read)], responses=NOT_FOUND)
@@ -177,22 +186,17 @@ def get_version(journey_id: JourneyIdPath, version: VersionPath, store: StoreDep
     return VersionRead.of(stored, state)
 
 
-@router.post("/{journey_id}/publish", dependencies=[Depends(require_write)],
-             responses={**NOT_FOUND, **INVALID})
-def publish(journey_id: JourneyIdPath, body: PublishRequest, engine: EngineDep) -> PublicationRead:
-    """Make a stored version live again (a roll-back, say): its content goes live as the next version, as
-    numbers only grow and the newest is live; the live version itself changes nothing. `migrate` moves
-    customers waiting in another version, as a document's own `migrate` block does."""
-    migrate = body.migrate.model_dump() if body.migrate else None
-    try:
-        publication = engine.publish_stored(journey_id, body.version, migrate=migrate)
-    except JourneyNotFound as missing:
-        raise Problem(404, "Journey not found", str(missing)) from None
-    except VersionNotFound as missing:
-        raise Problem(404, "Version not found", str(missing)) from None
-    except JourneyInvalid as invalid:
-        raise invalid_journey(invalid) from None
-    return PublicationRead.of(publication, published_from=body.version)
+@router.post("/{journey_id}/publish", responses={**NOT_FOUND, **INVALID, **REFUSALS})
+def publish(journey_id: JourneyIdPath, body: PublishRequest, engine: EngineDep,
+            key: Annotated[ApiKey, Depends(require_write)]) -> ReviewRead:
+    """Make a stored version live: the same as POST .../versions/{n}/launch, so only an approved version
+    goes live, launched by the journey's owner (409 lists what is missing). To move customers waiting in
+    another version, write a `migrate` block in the version's document; a body's `migrate` is refused."""
+    if body.migrate is not None:
+        raise Problem(409, "Refused", "a launch moves customers by the version's own `migrate` block, which "
+                      "its approval covered: put the mapping in the document and have it reviewed",
+                      problems=["migrate in the request body is not reviewed content"])
+    return launch_route(journey_id, body.version, key, engine, None)
 
 
 @router.post("/{journey_id}/pause", dependencies=[Depends(require_write)], responses=NOT_FOUND)

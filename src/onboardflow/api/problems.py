@@ -80,7 +80,8 @@ def wants_html(request: Request) -> bool:
     """A person's browser (a page, or a form posted from one) rather than a program."""
     if request.url.path.startswith("/v1/"):
         return False
-    return request.method == "GET" or "text/html" in request.headers.get("accept", "")
+    return (request.method == "GET" or "text/html" in request.headers.get("accept", "")
+            or request.headers.get("hx-request") == "true")  # the web UI's htmx requests
 
 
 def install_problem_handlers(app: FastAPI) -> None:

@@ -1,7 +1,11 @@
 """Conditions: CEL expressions over `customer`, `event` and `trigger`, compiled once per journey version.
 
 Evaluation hands the CEL runtime only the fields an expression reads, because converting a whole
-profile into CEL values costs more than evaluating the expression itself.
+profile into CEL values costs more than evaluating the expression itself. Even so, one CEL evaluation
+costs more than the rest of a step, so two shortcuts keep the runtime off the hot path (see `Reads`):
+an expression reading only plain values (strings, integers, booleans, null) remembers its answer for
+each set of values it has seen (`customer.orders_count == 1` is worked out once per count), and an
+equality between two strings (`event.order_id == trigger.order_id`) is compared in Python.
 """
 
 from __future__ import annotations
@@ -40,9 +44,25 @@ class Condition:
     source: str
     program: Any = field(repr=False, compare=False)
     paths: Mapping[str, tuple[tuple[str, ...], ...] | None] = field(repr=False, compare=False)
+    reads: Reads | None = field(default=None, repr=False, compare=False)  # None: it reads a whole variable
 
     def evaluate(self, scope: Mapping[str, Any]) -> bool:
         """True when the expression holds; a missing field or a type mismatch counts as false."""
+        reads = self.reads
+        if reads is None:
+            return self._execute(scope)
+        values = reads.values(scope)
+        if values is None:  # a value that is not plain: a list, a map, a number with a fraction, a time
+            return self._execute(scope)
+        known = reads.answers.get(values)
+        if known is None:
+            known = reads.compared(values)
+            if known is None:
+                known = self._execute(scope)
+            reads.remember(values, known)
+        return known
+
+    def _execute(self, scope: Mapping[str, Any]) -> bool:
         variables = {name: project(scope.get(name), paths) for name, paths in self.paths.items()}
         try:
             return self.program.execute(variables) is True
@@ -75,7 +95,7 @@ def compile_condition(source: str, *, variables: tuple[str, ...] = VARIABLES) ->
         )
     paths = referenced_paths(source, variables)
     _check_scores(source, paths.get("score", ()))
-    return Condition(source=source, program=program, paths=paths)
+    return Condition(source=source, program=program, paths=paths, reads=Reads.of(source, paths))
 
 
 def _check_scores(source: str, paths: tuple[tuple[str, ...], ...] | None) -> None:
@@ -187,3 +207,89 @@ def _copy_path(source: Mapping[str, Any], target: dict[str, Any], path: tuple[st
     if head in target and not isinstance(target[head], dict):
         return
     _copy_path(child, target.setdefault(head, {}), rest)
+
+
+_MISSING = object()  # a field the scope lacks: not the same as a field holding null
+_PLAIN = frozenset({str, int, bool, type(None)})  # values whose equality decides CEL's answer
+# one side of an equality: a field path, or a "string" without escapes
+_SIDE = r"([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+|\"[^\"\\]*\")"
+_EQUALITY = re.compile(rf"^\s*{_SIDE}\s*(==|!=)\s*{_SIDE}\s*$")
+MAX_ANSWERS = 4096  # per condition; past it, the answers start again from none
+
+
+class Reads:
+    """The field paths an expression reads when it reads no variable whole, and its answers so far.
+
+    `values(scope)` is what the expression sees of a scope, as a key: for each path, how deep it reached
+    in the scope's maps and the plain value there (with its type, so `true` and `1` differ). Two scopes
+    with the same key give the CEL program the same variables (see `project`), so the same answer.
+    """
+
+    __slots__ = ("paths", "answers", "_equality")
+
+    def __init__(self, paths: tuple[tuple[str, tuple[str, ...]], ...], equality: tuple | None) -> None:
+        self.paths = paths
+        self.answers: dict[tuple, bool] = {}
+        self._equality = equality  # (index of the left path or a literal, "==" or "!=", the right one)
+
+    @classmethod
+    def of(cls, source: str, paths: Mapping[str, tuple[tuple[str, ...], ...] | None]) -> Reads | None:
+        if any(found is None for found in paths.values()):
+            return None
+        flat = tuple((root, path) for root, found in paths.items() for path in found)
+        return cls(flat, _equality(source, flat))
+
+    def values(self, scope: Mapping[str, Any]) -> tuple | None:
+        key = []
+        for root, path in self.paths:
+            depth, value = _reach(scope.get(root), path)
+            kind = type(value)
+            if kind not in _PLAIN and value is not _MISSING:
+                return None
+            key.append((depth, kind, value))
+        return tuple(key)
+
+    def compared(self, values: tuple) -> bool | None:
+        """The answer of an equality between two strings, without CEL; None for anything else."""
+        if self._equality is None:
+            return None
+        left, operator, right = self._equality
+        left = values[left][2] if isinstance(left, int) else left
+        right = values[right][2] if isinstance(right, int) else right
+        if type(left) is not str or type(right) is not str:
+            return None
+        return (left == right) == (operator == "==")
+
+    def remember(self, values: tuple, answer: bool) -> None:
+        if len(self.answers) >= MAX_ANSWERS:
+            self.answers.clear()
+        self.answers[values] = answer
+
+
+def _reach(value: Any, path: tuple[str, ...]) -> tuple[int, Any]:
+    """How deep `path` reaches into `value` and what it finds there, as `project` copies it."""
+    for depth, name in enumerate(path):
+        if not isinstance(value, Mapping):
+            return depth, value
+        if name not in value:
+            return depth, _MISSING
+        value = value[name]
+    return len(path), value
+
+
+def _equality(source: str, paths: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple | None:
+    """(left, operator, right) for `a.b == c.d` or `a.b != "text"`: each side the index of its path in
+    `paths`, or the literal string; None for any other expression."""
+    match = _EQUALITY.match(source)
+    if match is None:
+        return None
+    dotted = ["{}.{}".format(root, ".".join(path)) for root, path in paths]
+    sides = []
+    for side in (match.group(1), match.group(3)):
+        if side.startswith('"'):
+            sides.append(side[1:-1])
+        elif side in dotted:
+            sides.append(dotted.index(side))
+        else:
+            return None  # a path the reader did not list (it cannot happen, but CEL knows best)
+    return sides[0], match.group(2), sides[1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from functools import cached_property
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -127,7 +128,7 @@ class WaitForSpec(Record):
             raise ValueError("with events, put each condition in its own entry: events: [{event, where, goto}]")
         return self
 
-    @property
+    @cached_property  # read at every arrival of an awaited event: built once (pydantic leaves it out of ==)
     def arms(self) -> tuple[WaitForArm, ...]:
         if self.event is not None:
             return (WaitForArm(event=self.event, where=self.where),)

@@ -21,6 +21,7 @@ from onboardflow.core.effects import (
     stable_id,
 )
 from onboardflow.core.journey import Escalate, Wait, WaitFor, WaitUntil
+from onboardflow.core.gate import in_rollout
 from onboardflow.core.machine import EventReceived, TimerFired, admits, advance, start
 from onboardflow.core.model import TASK_RESOLVED, Customer, Enrollment, Event, apply_event, apply_update
 from onboardflow.core.outbound import enrollment_events, task_opened
@@ -57,11 +58,14 @@ class Catalog:
         self.scorer = scorer
         self.reads_scores = False  # whether a version compiled so far reads a score
         self.journey_rules = False  # whether a version compiled so far has escalation rules of its own
+        self._moved_by: set[str] = set()  # event names that can move an enrollment of a version compiled so far
+        self._all_move = False  # a version compiled so far re-checks an exit rule on every event
         self._compiled: dict[tuple[str, int], JourneyVersion] = {}
         self._states: dict[str, JourneyState] | None = None
         self.live: list[JourneyVersion] = []
         self.by_trigger: dict[str, list[JourneyVersion]] = {}
         self.paused: frozenset[str] = frozenset()
+        self.rollout: dict[str, float] = {}  # journey id -> the share let in, for those under 100%
         self.refresh()
 
     def refresh(self) -> None:
@@ -79,6 +83,8 @@ class Catalog:
             for key in sorted((journey_id, state.live_version) for journey_id, state in states.items())
         ]
         self.paused = frozenset(journey_id for journey_id, state in states.items() if state.is_paused)
+        self.rollout = {journey_id: state.rollout_percent for journey_id, state in states.items()
+                        if state.rollout_percent < 100}
         self.by_trigger = defaultdict(list)
         for version in self.live:
             if version.id not in self.paused:
@@ -93,6 +99,11 @@ class Catalog:
                 raise LookupError(f"journey {journey_id!r} has no version {version}")
             self._compile(stored)
         return self._compiled[key]
+
+    def may_move(self, event_name: str) -> bool:
+        """Whether an event of this name can move a running enrollment of any version compiled so far (a
+        batch compiles the versions of the enrollments it runs as it reads them, see `Batch.run`)."""
+        return self._all_move or event_name in self._moved_by
 
     def shortest_delay(self) -> timedelta | None:
         """The shortest timer any version compiled so far can schedule (a wait, a wait_for's timeout, an
@@ -110,6 +121,8 @@ class Catalog:
             self._compiled[key] = check_document(stored.definition, source=source, version=stored.version)
             self.reads_scores = self.reads_scores or bool(self._compiled[key].reads_scores)
             self.journey_rules = self.journey_rules or bool(self._compiled[key].journey.escalation)
+            self._moved_by.update(self._compiled[key].interests)
+            self._all_move = self._all_move or self._compiled[key].reacts_to_all
         return self._compiled[key]
 
 
@@ -127,6 +140,13 @@ class Batch:
         self.updated: set[str] = set()  # customers whose profile a step changed
         self.escalations = Escalations(tx, customer_ids, catalog.rules)
         self._histories = Histories(tx, customer_ids, catalog.scorer) if catalog.scorer is not None else None
+
+    def run(self, enrollments) -> None:
+        """Take these stored enrollments into the batch: the active ones run, their versions compiled."""
+        for enrollment in enrollments:
+            if enrollment.is_active:
+                self.catalog.get(enrollment.journey_id, enrollment.version)
+                self.active[enrollment.customer_id].append(enrollment)
 
     def customer(self, customer_id: str) -> Customer:
         found = self.customers.get(customer_id)
@@ -202,7 +222,7 @@ class Batch:
         running = self.active.get(customer.id)
         zone = self.catalog.default_zone
         scores = self.scores(customer.id, now)
-        if running:
+        if running and self.catalog.may_move(event.name):
             for enrollment in list(running):
                 version = self.catalog.get(enrollment.journey_id, enrollment.version)
                 if version.reacts_to(event.name):
@@ -211,7 +231,9 @@ class Batch:
                                        default_zone=zone, scores=scores)
                     self.take(decision, enrollment)
         for version in self.catalog.by_trigger.get(event.name, ()):
-            self._maybe_start(version, customer, event, now, scores)
+            share = self.catalog.rollout.get(version.id)
+            if share is None or in_rollout(version.id, customer.id, share):  # a phased roll-out
+                self._maybe_start(version, customer, event, now, scores)
         profile, running = self.customers[customer.id], self.active.get(customer.id, ())
         for task in self.escalations.opened_by(event, profile, running, self.catalog, now):
             self.changes.tasks[task.task_id] = task
@@ -259,8 +281,7 @@ def process_events(
     customer_ids = {event.customer_id for event in fresh}
     batch = Batch(tx, catalog, customer_ids, starts=journeys)
     if journeys:
-        for enrollment in tx.active_enrollments(customer_ids):
-            batch.active[enrollment.customer_id].append(enrollment)
+        batch.run(tx.active_enrollments(customer_ids))
         if catalog.paused:
             hold_for_paused(batch, fresh)
     for event in fresh:
@@ -308,9 +329,7 @@ def fire_timers(
         return BatchResult()
     enrollments = tx.enrollments({timer.enrollment_id for timer in timers})
     batch = Batch(tx, catalog, {timer.customer_id for timer in timers}, starts=False)
-    for enrollment in enrollments.values():
-        if enrollment.is_active:
-            batch.active[enrollment.customer_id].append(enrollment)
+    batch.run(enrollments.values())
     for timer in timers:
         batch.changes.fired_timers.add(timer.timer_id)
         enrollment = batch.changes.enrollments.get(timer.enrollment_id) or enrollments.get(timer.enrollment_id)
@@ -330,7 +349,7 @@ def fire_timers(
 
 
 def partitions_of(events: list[Event]) -> list[int]:
-    return sorted({partition_of(event.customer_id) for event in events})
+    return sorted({partition_of(customer_id) for customer_id in {event.customer_id for event in events}})
 
 
 class Engine:
@@ -376,6 +395,24 @@ class Engine:
             return Publication(stored, is_new=False)
         again = stored_journey(stored, migrate=migrate)
         return self.publish_version(again, source=f"version {version}, published again")
+
+    def launch(self, journey_id: str, version: int, *, percent: float = 100.0):
+        """Make a stored version live for `percent` of triggered customers (governance decides whether it
+        may: `governance.launch`); a Publication."""
+        from onboardflow.engine.live import VersionNotFound, launch_version
+
+        stored = self.store.version(journey_id, version)
+        if stored is None:
+            raise VersionNotFound(f"journey {journey_id!r} has no version {version}")
+        with self.store.transaction() as tx:
+            publication = launch_version(tx, self.catalog, stored, percent=percent, now=self.clock.now())
+        self.catalog.refresh()
+        return publication
+
+    def set_rollout(self, journey_id: str, percent: float) -> None:
+        with self.store.transaction() as tx:
+            tx.set_rollout(journey_id, percent)
+        self.catalog.refresh()
 
     def pause(self, journey_id: str) -> JourneyState:
         """Stop new entries and hold everyone in the journey where they are; pausing twice changes nothing."""

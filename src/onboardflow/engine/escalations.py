@@ -32,6 +32,7 @@ class Escalations:
         self._tx = tx
         self._customer_ids = customer_ids
         self.rules = tuple(rules)
+        self._watched = frozenset(name for rule in self.rules for name in rule.events)  # global rules' events
         self._open: dict[tuple[str, str], str] | None = None
         self._tickets: dict[str, list[datetime]] | None = None
         self._batch_tickets: dict[str, list[datetime]] = {}
@@ -60,6 +61,16 @@ class Escalations:
         self, event: Event, customer: Customer, enrollments: Iterable[Enrollment], catalog, now: datetime
     ) -> list[OpenTask]:
         """The new tasks the rules open for this event (global ones, and those of the customer's journeys)."""
+        found = []
+        if event.name in self._watched or catalog.journey_rules:  # most events: no rule reads them
+            found = self._opened(event, customer, enrollments, catalog, now)
+        if event.name == SUPPORT_TICKET:
+            self._batch_tickets.setdefault(event.customer_id, []).append(event.at)
+        return found
+
+    def _opened(
+        self, event: Event, customer: Customer, enrollments: Iterable[Enrollment], catalog, now: datetime
+    ) -> list[OpenTask]:
         rules: list[tuple[RuleBase, Origin | None]] = [
             (rule, None) for rule in self.rules if event.name in rule.events
         ]
@@ -67,14 +78,11 @@ class Escalations:
             version = catalog.get(enrollment.journey_id, enrollment.version)
             origin = Origin(enrollment.journey_id, enrollment.version, enrollment.id)
             rules.extend((rule, origin) for rule in version.journey.escalation if event.name in rule.events)
-        found = []
-        if rules:
-            tickets = self._ticket_times(event.customer_id, rules)
-            candidates = escalations(rules, event=event, facts=Facts(customer, tickets), now=now)
-            found = [task for task in candidates if self.standing_for(task) == task.task_id]
-        if event.name == SUPPORT_TICKET:
-            self._batch_tickets.setdefault(event.customer_id, []).append(event.at)
-        return found
+        if not rules:
+            return []
+        tickets = self._ticket_times(event.customer_id, rules)
+        candidates = escalations(rules, event=event, facts=Facts(customer, tickets), now=now)
+        return [task for task in candidates if self.standing_for(task) == task.task_id]
 
     def _ticket_times(self, customer_id: str, rules: list[tuple[RuleBase, Origin | None]]) -> list[datetime]:
         if not any(isinstance(rule, RepeatedComplaints) for rule, _ in rules):

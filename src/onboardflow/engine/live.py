@@ -69,6 +69,29 @@ def publish_version(
     return Publication(stored, is_new=True, moved=moved)
 
 
+def launch_version(
+    tx: Transaction, catalog: Catalog, stored: StoredVersion, *, percent: float, now: datetime
+) -> Publication:
+    """Make a stored version (an approved draft, or the version live before: a roll-back) the live one,
+    letting in `percent` of triggered customers. Its `migrate` block moves the customers it maps, as a
+    publication does; without one, customers mid-journey finish on the version they are in."""
+    tx.lock_partitions(range(PARTITIONS))
+    state = tx.journeys().get(stored.journey_id)
+    version = catalog.get(stored.journey_id, stored.version)
+    is_new = state is None or state.live_version != stored.version
+    old = _check(tx, catalog, version, state, source=f"journey {stored.journey_id} v{stored.version}") \
+        if is_new and state is not None else None
+    tx.set_live(stored.journey_id, stored.version, now=now)
+    tx.set_rollout(stored.journey_id, percent)
+    if is_new:
+        journey = version.journey
+        tx.apply(Changes(outbound=[journey_published(journey_id=journey.id, version=stored.version,
+                                                     name=journey.name, owner=journey.owner,
+                                                     digest=stored.digest, at=now)]))
+    moved = move_enrollments(tx, catalog, old, version, now=now) if old is not None else 0
+    return Publication(stored, is_new=is_new, moved=moved)
+
+
 def stored_journey(stored: StoredVersion, *, migrate: Mapping[str, Any] | None = None) -> JourneyVersion:
     """A stored version's document, to publish again, with `migrate` in place of its own: a stored migrate
     block moved customers from the versions before that one, not from the version live now."""
@@ -102,8 +125,7 @@ def move_enrollments(
     moved, after = 0, None
     while chunk := tx.active_enrollments_at(new.id, old.version, mapping, after=after, limit=CHUNK):
         batch = Batch(tx, catalog, {e.customer_id for e in chunk}, starts=False)
-        for enrollment in chunk:
-            batch.active[enrollment.customer_id].append(enrollment)
+        batch.run(chunk)
         for enrollment in chunk:
             customer = batch.customer(enrollment.customer_id)
             decision = migrate(old, new, enrollment, new_step_id=mapping[enrollment.step_id],
@@ -148,9 +170,7 @@ def _held_stimuli(tx: Transaction, journey_id: str, now: datetime) -> list[tuple
 def _apply(tx: Transaction, catalog: Catalog, stimuli: list[tuple], *, now: datetime) -> None:
     enrollments = tx.enrollments({enrollment_id for _, enrollment_id, _ in stimuli})
     batch = Batch(tx, catalog, {customer_id for customer_id, _, _ in stimuli}, starts=False)
-    for enrollment in enrollments.values():
-        if enrollment.is_active:
-            batch.active[enrollment.customer_id].append(enrollment)
+    batch.run(enrollments.values())
     for customer_id, enrollment_id, stimulus in stimuli:
         if isinstance(stimulus, TimerFired):
             batch.changes.fired_timers.add(stimulus.timer_id)

@@ -60,7 +60,8 @@ def run_worker(
 
     Webhook calls go out through `http` (a client of the worker's own if None) with signing secrets
     from `environ` (the process's environment if None); their answers are queued for the next round.
-    Each round also marks overdue tasks, and hands open tasks to the `helpdesk` when there is one.
+    Each round also marks overdue tasks, hands open tasks to the `helpdesk` when there is one, and steps up
+    phased roll-outs whose rule holds (docs/review.md).
     Outbound webhooks go out through `http` too, as `delivery_rules` say (public addresses only if None).
     `reports`, when given, is called each round: the scheduled weekly report (analytics.mailing).
     """
@@ -96,8 +97,11 @@ def _tasks(engine: Engine, helpdesk: Helpdesk | None, totals: WorkerTotals, *, l
     from onboardflow.escalation.handoff import hand_off_due
     from onboardflow.escalation.service import sweep_overdue
 
+    from onboardflow.governance.launch import apply_step_up_rules
+
     overdue = len(sweep_overdue(store=engine.store, now=engine.clock.now()))
     totals.overdue += overdue
+    apply_step_up_rules(engine)  # phased roll-outs whose stated metric holds: their next share
     if helpdesk is None:
         return bool(overdue)
     sent = hand_off_due(store=engine.store, helpdesk=helpdesk, clock=engine.clock, limit=limit)

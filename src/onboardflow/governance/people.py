@@ -47,8 +47,9 @@ def check_password(plain: str) -> str:
     return plain
 
 
-def add_user(*, store: Store, email: str, name: str, roles: str | Iterable[str], password: str | None,
-             now: datetime) -> tuple[User, bool]:
+def add_user(
+    *, store: Store, email: str, name: str, roles: str | Iterable[str], password: str | None, now: datetime
+) -> tuple[User, bool]:
     """Add the user, or update an existing one's name and roles (their password stays unless one is
     given); the user as saved, and whether they are new."""
     email, roles = normal_email(email), parse_roles(roles)
@@ -74,12 +75,14 @@ def set_password(*, store: Store, email: str, password: str) -> User:
 def find_user(store: Store, email: str | None, *, enabled_only: bool = True) -> User:
     """The user with this email; UnknownUser saying how to name one, or add them, when there is none."""
     if not email:
-        raise UnknownUser("say who you are: --as EMAIL, or set ONBOARDFLOW_USER "
-                          "(`onboardflow user list` shows the users)")
+        raise UnknownUser(
+            "say who you are: --as EMAIL, or set ONBOARDFLOW_USER (`onboardflow user list` shows the users)"
+        )
     user = store.user(email)
     if user is None:
-        raise UnknownUser(f"no user {email!r}: add them with `onboardflow user add {email} --name ... "
-                          "--roles ...`")
+        raise UnknownUser(
+            f"no user {email!r}: add them with `onboardflow user add {email} --name ... --roles ...`"
+        )
     if enabled_only and user.disabled:
         raise UnknownUser(f"user {email!r} is disabled")
     return user

@@ -15,15 +15,18 @@ from onboardflow.engine.clock import SystemClock
 from onboardflow.governance import people
 from onboardflow.settings import Settings
 
-user_app = typer.Typer(help="Users and their roles: author, reviewer, owner, support, admin.",
-                       no_args_is_help=True)
+user_app = typer.Typer(
+    help="Users and their roles: author, reviewer, owner, support, admin.", no_args_is_help=True
+)
 console = Console(soft_wrap=True)
 errors = Console(stderr=True, soft_wrap=True)
 
 Email = Annotated[str, typer.Argument(help="The user's email (compared lower-cased)")]
 # who the CLI acts as: review, approval and launch commands record this user
-AsUser = Annotated[str | None, typer.Option("--as", envvar="ONBOARDFLOW_USER", show_envvar=True,
-                                            help="The user (email) you act as")]
+AsUser = Annotated[
+    str | None,
+    typer.Option("--as", envvar="ONBOARDFLOW_USER", show_envvar=True, help="The user (email) you act as"),
+]
 
 
 def open_store():
@@ -49,15 +52,17 @@ def user_add(
     email: Email,
     name: Annotated[str, typer.Option(help="The user's name, as people know them")],
     roles: Annotated[str, typer.Option(help=f"Comma-separated, from: {', '.join(people.ROLES)}")],
-    password_stdin: Annotated[bool, typer.Option("--password-stdin",
-                                                 help="Read a password (for the web UI) from stdin")] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read a password (for the web UI) from stdin")
+    ] = False,
 ) -> None:
     """Add a user, or change an existing one's name and roles (their password stays unless given)."""
     password = read_password(from_stdin=True) if password_stdin else None
     store = open_store()
     try:
-        user, new = people.add_user(store=store, email=email, name=name, roles=roles, password=password,
-                                    now=SystemClock().now())
+        user, new = people.add_user(
+            store=store, email=email, name=name, roles=roles, password=password, now=SystemClock().now()
+        )
     except ValueError as error:
         raise fail(error) from None
     finally:
@@ -78,16 +83,30 @@ def user_list(
         store.close()
     if as_json:
         for user in users:
-            typer.echo(json.dumps({"email": user.email, "name": user.name, "roles": list(user.roles),
-                                   "has_password": user.password_hash is not None, "disabled": user.disabled,
-                                   "created_at": user.created_at.isoformat()}))
+            typer.echo(
+                json.dumps(
+                    {
+                        "email": user.email,
+                        "name": user.name,
+                        "roles": list(user.roles),
+                        "has_password": user.password_hash is not None,
+                        "disabled": user.disabled,
+                        "created_at": user.created_at.isoformat(),
+                    }
+                )
+            )
         return
     table = Table(title="Users")
     for column in ("email", "name", "roles", "password", "disabled"):
         table.add_column(column)
     for user in users:
-        table.add_row(user.email, user.name, ",".join(user.roles), "set" if user.password_hash else "",
-                      "yes" if user.disabled else "")
+        table.add_row(
+            user.email,
+            user.name,
+            ",".join(user.roles),
+            "set" if user.password_hash else "",
+            "yes" if user.disabled else "",
+        )
     console.print(table)
 
 

@@ -58,13 +58,25 @@ def preview_message(*, store: Store, journey_file: Path, step_id: str, customer_
     """Render step `step_id` of the journey in `journey_file` for customer `customer_id` of `store`."""
     version = _journey(journey_file)
     step = _send_step(version, step_id)
-    chosen = _channel(step, channel)
     templates = _templates(journey_file.parent / TEMPLATES_FOLDER, step.send.template, segment_limit)
     customer = store.customer(customer_id)
     if customer is None:
         raise PreviewError(f"no customer {customer_id!r} in the store: ingest an event for them first, "
                            "or check ONBOARDFLOW_DATABASE_URL")
-    enrollment = _latest_enrollment(store, customer_id, version.id)
+    return preview_step(store=store, version=version, templates=templates, step_id=step_id, customer=customer,
+                        channel=channel, locale=locale, segment_limit=segment_limit)
+
+
+def preview_step(*, store: Store, version: JourneyVersion, templates: TemplateSet, step_id: str,
+                 customer: Customer, channel: str | None = None, locale: str | None = None,
+                 segment_limit: int = DEFAULT_SEGMENT_LIMIT) -> Preview:
+    """Render step `step_id` of `version` with `templates` for `customer` (the trigger of their latest
+    enrollment in the journey, if `store` holds one), on `channel` and in `locale` if given."""
+    step = _send_step(version, step_id)
+    chosen = _channel(step, channel)
+    if step.send.template not in templates:
+        raise PreviewError(f"no template {step.send.template!r} among the templates the workers render with")
+    enrollment = _latest_enrollment(store, customer.id, version.id)
     scope = MessageScope.of(customer, trigger=enrollment.trigger if enrollment else {}, journey_id=version.id,
                             step_id=step_id, message_id=_message_id(store, enrollment, step_id),
                             unsubscribe_url=PREVIEW_UNSUBSCRIBE_URL)

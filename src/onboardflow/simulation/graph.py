@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,17 +26,26 @@ def is_exception(field: str) -> bool:
 
 
 def journey_edges(version: JourneyVersion, stories: Iterable[CustomerStory]) -> list[dict[str, Any]]:
-    """Every way from step to step, with how many times enrollments took it (file order, then the rest).
+    """Every way from step to step, with how many times the stories' enrollments took it."""
+    paths = (
+        tuple(visit.step_id for visit in enrollment.history)
+        for story in stories
+        for enrollment in story.enrollments
+        if enrollment.journey_id == version.id
+    )
+    return edges_with_traffic(version, paths)
+
+
+def edges_with_traffic(version: JourneyVersion, paths: Iterable[Sequence[str]]) -> list[dict[str, Any]]:
+    """Every way from step to step, with how many times enrollments took it, from the steps each went
+    through (file order, then the rest).
 
     Two fields leading to the same step are one edge (`goto, on_timeout`); a move no field declares (a
     message found undeliverable later, a migration) is listed as `(other)`.
     """
     taken = Counter()
-    for story in stories:
-        for enrollment in story.enrollments:
-            if enrollment.journey_id == version.id:
-                history = enrollment.history
-                taken.update((a.step_id, b.step_id) for a, b in zip(history, history[1:], strict=False))
+    for path in paths:
+        taken.update(zip(path, path[1:], strict=False))
     found: dict[tuple[str, str], dict[str, Any]] = {}
     for step_id, ways in edges(version.journey).items():
         for field, target in ways:
@@ -54,6 +63,12 @@ def journey_edges(version: JourneyVersion, stories: Iterable[CustomerStory]) -> 
         }
         for pair, edge in found.items()
     ]
+
+
+def entrants_by_step(version: JourneyVersion, paths: Iterable[Sequence[str]]) -> dict[str, int]:
+    """Per step, in file order: how many of the paths went through it (once each, however often)."""
+    counts = Counter(step for path in paths for step in set(path))
+    return {step.id: counts.get(step.id, 0) for step in version.journey.steps}
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from onboardflow.core.durations import parse_duration
 from onboardflow.core.journey_steps import Duration, Record, StepId
 from onboardflow.core.validation import JourneyInvalid, Problem, line_of, parse_yaml
 
@@ -146,6 +147,15 @@ class Support(Record):
         default_factory=lambda: Span(low="6h", high="5d"), description="When, after its cause"
     )
     tone: Weights = Field(default_factory=lambda: {"negative": 0.3, "neutral": 0.5, "positive": 0.2})
+    resolved_after: Span = Field(
+        default_factory=lambda: Span(low="1h", high="2d"),
+        description="From a ticket to its resolution (Support Ticket Resolved)",
+    )
+    rated: Share = Field(default=0.6, description="Share of resolved tickets whose customer rates the help")
+    rated_bad: dict[Literal["negative", "neutral", "positive"], Share] = Field(
+        default_factory=lambda: {"negative": 0.5, "neutral": 0.15, "positive": 0.05},
+        description="Share of ratings that are bad, by the ticket's tone",
+    )
 
     @field_validator("tone")
     @classmethod
@@ -172,6 +182,25 @@ class Subscription(Record):
     price: float = Field(gt=0)
     every: Duration = Field(description="Time between renewals, e.g. 30d")
     failure: Share = Field(default=0.05, description="Share of renewals whose payment fails")
+    recovered: Share = Field(default=0.5, description="Share of failed renewals paid later (card updated)")
+    notice: Duration = Field(
+        default_factory=lambda: parse_duration("3d"),
+        description="How long before a renewal the shop announces it (Subscription Renewal Upcoming)",
+    )
+
+
+class Checkout(Record):
+    abandon: Share = Field(
+        default=0.2, description="Chance that an order follows a checkout left unfinished (Checkout Started)"
+    )
+    before: Span = Field(
+        default_factory=lambda: Span(low="1h", high="3d"), description="How long before the order it was left"
+    )
+
+
+class ProfileCompletion(Record):
+    share: Share = Field(default=0.5, description="Share of those logging in who complete their profile")
+    after: Span = Field(default_factory=lambda: Span(low="10m", high="3d"), description="After first login")
 
 
 class ReactionWhen(Record):
@@ -215,6 +244,10 @@ class Persona(Record):
     )
     signup: Share = Field(default=0.8, description="Share who sign up before ordering (the rest: as guests)")
     activation: Share = Field(default=0.7, description="Share of those signing up who log in (First Login)")
+    profile_completion: ProfileCompletion = Field(
+        default_factory=ProfileCompletion, description="Profile Completed (preferences, consent) after login"
+    )
+    checkout: Checkout = Field(default_factory=Checkout)
     orders: Orders = Field(default_factory=Orders)
     payment: Payment = Field(default_factory=Payment)
     delivery: Delivery = Field(default_factory=Delivery)

@@ -1,4 +1,5 @@
-"""The HTML report of a run: one self-contained page (inline CSS and SVG, nothing fetched).
+"""The HTML report of a run: one self-contained page (inline CSS and SVG, nothing fetched). Its sections
+(`acceptance_section`, `journey_section`, `timeline_list` ...) are the web UI's Simulate page too.
 
 Acceptance results first, with the counter-examples' timelines; then warnings; then, per journey, its
 graph with the traffic on each edge, the funnel of entrants per step and goal conversion; then the
@@ -15,12 +16,16 @@ from onboardflow.simulation.results import Result
 from onboardflow.simulation.svg import daily_svg, funnel_svg, graph_svg
 
 SAMPLE_TIMELINES = 12
-STYLE = """
+PAGE_STYLE = """
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1200px;
 padding:24px;color:#222}
 h1{font-size:22px;margin:0 0 4px}
 h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
-h3{font-size:15px;margin:18px 0 6px} .run{color:#555;margin:0} table{border-collapse:collapse;margin:6px 0}
+h3{font-size:15px;margin:18px 0 6px} .run{color:#555;margin:0}
+"""
+# the sections' own style: tables, verdicts, timelines, pictures (the web UI's Simulate page has it too)
+SECTION_STYLE = """
+table{border-collapse:collapse;margin:6px 0}
 td,th{padding:4px 8px;border-bottom:1px solid #eee;text-align:left;vertical-align:top}
 th{font-weight:600;background:#fafafa} td.num,th.num{text-align:right}
 .verdict{font-size:16px;font-weight:600;padding:8px 12px;border-radius:6px;display:inline-block}
@@ -37,10 +42,12 @@ svg.graph .unreached rect{fill:#fff;stroke:#c33;stroke-dasharray:4 3}
 svg.graph .step-id{font-weight:600;font-size:13px} svg.graph .step-kind{font-size:11px;fill:#555}
 svg.graph .edge path{fill:none;stroke:#555} svg.graph .edge.exception path{stroke:#c0582a}
 svg.graph .edge.untaken path{stroke:#bbb;stroke-dasharray:5 4}
-svg.graph .edge .count{font-size:11px;fill:#222;font-weight:600} svg.funnel rect{fill:#4e79a7}
+svg.graph .edge .count{font-size:11px;fill:#222;font-weight:600}
+svg.graph .edge .way{font-size:10px;fill:#555;font-style:italic} svg.funnel rect{fill:#4e79a7}
 svg.funnel text{font-size:12px} svg .tick{font-size:10px;fill:#666} svg .axis{stroke:#999}
 svg.messages-over-time text{font-size:11px}
 """
+STYLE = PAGE_STYLE + SECTION_STYLE
 
 
 def render_report(result: Result) -> str:
@@ -55,12 +62,12 @@ def render_report(result: Result) -> str:
         "</head>",
         "<body>",
         _header(result),
-        _acceptance(doc),
-        _warnings(doc["warnings"]),
+        acceptance_section(doc),
+        warnings_section(doc["warnings"]),
     ]
     for version in result.journeys:
-        parts.append(_journey(version, doc))
-    parts.extend([_messages(doc), _timelines(result), "</body>", "</html>"])
+        parts.append(journey_section(version, doc))
+    parts.extend([messages_section(doc), _timelines(result), "</body>", "</html>"])
     return "\n".join(parts) + "\n"
 
 
@@ -81,7 +88,7 @@ def _header(result: Result) -> str:
     )
 
 
-def _acceptance(doc: dict) -> str:
+def acceptance_section(doc: dict) -> str:
     verdicts = doc["acceptance"]
     failed = [v for v in verdicts if not v["passed"]]
     if not verdicts:
@@ -106,7 +113,7 @@ def _criterion(verdict: dict) -> str:
     state = "passed" if verdict["passed"] else "failed"
     examples = "".join(
         f'<details class="counterexample" data-customer="{escape(e["customer_id"])}"><summary>'
-        f"{escape(e['customer_id'])}: {escape(e['why'])}</summary>{_timeline(e['timeline'])}</details>"
+        f"{escape(e['customer_id'])}: {escape(e['why'])}</summary>{timeline_list(e['timeline'])}</details>"
         for e in verdict["counterexamples"]
     )
     more = verdict["breaking"] - len(verdict["counterexamples"])
@@ -121,7 +128,7 @@ def _criterion(verdict: dict) -> str:
     )
 
 
-def _warnings(warnings: list[dict]) -> str:
+def warnings_section(warnings: list[dict]) -> str:
     if not warnings:
         return (
             '<section id="warnings"><h2>Warnings</h2><p>Every step and every way out was taken.</p></section>'
@@ -134,7 +141,7 @@ def _warnings(warnings: list[dict]) -> str:
     return f'<section id="warnings"><h2>Warnings</h2><ul class="warnings">{items}</ul></section>'
 
 
-def _journey(version, doc: dict) -> str:
+def journey_section(version, doc: dict) -> str:
     steps, edges, goals = doc["steps"][version.id], doc["edges"][version.id], doc["goals"][version.id]
     exits = "".join(
         f"<tr><td>{escape(str(reason))}</td><td class=num>{count}</td></tr>"
@@ -171,7 +178,7 @@ def _rate(rate: float | None) -> str:
     return "–" if rate is None else f"{rate:.2f}%"
 
 
-def _messages(doc: dict) -> str:
+def messages_section(doc: dict) -> str:
     frequency = doc["frequency"]
     rows = "".join(
         f'<tr data-span="{span}"><td>{label}</td><td class=num>{frequency[span]["max"]}</td>'
@@ -198,13 +205,13 @@ def _timelines(result: Result) -> str:
     shown = sorted(result.timelines)[:SAMPLE_TIMELINES]
     items = "".join(
         f'<details class="sample" data-customer="{escape(cid)}"><summary>{escape(cid)}</summary>'
-        f"{_timeline(result.timelines[cid])}</details>"
+        f"{timeline_list(result.timelines[cid])}</details>"
         for cid in shown
     )
     return f'<section id="timelines"><h2>Sample timelines</h2>{items}</section>'
 
 
-def _timeline(entries: list[dict]) -> str:
+def timeline_list(entries: list[dict]) -> str:
     return '<ol class="timeline">' + "".join(_entry(entry) for entry in entries) + "</ol>"
 
 

@@ -9,40 +9,27 @@ are the persona's, multiplied by the reactions to the messages the customer had 
 
 from __future__ import annotations
 
-import hashlib
 import random
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from itertools import accumulate
 from typing import Any
 
 from onboardflow.core.model import Event
-from onboardflow.simulation.personas import CHANNELS, COUNTRIES, Numbers, Persona, PersonaSet, Span
-
-START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-HOUR, DAY = timedelta(hours=1), timedelta(days=1)
-
-
-@dataclass(frozen=True, slots=True)
-class Emit:
-    at: datetime
-    event: Event
-
-
-@dataclass(frozen=True, slots=True)
-class Chance:
-    """What a customer may do at `at`: it happens when `roll` is under the odds then."""
-
-    at: datetime
-    customer_id: str
-    intention: str  # one of personas.INTENTIONS
-    odds: float  # the persona's, before reactions
-    roll: float
-    then: Callable[[], list[Action]] = field(compare=False)
-
-
-Action = Emit | Chance
+from onboardflow.simulation.moments import Moments
+from onboardflow.simulation.personas import CHANNELS, COUNTRIES, Numbers, Persona, PersonaSet
+from onboardflow.simulation.plans import (  # noqa: F401 (Chance, Emit, random_stream: imported from here too)
+    DAY,
+    HOUR,
+    START,
+    Action,
+    Chance,
+    Emit,
+    iso,
+    random_stream,
+    span_of,
+)
 
 
 @dataclass(frozen=True)
@@ -51,16 +38,6 @@ class CustomerPlan:
     persona: Persona
     history: list[Event]  # before the run: counted in the profile, seen by no journey
     actions: list[Action]
-
-
-def random_stream(*parts: object) -> random.Random:
-    """A random stream fixed by `parts` (seed, customer ...): the same parts, the same draws."""
-    digest = hashlib.blake2b("\x1f".join(map(str, parts)).encode(), digest_size=8).digest()
-    return random.Random(int.from_bytes(digest, "big"))
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class Shop:
@@ -95,7 +72,7 @@ class Shop:
         return _Story(self, self.customer_id(number), persona).plan(rng, self.arrival(number))
 
 
-class _Story:
+class _Story(Moments):
     """One customer's plan being drawn: their profile, their orders and what follows each."""
 
     def __init__(self, shop: Shop, customer_id: str, persona: Persona) -> None:
@@ -113,7 +90,8 @@ class _Story:
             if rng.random() < persona.activation:
                 login = arrival + timedelta(seconds=rng.uniform(3600, 4 * 86400))
                 actions.append(Emit(login, self._event("login", "First Login", login, {})))
-            first_order = arrival + _span(rng, persona.orders.first_after)
+                actions.extend(self._profile_completed(login))
+            first_order = arrival + span_of(rng, persona.orders.first_after)
         actions.extend(self.order(1, first_order, rng))
         if persona.subscription is not None:
             actions.extend(self._subscription(first_order, rng))
@@ -186,9 +164,8 @@ class _Story:
             hour=0, minute=0, second=0, microsecond=0
         )
         properties["estimated_delivery_at"] = iso(estimate)
-        actions: list[Action] = [
-            Emit(at, self._event(f"o{number}-completed", "Order Completed", at, properties))
-        ]
+        actions: list[Action] = [*self._abandoned_checkout(number, at, properties)]
+        actions.append(Emit(at, self._event(f"o{number}-completed", "Order Completed", at, properties)))
         paid = self._payment(order_id, number, at, rng, actions)
         if paid is None:
             return actions
@@ -196,7 +173,7 @@ class _Story:
         actions.append(
             Emit(shipped, self._event(f"o{number}-shipped", "Order Shipped", shipped, {"order_id": order_id}))
         )
-        delivered, late = self._delivery(order_id, number, shipped, estimate, rng, actions)
+        delivered, late = self._delivery(properties, number, shipped, estimate, rng, actions)
         actions.extend(self._after_delivery(order_id, number, delivered, late, rng))
         return actions
 
@@ -243,32 +220,33 @@ class _Story:
         )
         return None
 
-    def _delivery(self, order_id, number, shipped, estimate, rng, actions) -> tuple[datetime, bool]:
-        delivery = self.persona.delivery
+    def _delivery(self, order: dict, number, shipped, estimate, rng, actions) -> tuple[datetime, bool]:
+        """Delivered on time, late (announced by a `Delivery Delayed`) or after a failed attempt (a
+        `Delivery Failed`, then a `Delivery Delayed` with the new estimate)."""
+        delivery, order_id = self.persona.delivery, order["order_id"]
+        known: datetime | None = None  # when the delay is known, after a failed attempt
         roll = rng.random()
         if roll < delivery.failed:
             failed = shipped + timedelta(days=rng.uniform(delivery.days.low, delivery.days.high))
+            properties = {"order_id": order_id, "reason": "nobody home"}
             actions.append(
-                Emit(
-                    failed,
-                    self._event(
-                        f"o{number}-delivery-failed",
-                        "Delivery Failed",
-                        failed,
-                        {"order_id": order_id, "reason": "nobody home"},
-                    ),
-                )
+                Emit(failed, self._event(f"o{number}-delivery-failed", "Delivery Failed", failed, properties))
             )
             actions.append(self._ticket(order_id, number, "delivery", failed, rng))
             delivered = max(failed, estimate) + timedelta(
                 days=rng.uniform(delivery.late_by.low, delivery.late_by.high)
             )
+            known = failed + timedelta(minutes=5)
         elif roll < delivery.failed + delivery.late:
             delivered = estimate + timedelta(days=rng.uniform(delivery.late_by.low, delivery.late_by.high))
             actions.append(self._ticket(order_id, number, "delivery", estimate, rng))
         else:
             delivered = shipped + timedelta(days=rng.uniform(delivery.days.low, delivery.days.high))
         late = delivered.date() > estimate.date()
+        if late:
+            reason = "failed attempt" if known else "carrier delay"
+            known = known or max(shipped, min(estimate + 8 * HOUR, delivered - HOUR))
+            actions.append(self._delayed(order, number, known, delivered, reason))
         properties = {"order_id": order_id, "estimated_delivery_at": iso(estimate), "late": late}
         actions.append(
             Emit(delivered, self._event(f"o{number}-delivered", "Order Delivered", delivered, properties))
@@ -291,7 +269,7 @@ class _Story:
             refund_at,
             {"order_id": order_id, "reason": "not as expected"},
         )
-        again = delivered + _span(rng, persona.repeat.after)
+        again = delivered + span_of(rng, persona.repeat.after)
         stream = rng.random()  # the next order's own draws: fixed now, used only if it happens
         return [
             self._ticket(order_id, number, "setup", delivered, rng),
@@ -316,7 +294,7 @@ class _Story:
 
     def _ticket(self, order_id: str, number: int, topic: str, since: datetime, rng: random.Random) -> Chance:
         support = self.persona.support
-        at = since + _span(rng, support.after)
+        at = since + span_of(rng, support.after)
         tone = _weighted(rng, support.tone)
         ticket = self._event(
             f"o{number}-ticket-{topic}",
@@ -325,54 +303,19 @@ class _Story:
             {"order_id": order_id, "ticket_id": f"{order_id}-{topic}", "topic": topic, "tone": tone},
         )
         odds = {"setup": support.setup, "delivery": support.delivery, "payment": support.payment}[topic]
-        return Chance(at, self.cid, f"{topic}_ticket", odds, rng.random(), lambda: [Emit(ticket.at, ticket)])
-
-    def _subscription(self, first_order: datetime, rng: random.Random) -> list[Action]:
-        plan = self.persona.subscription
-        started = first_order + timedelta(minutes=1)
-        properties = {"plan": plan.plan, "price": plan.price, "every": f"{plan.every.days}d"}
-        actions: list[Action] = [
-            Emit(started, self._event("subscription", "Subscription Started", started, properties))
-        ]
-        due, renewal = first_order + plan.every, 1
-        while due < self.shop.end:
-            actions.append(
-                Emit(
-                    due,
-                    self._event(
-                        f"r{renewal}-due",
-                        "Subscription Renewal Due",
-                        due,
-                        {"plan": plan.plan, "renewal": renewal},
-                    ),
-                )
-            )
-            if rng.random() < plan.failure:
-                failed = due + timedelta(minutes=5)
-                actions.append(
-                    Emit(
-                        failed,
-                        self._event(
-                            f"r{renewal}-failed",
-                            "Payment Failed",
-                            failed,
-                            {"plan": plan.plan, "reason": "card expired"},
-                        ),
-                    )
-                )
-            else:
-                actions.extend(self.order(100 + renewal, due + timedelta(minutes=5), rng))
-            due, renewal = due + plan.every, renewal + 1
-        return actions
+        return Chance(
+            at,
+            self.cid,
+            f"{topic}_ticket",
+            odds,
+            rng.random(),
+            lambda: [Emit(ticket.at, ticket), *self._resolved(ticket)],
+        )
 
 
 def _weighted(rng: random.Random, weights: dict[str, float]) -> str:
     names = list(weights)
     return rng.choices(names, weights=[weights[name] for name in names])[0]
-
-
-def _span(rng: random.Random, span: Span) -> timedelta:
-    return timedelta(seconds=rng.uniform(span.low.total_seconds(), span.high.total_seconds()))
 
 
 def _count(rng: random.Random, numbers: Numbers) -> int:

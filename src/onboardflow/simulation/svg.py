@@ -84,8 +84,20 @@ def _edge(edge: dict, layout: Layout, busiest: int, index: int) -> str:
     return (
         f'<g class="{" ".join(classes)}" {about}><title>{escape(said)}</title>'
         f'<path {_attrs(d=path, stroke_width=f"{weight:.2f}")} marker-end="url(#arrow)"/>'
-        f'<text {_attrs(x=f"{label[0]:.1f}", y=f"{label[1]:.1f}")} class="count">{edge["count"]}</text></g>'
+        f'<text {_attrs(x=f"{label[0]:.1f}", y=f"{label[1]:.1f}")} class="count">{edge["count"]}</text>'
+        f"{_way(edge['field'], label)}</g>"
     )
+
+
+def _way(field: str, label: tuple[float, float]) -> str:
+    """The name of a way that is not simply on to the next step (a branch, a time-out), under its count."""
+    if field in PLAIN_WAYS:
+        return ""
+    name = ", ".join(part.removesuffix(".goto") for part in field.split(", "))
+    return f'<text {_attrs(x=f"{label[0]:.1f}", y=f"{label[1] + 12:.1f}")} class="way">{escape(name)}</text>'
+
+
+PLAIN_WAYS = ("(next step)", "goto")
 
 
 def _route(edge: dict, layout: Layout, index: int) -> tuple[str, tuple[float, float]]:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from onboardflow.core.model import Event
 from onboardflow.store import codec
 from onboardflow.store.schema import events
-from onboardflow.store.statements import rows_by_ids
+from onboardflow.store.statements import ids_in, rows_by_ids
 
 COLUMNS = (
     events.c.id,
@@ -31,7 +31,7 @@ def histories(
     connection: sa.Connection, customer_ids: Iterable[str], names: Iterable[str] | None
 ) -> dict[str, list[Event]]:
     query = _named(
-        sa.select(*COLUMNS).where(events.c.customer_id.in_(sa.bindparam("ids", expanding=True))), names
+        sa.select(*COLUMNS).where(ids_in(connection.dialect.name, events.c.customer_id)), names
     )
     found: dict[str, list[tuple[int, Event]]] = {}
     query = query.add_columns(events.c.position)

@@ -14,14 +14,15 @@ from onboardflow.core.journey import Journey
 from onboardflow.core.model import Customer, Enrollment, Event
 from onboardflow.core.outbound import OutboundEvent, task_resolved
 from onboardflow.ports import (
-    ApiKey,
-    ApiKeyNotFound,
     ORDER_COMPLETED,
     PARTITIONS,
+    ApiKey,
+    ApiKeyNotFound,
     Changes,
     Cursor,
     Entry,
     Erasure,
+    GoalCounts,
     HeldEvent,
     IdempotencyRecord,
     InboxMessage,
@@ -38,10 +39,11 @@ from onboardflow.ports import (
 )
 from onboardflow.store import codec
 from onboardflow.store.memory_idempotency import MemoryIdempotency
-from onboardflow.store.memory_outbound import MemoryOutbound
 from onboardflow.store.memory_outcomes import MemoryOutcomes
 from onboardflow.store.memory_index import MemoryIndexes, due_at
+from onboardflow.store.memory_outbound import MemoryOutbound
 from onboardflow.store.memory_privacy import MemoryPrivacy
+from onboardflow.store.memory_review import MemoryReview
 from onboardflow.store.memory_tasks import Handoff, MemoryTasks
 
 
@@ -111,7 +113,7 @@ class MemoryTransaction:
         versions = store.stored_versions
         names = {jid: versions[(jid, number)].definition["name"] for jid, number in store.live.items()}
         return {
-            jid: JourneyState(jid, names[jid], number, store.paused.get(jid))
+            jid: JourneyState(jid, names[jid], number, store.paused.get(jid), store.rollout.get(jid, 100.0))
             for jid, number in sorted(store.live.items())
         }
 
@@ -119,9 +121,19 @@ class MemoryTransaction:
         return self._store.version(journey_id, version)
 
     def save_version(
-        self, journey: Journey, *, digest: str, source: str | None, now: datetime
+        self, journey: Journey, *, digest: str, source: str | None, now: datetime, live: bool = True
     ) -> StoredVersion:
-        return self._store.save_version(journey, digest=digest, source=source, now=now)
+        return self._store.save_version(journey, digest=digest, source=source, now=now, live=live)
+
+    def set_live(self, journey_id: str, version: int, *, now: datetime) -> JourneyState:
+        if (journey_id, version) not in self._store.stored_versions:
+            raise LookupError(f"journey {journey_id!r} has no version {version}")
+        self._store.live[journey_id] = version
+        return self.journeys()[journey_id]
+
+    def set_rollout(self, journey_id: str, percent: float) -> None:
+        if journey_id in self._store.live:
+            self._store.rollout[journey_id] = percent
 
     def set_paused(self, journey_id: str, paused_at: datetime | None) -> None:
         if paused_at is None:
@@ -157,13 +169,14 @@ class MemoryTransaction:
 
 
 class MemoryStore(
-    MemoryIndexes, MemoryPrivacy, MemoryTasks, MemoryOutbound, MemoryIdempotency, MemoryOutcomes
+    MemoryIndexes, MemoryPrivacy, MemoryTasks, MemoryOutbound, MemoryIdempotency, MemoryOutcomes, MemoryReview
 ):
     """Everything in dicts; one lock stands in for the database's transactions."""
 
     def __init__(self) -> None:
         MemoryOutbound.__init__(self)
         MemoryOutcomes.__init__(self)
+        MemoryReview.__init__(self)
         self._lock = threading.RLock()
         self.stored_versions: dict[tuple[str, int], StoredVersion] = {}
         self.live: dict[str, int] = {}
@@ -182,6 +195,7 @@ class MemoryStore(
         self.call_rows: dict[str, dict] = {}  # call id -> the row the SQL store would hold
         self.inbox_messages: dict[str, InboxMessage] = {}
         self.paused: dict[str, datetime] = {}  # journey id -> since when
+        self.rollout: dict[str, float] = {}  # journey id -> the share let in, when under 100%
         self.held: dict[tuple[str, str], HeldEvent] = {}  # (enrollment id, event id) -> the held event
         self.ledger: list[ConsentRecord] = []  # in the order written, as the SQL table's seq
         self.ledger_ids: set[str] = set()
@@ -233,17 +247,29 @@ class MemoryStore(
         self._write_outbound(changes.outbound)
 
     # journeys
-    def save_version(self, journey: Journey, *, digest: str, source: str | None, now: datetime) -> StoredVersion:
+    def save_version(
+        self, journey: Journey, *, digest: str, source: str | None, now: datetime, live: bool = True
+    ) -> StoredVersion:
         with self._lock:
-            current = self.live.get(journey.id)
-            if current is not None and self.stored_versions[(journey.id, current)].digest == digest:
-                return self.stored_versions[(journey.id, current)]
+            same = self._same_content(journey.id, digest, live=live)
+            if same is not None:
+                return same
             number = max((v for (jid, v) in self.stored_versions if jid == journey.id), default=0) + 1
             definition = journey.model_dump(mode="json", by_alias=True, exclude_none=True)
             stored = StoredVersion(journey.id, number, digest, definition, source, created_at=now)
             self.stored_versions[(journey.id, number)] = stored
-            self.live[journey.id] = number
+            if live:
+                self.live[journey.id] = number
             return stored
+
+    def _same_content(self, journey_id: str, digest: str, *, live: bool) -> StoredVersion | None:
+        """The live version if it has this digest (`live`), else the newest stored one that has it."""
+        if live:
+            current = self.live.get(journey_id)
+            found = self.stored_versions.get((journey_id, current)) if current is not None else None
+            return found if found is not None and found.digest == digest else None
+        same = [v for (jid, _), v in self.stored_versions.items() if jid == journey_id and v.digest == digest]
+        return max(same, key=lambda v: v.version, default=None)
 
     def live_versions(self) -> list[StoredVersion]:
         return [self.stored_versions[(jid, number)] for jid, number in sorted(self.live.items())]
@@ -397,6 +423,19 @@ class MemoryStore(
             tally[key] = tally.get(key, 0) + 1
         return [(*key, count) for key, count in sorted(tally.items())]
 
+    def goal_counts(self) -> dict[str, GoalCounts]:
+        tally: dict[str, list[int]] = {}
+        for e in self.enrollments.values():
+            counts = tally.setdefault(e.journey_id, [0, 0, 0, 0])
+            offset = 2 if e.is_holdout else 0
+            counts[offset] += 1
+            counts[offset + 1] += e.goal_reached_at is not None
+        return {journey_id: GoalCounts(*counts) for journey_id, counts in sorted(tally.items())}
+
+    def step_paths(self, journey_id: str, version: int) -> list[tuple[str, ...]]:
+        return [tuple(visit.step_id for visit in e.history)
+                for _, e in sorted(self.enrollments.items()) if (e.journey_id, e.version) == (journey_id, version)]
+
     def messages(self, customer_id: str | None = None) -> list[OutboxMessage]:
         if customer_id is None:
             found = list(self.outbox.values())
@@ -428,10 +467,11 @@ class MemoryStore(
 
     def tasks_page(
         self, *, status: str | None = None, customer_id: str | None = None, queue: str | None = None,
-        after: Cursor | None = None, limit: int = 100,
+        priority: str | None = None, reason: str | None = None, after: Cursor | None = None, limit: int = 100,
     ) -> list[Task]:
         found = self.tasks(status=status, customer_id=customer_id)
-        found = [row for row in found if queue in (None, row.task.queue)]
+        found = [row for row in found if queue in (None, row.task.queue) and priority in (None, row.task.priority)
+                 and reason in (None, row.task.reason)]
         return _page(found, lambda row: (row.task.due_at, row.task.task_id), after, limit)
 
     def resolve_task(self, task_id: str, *, outcome: str, at: datetime, by: str | None = None) -> Task:

@@ -12,13 +12,25 @@ from onboardflow.store.statements import dialect_insert
 
 
 def user_row(user: User) -> dict[str, Any]:
-    return {"email": user.email.lower(), "name": user.name, "roles": list(user.roles),
-            "password_hash": user.password_hash, "created_at": user.created_at, "disabled": user.disabled}
+    return {
+        "email": user.email.lower(),
+        "name": user.name,
+        "roles": list(user.roles),
+        "password_hash": user.password_hash,
+        "created_at": user.created_at,
+        "disabled": user.disabled,
+    }
 
 
 def user_from_row(row: Any) -> User:
-    return User(row["email"], row["name"], tuple(row["roles"]), row["password_hash"], row["created_at"],
-                bool(row["disabled"]))
+    return User(
+        row["email"],
+        row["name"],
+        tuple(row["roles"]),
+        row["password_hash"],
+        row["created_at"],
+        bool(row["disabled"]),
+    )
 
 
 def save_user(connection: sa.Connection, user: User) -> None:

@@ -71,6 +71,8 @@ journeys = sa.Table(
     sa.Column("owner", sa.String(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
     sa.Column("paused_at", UtcDateTime(), nullable=True),  # set while paused: no entries, nobody moves
+    # the share (%) of triggered customers let in: a phased roll-out (docs/review.md)
+    sa.Column("rollout_percent", sa.Float(), nullable=False, server_default="100"),
 )
 
 queue = sa.Table(
@@ -391,4 +393,83 @@ report_runs = sa.Table(
     sa.Column("period", sa.String(), nullable=False),
     sa.Column("started_at", UtcDateTime(), nullable=False),
     sa.Column("recipients", Document(), nullable=False),
+)
+
+
+# review and approval (docs/review.md): each version's place in its lifecycle, its comments, decisions,
+# risks, and the audit trail (rows only ever added; on PostgreSQL a trigger refuses UPDATE and DELETE)
+
+version_reviews = sa.Table(
+    "version_reviews",
+    metadata,
+    sa.Column("journey_id", sa.String(), primary_key=True),
+    sa.Column("version", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("digest", sa.String(), nullable=False),
+    sa.Column("status", sa.String(), nullable=False),
+    sa.Column("author", sa.String(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("approval", Document(), nullable=True),
+    sa.Column("rollout", Document(), nullable=True),
+    sa.Column("previous_live", sa.Integer(), nullable=True),
+)
+
+review_comments = sa.Table(
+    "review_comments",
+    metadata,
+    sa.Column("id", sa.String(), primary_key=True),
+    sa.Column("journey_id", sa.String(), nullable=False, index=True),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("kind", sa.String(), nullable=False),
+    sa.Column("body", sa.Text(), nullable=False),
+    sa.Column("author", sa.String(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("step_id", sa.String(), nullable=True),
+    sa.Column("decision_id", sa.String(), nullable=True),
+)
+
+review_decisions = sa.Table(
+    "review_decisions",
+    metadata,
+    sa.Column("id", sa.String(), primary_key=True),
+    sa.Column("journey_id", sa.String(), nullable=False, index=True),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("comment_id", sa.String(), nullable=False),
+    sa.Column("owner", sa.String(), nullable=False),
+    sa.Column("outcome", sa.String(), nullable=False),
+    sa.Column("rationale", sa.Text(), nullable=False),
+    sa.Column("decided_by", sa.String(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("due", UtcDateTime(), nullable=True),
+)
+
+review_risks = sa.Table(
+    "review_risks",
+    metadata,
+    sa.Column("id", sa.String(), primary_key=True),
+    sa.Column("journey_id", sa.String(), nullable=False, index=True),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("risk", sa.Text(), nullable=False),
+    sa.Column("impact", sa.String(), nullable=False),
+    sa.Column("raised_by", sa.String(), nullable=False),
+    sa.Column("raised_at", UtcDateTime(), nullable=False),
+    sa.Column("due_at", UtcDateTime(), nullable=False),
+    sa.Column("owner", sa.String(), nullable=True),
+    sa.Column("fallback", sa.Text(), nullable=True),
+    sa.Column("status", sa.String(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=True),
+)
+
+audit_trail = sa.Table(
+    "audit_trail",
+    metadata,
+    sa.Column("seq", Seq(), primary_key=True, autoincrement=True),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("actor", sa.String(), nullable=False),
+    sa.Column("action", sa.String(), nullable=False),
+    sa.Column("journey_id", sa.String(), nullable=False, index=True),
+    sa.Column("version", sa.Integer(), nullable=True),
+    sa.Column("detail", Document(), nullable=False),
+    sa.Column("diff", sa.Text(), nullable=True),
+    sqlite_autoincrement=True,
 )

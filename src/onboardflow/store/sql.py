@@ -16,15 +16,17 @@ import sqlalchemy as sa
 
 from onboardflow.core.consent import ConsentRecord, ConsentState, current_state
 from onboardflow.core.journey import Journey
-from onboardflow.core.model import Customer, Enrollment, Event
+from onboardflow.core.model import HOLDOUT, Customer, Enrollment, Event
 from onboardflow.core.outbound import OutboundEvent, task_resolved
+from onboardflow.core.review import AuditEntry, Comment, Decision, ReviewChanges, Risk, VersionReview
 from onboardflow.ports import (
+    ORDER_COMPLETED,
     ApiKey,
     ApiKeyNotFound,
-    ORDER_COMPLETED,
     Cursor,
     CustomerData,
     Erasure,
+    GoalCounts,
     IdempotencyRecord,
     InboxMessage,
     JourneyState,
@@ -37,7 +39,7 @@ from onboardflow.ports import (
     WebhookCall,
     chunked,
 )
-from onboardflow.store import codec, history, idempotency, people, privacy
+from onboardflow.store import codec, history, idempotency, people, privacy, review
 from onboardflow.store import tasks as task_rows
 from onboardflow.store.connection import (
     BEGIN_MODE,
@@ -52,8 +54,8 @@ from onboardflow.store.migrate import check_schema, upgrade
 from onboardflow.store.outbound import SqlOutbound, write_events
 from onboardflow.store.outcomes import SqlOutcomes
 from onboardflow.store.schema import (
-    api_keys,
     UtcDateTime,
+    api_keys,
     customers,
     enrollments,
     events,
@@ -131,11 +133,11 @@ class SqlStore(SqlOutbound, SqlOutcomes):
     # journeys and their versions
 
     def save_version(
-        self, journey: Journey, *, digest: str, source: str | None, now: datetime
+        self, journey: Journey, *, digest: str, source: str | None, now: datetime, live: bool = True
     ) -> StoredVersion:
-        """Make this content live: the live version if its digest is the same, else the next version."""
+        """Make this content live (or store it as a draft: not `live`), as `SqlTransaction.save_version`."""
         with self.transaction() as tx:
-            return tx.save_version(journey, digest=digest, source=source, now=now)
+            return tx.save_version(journey, digest=digest, source=source, now=now, live=live)
 
     def live_versions(self) -> list[StoredVersion]:
         with self._reading() as connection:
@@ -370,6 +372,28 @@ class SqlStore(SqlOutbound, SqlOutcomes):
             tally[(journey_id, version, step_id or "-", state)] += number
         return [(*key, number) for key, number in sorted(tally.items())]
 
+    def goal_counts(self) -> dict[str, GoalCounts]:
+        group = enrollments.c.group == HOLDOUT
+        converted = sa.func.count(enrollments.c.goal_reached_at)
+        query = (sa.select(enrollments.c.journey_id, group, sa.func.count(), converted)
+                 .group_by(enrollments.c.journey_id, group))
+        with self._reading() as connection:
+            rows = connection.execute(query).all()
+        tally: dict[str, list[int]] = {}
+        for journey_id, is_holdout, entrants, converted in rows:
+            counts = tally.setdefault(journey_id, [0, 0, 0, 0])
+            counts[2 if is_holdout else 0] += entrants
+            counts[3 if is_holdout else 1] += converted
+        return {journey_id: GoalCounts(*counts) for journey_id, counts in sorted(tally.items())}
+
+    def step_paths(self, journey_id: str, version: int) -> list[tuple[str, ...]]:
+        query = (sa.select(enrollments.c.history)
+                 .where(enrollments.c.journey_id == journey_id, enrollments.c.version == version)
+                 .order_by(enrollments.c.id))
+        with self._reading() as connection:
+            rows = connection.execute(query).scalars().all()
+        return [tuple(visit["step_id"] for visit in history) for history in rows]
+
     def messages(self, customer_id: str | None = None) -> list[OutboxMessage]:
         query = sa.select(messages).order_by(messages.c.at, messages.c.id)
         if customer_id is not None:
@@ -412,9 +436,10 @@ class SqlStore(SqlOutbound, SqlOutcomes):
 
     def tasks_page(
         self, *, status: str | None = None, customer_id: str | None = None, queue: str | None = None,
-        after: Cursor | None = None, limit: int = 100,
+        priority: str | None = None, reason: str | None = None, after: Cursor | None = None, limit: int = 100,
     ) -> list[Task]:
-        wanted = {"status": status, "customer_id": customer_id, "queue": queue}
+        wanted = {"status": status, "customer_id": customer_id, "queue": queue, "priority": priority,
+                  "reason": reason}
         query = _page_query(tasks, tasks.c.due_at, wanted, after, limit)
         with self._reading() as connection:
             return [codec.task_from_row(row) for row in connection.execute(query).mappings()]
@@ -550,6 +575,37 @@ class SqlStore(SqlOutbound, SqlOutcomes):
         if row is None:
             raise ApiKeyNotFound(f"no API key {key_id!r}: `onboardflow apikey list` shows the keys there are")
         return _api_key(row)
+
+    # review and approval (docs/review.md)
+
+    def record_review(self, changes: ReviewChanges) -> list[AuditEntry]:
+        with self._engine.begin() as connection:
+            return review.write(connection, changes)
+
+    def review(self, journey_id: str, version: int) -> VersionReview | None:
+        return next((r for r in self.reviews(journey_id) if r.version == version), None)
+
+    def reviews(self, journey_id: str) -> list[VersionReview]:
+        with self._reading() as connection:
+            return review.reviews(connection, journey_id)
+
+    def comments(self, journey_id: str) -> list[Comment]:
+        return self._review_rows("comments", journey_id)
+
+    def decisions(self, journey_id: str) -> list[Decision]:
+        return self._review_rows("decisions", journey_id)
+
+    def risks(self, journey_id: str) -> list[Risk]:
+        return self._review_rows("risks", journey_id)
+
+    def _review_rows(self, kind: str, journey_id: str) -> list:
+        table, record = review.KINDS[kind]
+        with self._reading() as connection:
+            return review.rows_of(connection, table, record, journey_id)
+
+    def audit_trail(self, journey_id: str | None = None) -> list[AuditEntry]:
+        with self._reading() as connection:
+            return review.trail(connection, journey_id)
 
     # users
 

@@ -1,7 +1,9 @@
 """The statements of the hot path, built once per dialect so each batch only binds values.
 
-Reads by id go out in chunks of at most 900 ids (SQLite's old limit on bound parameters); on PostgreSQL
-as `= ANY(:ids)`, one statement text for any number of ids, which psycopg and the server prepare once.
+Reads by id bind the ids as one parameter, so a statement's text is the same for any number of ids and is
+compiled once: on PostgreSQL `= ANY(:ids)` (an array, in chunks of 900), on SQLite `IN (SELECT value FROM
+json_each(:ids))` (a JSON list, all at once); SQLAlchemy's expanding `IN` lists cost more to render than
+SQLite takes to run them.
 Writes are executemany batches with the dialect's ON CONFLICT, so a replay writes nothing new (psycopg
 pipelines them: one round trip for the batch, and faster than one many-row INSERT, as measured).
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import UTC
 from functools import cache, lru_cache
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -80,9 +83,7 @@ class Statements:
         )
 
     def _ids_in(self, column: sa.Column) -> sa.ColumnElement[bool]:
-        if self.dialect == "postgresql":
-            return column == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(column.type)))
-        return column.in_(sa.bindparam("ids", expanding=True))
+        return ids_in(self.dialect, column)
 
     def _insert(self, table: sa.Table, *, update: bool = False) -> Any:
         statement = dialect_insert(self.dialect, table)
@@ -100,54 +101,98 @@ def statements_for(dialect: str) -> Statements:
     return Statements(dialect)
 
 
+def ids_in(dialect: str, column: sa.Column) -> sa.ColumnElement[bool]:
+    """`column` is one of the ids bound as `ids` (see `rows_by_ids`)."""
+    if dialect == "postgresql":
+        return column == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(column.type)))
+    listed = sa.func.json_each(sa.bindparam("ids", type_=sa.String())).table_valued("value")
+    return column.in_(sa.select(listed.c.value))
+
+
 def rows_by_ids(
     connection: sa.Connection, statement: sa.Select, ids: Iterable[Any]
 ) -> Iterator[sa.RowMapping]:
-    """The rows `statement` finds for `ids`, asked for in chunks."""
-    for chunk in chunked(list(dict.fromkeys(ids)), IN_CHUNK):
-        yield from connection.execute(statement, {"ids": chunk}).mappings()
+    """The rows `statement` (written with `ids_in`) finds for `ids`."""
+    for bound in _bound_ids(connection, ids):
+        yield from connection.execute(statement, {"ids": bound}).mappings()
 
 
 def execute_by_ids(connection: sa.Connection, statement: Any, ids: Iterable[Any], **values: Any) -> None:
-    for chunk in chunked(list(dict.fromkeys(ids)), IN_CHUNK):
-        connection.execute(statement, {"ids": chunk, **values})
+    for bound in _bound_ids(connection, ids):
+        connection.execute(statement, {"ids": bound, **values})
+
+
+def _bound_ids(connection: sa.Connection, ids: Iterable[Any]) -> Iterator[Any]:
+    unique = list(dict.fromkeys(ids))
+    if not unique:
+        return
+    if connection.dialect.name == "postgresql":
+        yield from chunked(unique, IN_CHUNK)
+    else:
+        yield dumps(unique)
 
 
 def insert_rows(connection: sa.Connection, statement: Any, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     if connection.dialect.name == "sqlite":
-        sql, encode = sqlite_batch(statement, tuple(rows[0]))
-        connection.exec_driver_sql(sql, [encode(row) for row in rows]).close()
+        sql, bound, encoded = sqlite_batch(statement, tuple(rows[0]))
+        values = itemgetter(*bound)  # every row of a batch comes from one codec function: the same keys
+        _execute_sqlite(connection, sql, encoded, [values(row) for row in rows])
         return
     connection.execute(statement, rows).close()
+
+
+def insert_values(
+    connection: sa.Connection, statement: Any, columns: tuple[str, ...], rows: list[tuple]
+) -> None:
+    """Insert rows given as tuples of Python values in `columns` order (the hot path's events: no dicts)."""
+    if not rows:
+        return
+    if connection.dialect.name != "sqlite":
+        connection.execute(statement, [dict(zip(columns, row, strict=True)) for row in rows]).close()
+        return
+    sql, bound, encoded = sqlite_batch(statement, columns)
+    if bound != columns:
+        values = itemgetter(*(columns.index(name) for name in bound))
+        rows = [values(row) for row in rows]
+    _execute_sqlite(connection, sql, encoded, rows)
+
+
+Encoders = tuple[tuple[int, Any], ...]  # (the place of a value in a row, the function encoding it)
+
+
+def _execute_sqlite(connection: sa.Connection, sql: str, encoded: Encoders, rows: list) -> None:
+    if encoded:
+        rows = [_encoded(row, encoded) for row in rows]
+    connection.exec_driver_sql(sql, rows).close()
+
+
+def _encoded(row: tuple, encoded: Encoders) -> tuple:
+    values = list(row)
+    for index, encoder in encoded:
+        if values[index] is not None:
+            values[index] = encoder(values[index])
+    return tuple(values)
 
 
 _SQLITE = sqlite.dialect()
 
 
 @cache
-def sqlite_batch(statement: Any, keys: tuple[str, ...]) -> tuple[str, Any]:
-    """The statement's SQL for rows with these keys, and a function turning a row into its values.
+def sqlite_batch(statement: Any, columns: tuple[str, ...]) -> tuple[str, tuple[str, ...], Encoders]:
+    """The statement's SQL for rows of these columns, the order it binds them in (the table's), and the
+    encoder of each value that needs one, by its place in that order.
 
     SQLAlchemy's per-value bind processing costs more than SQLite's insert itself on this path, so the
-    values are encoded here directly, in the very format SQLAlchemy would write (and reads back).
+    values are encoded here directly, in the very format SQLAlchemy would write (and reads back). Tables
+    have two columns or more, so `itemgetter` of the bound names always gives a tuple.
     """
-    compiled = statement.compile(dialect=_SQLITE, column_keys=list(keys))
-    names = list(compiled.positiontup)
-    columns = {column.name: column for column in statement.table.columns}
-    encoders = [_sqlite_encoder(columns[name.removeprefix("excluded_")] if name in columns else None)
-                for name in names]
-    encoded = [(index, encoder) for index, encoder in enumerate(encoders) if encoder is not None]
-
-    def encode(row: dict[str, Any]) -> tuple[Any, ...]:
-        values = [row.get(name) for name in names]
-        for index, encoder in encoded:
-            if values[index] is not None:
-                values[index] = encoder(values[index])
-        return tuple(values)
-
-    return compiled.string, encode
+    compiled = statement.compile(dialect=_SQLITE, column_keys=list(columns))
+    bound = tuple(compiled.positiontup)
+    table = {column.name: column for column in statement.table.columns}
+    encoders = [(index, _sqlite_encoder(table[name])) for index, name in enumerate(bound)]
+    return compiled.string, bound, tuple((index, encode) for index, encode in encoders if encode is not None)
 
 
 @lru_cache(maxsize=8192)  # a batch writes one `now` into many rows
@@ -157,9 +202,7 @@ def _sqlite_time(value: Any) -> str:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-def _sqlite_encoder(column: sa.Column | None) -> Any:
-    if column is None:
-        return None
+def _sqlite_encoder(column: sa.Column) -> Any:
     if isinstance(column.type, UtcDateTime):
         return _sqlite_time
     if isinstance(column.type, sa.JSON):

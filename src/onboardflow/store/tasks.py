@@ -11,7 +11,7 @@ from onboardflow.core.privacy import OPEN_TASK_STATUSES
 from onboardflow.ports import Task, TaskClosed, TaskNotFound, TaskTaken
 from onboardflow.store import codec
 from onboardflow.store.schema import tasks
-from onboardflow.store.statements import rows_by_ids
+from onboardflow.store.statements import ids_in, rows_by_ids
 
 OVERDUE_PRIORITY = "urgent"
 
@@ -118,7 +118,7 @@ def open_tasks(connection: sa.Connection, customer_ids) -> dict[tuple[str, str],
         sa.select(tasks.c.customer_id, tasks.c.reason, tasks.c.id)
         .where(
             tasks.c.status.in_(OPEN_TASK_STATUSES),
-            tasks.c.customer_id.in_(sa.bindparam("ids", expanding=True)),
+            ids_in(connection.dialect.name, tasks.c.customer_id),
         )
         .order_by(tasks.c.created_at, tasks.c.id)
     )

@@ -12,8 +12,7 @@ from onboardflow.core.effects import ScheduleTimer
 from onboardflow.core.journey import Journey
 from onboardflow.core.model import Customer, Enrollment, Event
 from onboardflow.ports import PARTITIONS, Changes, Entry, JourneyState, QueuedEvent, StoredVersion
-from onboardflow.store import codec, history
-from onboardflow.store import outbound
+from onboardflow.store import codec, history, outbound
 from onboardflow.store import tasks as task_rows
 from onboardflow.store.schema import (
     enrollments,
@@ -29,6 +28,7 @@ from onboardflow.store.statements import (
     dialect_insert,
     execute_by_ids,
     insert_rows,
+    insert_values,
     rows_by_ids,
     statements_for,
 )
@@ -113,7 +113,8 @@ class SqlTransaction:
     def apply(self, changes: Changes) -> None:
         """Write a batch's changes, one statement per table; later reads in this transaction see them."""
         connection, write = self._connection, self._statements
-        insert_rows(connection, write.insert_events, [codec.event_row(e, pos) for e, pos in changes.events])
+        events_rows = [codec.event_values(event, position) for event, position in changes.events]
+        insert_values(connection, write.insert_events, codec.EVENT_COLUMNS, events_rows)
         insert_rows(
             connection, write.upsert_customers, [codec.customer_row(c) for c in changes.customers.values()]
         )
@@ -149,7 +150,8 @@ class SqlTransaction:
     # live versions: publishing, migrating, pausing
 
     def journeys(self) -> dict[str, JourneyState]:
-        columns = (journeys.c.id, journeys.c.name, journeys.c.live_version, journeys.c.paused_at)
+        columns = (journeys.c.id, journeys.c.name, journeys.c.live_version, journeys.c.paused_at,
+                   journeys.c.rollout_percent)
         rows = self._connection.execute(sa.select(*columns).order_by(journeys.c.id))
         return {row[0]: JourneyState(*row) for row in rows}
 
@@ -161,24 +163,44 @@ class SqlTransaction:
         return None if row is None else codec.version_from_row(row)
 
     def save_version(
-        self, journey: Journey, *, digest: str, source: str | None, now: datetime
+        self, journey: Journey, *, digest: str, source: str | None, now: datetime, live: bool = True
     ) -> StoredVersion:
-        """Make this content live: the live version if its digest is the same, else the next version."""
+        """Make this content live: the live version if its digest is the same, else the next version; not
+        `live`, the newest stored version with this digest, else a new (draft) version."""
         connection = self._connection
         if self._is_postgres:  # two publishers of one journey take turns
             key = zlib.crc32(journey.id.encode()) - 2**31
             connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-        live = connection.execute(live_versions_query().where(journeys.c.id == journey.id)).mappings().first()
-        if live is not None and live["digest"] == digest:
-            return codec.version_from_row(live)
+        if live:
+            same = connection.execute(live_versions_query().where(journeys.c.id == journey.id)).mappings().first()
+        else:
+            same = connection.execute(
+                sa.select(journey_versions).where(journey_versions.c.journey_id == journey.id,
+                                                  journey_versions.c.digest == digest)
+                .order_by(journey_versions.c.version.desc()).limit(1)
+            ).mappings().first()
+        if same is not None and same["digest"] == digest:
+            return codec.version_from_row(same)
         latest = sa.select(sa.func.max(journey_versions.c.version)).where(
             journey_versions.c.journey_id == journey.id
         )
         number = (connection.scalar(latest) or 0) + 1
         definition = journey.model_dump(mode="json", by_alias=True, exclude_none=True)
         stored = StoredVersion(journey.id, number, digest, definition, source, created_at=now)
-        _write_version(connection, journey, stored, now)
+        _write_version(connection, journey, stored, now, live=live)
         return stored
+
+    def set_live(self, journey_id: str, version: int, *, now: datetime) -> JourneyState:
+        stored = self.version(journey_id, version)
+        if stored is None:
+            raise LookupError(f"journey {journey_id!r} has no version {version}")
+        _make_live(self._connection, stored.definition, version, now)
+        return self.journeys()[journey_id]
+
+    def set_rollout(self, journey_id: str, percent: float) -> None:
+        self._connection.execute(
+            sa.update(journeys).where(journeys.c.id == journey_id).values(rollout_percent=percent)
+        )
 
     def set_paused(self, journey_id: str, paused_at: datetime | None) -> None:
         self._connection.execute(
@@ -231,7 +253,9 @@ def live_versions_query() -> sa.Select:
     )
 
 
-def _write_version(connection: sa.Connection, journey: Journey, stored: StoredVersion, now: datetime) -> None:
+def _write_version(
+    connection: sa.Connection, journey: Journey, stored: StoredVersion, now: datetime, *, live: bool = True
+) -> None:
     connection.execute(
         sa.insert(journey_versions).values(
             journey_id=stored.journey_id,
@@ -242,6 +266,11 @@ def _write_version(connection: sa.Connection, journey: Journey, stored: StoredVe
             created_at=now,
         )
     )
-    live = {"live_version": stored.version, "name": journey.name, "owner": journey.owner, "updated_at": now}
-    upsert = dialect_insert(connection.dialect.name, journeys).values(id=journey.id, **live)
+    if live:
+        _make_live(connection, stored.definition, stored.version, now)
+
+
+def _make_live(connection: sa.Connection, definition: dict, version: int, now: datetime) -> None:
+    live = {"live_version": version, "name": definition["name"], "owner": definition["owner"], "updated_at": now}
+    upsert = dialect_insert(connection.dialect.name, journeys).values(id=definition["id"], **live)
     connection.execute(upsert.on_conflict_do_update(index_elements=["id"], set_=live))

@@ -60,6 +60,19 @@ def make_api(store, **changes) -> Api:
     return Api(TestClient(app), store, clock, engine)
 
 
+def user_headers(api: Api, email: str, roles: str) -> dict[str, str]:
+    """Authorization for a key that acts as the user `email` (added with `roles` if not there yet)."""
+    from onboardflow.api.keys import mint
+    from onboardflow.governance.people import add_user
+
+    if api.store.user(email) is None:
+        add_user(store=api.store, email=email, name=email.split("@")[0], roles=roles, password=None,
+                 now=api.clock.now())
+    record, plain = mint(email, "read,write", now=api.clock.now(), user=email)
+    api.store.save_api_key(record)
+    return {"Authorization": f"Bearer {plain}"}
+
+
 @pytest.fixture
 def api(store) -> Api:
     """On memory, SQLite and PostgreSQL."""

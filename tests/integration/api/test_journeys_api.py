@@ -1,5 +1,6 @@
-"""/v1/journeys: validate a document as `onboardflow validate` does, PUT makes it live as `onboardflow load`
-does, list and read journeys and versions, publish a stored version again (with migration), pause, resume."""
+"""/v1/journeys: validate a document as `onboardflow validate` does, PUT makes a draft as `onboardflow load`
+does, list and read journeys and versions, /publish launches only an approved version, pause, resume.
+(The whole way from draft to live: test_review_api.py.)"""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from onboardflow.catalog import write_examples
 from onboardflow.core.model import Event
 from onboardflow.core.validation import JourneyInvalid, load_journey
 
-from .conftest import ADMIN, make_api
+from .conftest import ADMIN, make_api, user_headers
 
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
 AS_YAML = {**AUTH, "Content-Type": "application/yaml"}
@@ -46,8 +47,15 @@ steps:
 """
 
 
-def put(api, text: str = NUDGE, journey_id: str = "login-nudge", headers=AS_YAML):
+def put(api, text: str = NUDGE, journey_id: str = "login-nudge", headers=None):
+    """PUT as an author (ana, whose key acts as her)."""
+    headers = headers or {**user_headers(api, "ana@shop.example", "author"), "Content-Type": "application/yaml"}
     return api.client.put(f"/v1/journeys/{journey_id}", content=text, headers=headers)
+
+
+def live(api, text: str = NUDGE) -> None:
+    """Make the document live through the engine's own path, past review: for what runs once it is live."""
+    api.engine.publish(load_journey(text, source="test"))
 
 
 def signed_up(api, customer_id: str) -> None:
@@ -135,28 +143,39 @@ def test_an_alias_bomb_or_deep_nesting_is_a_problem_not_a_hung_server(memory_api
 # PUT: create or update, and live at once
 
 
-def test_put_creates_a_journey_that_is_live_at_once(api):
+def test_put_makes_a_draft_that_starts_nobody(api):
     response = put(api)
 
     assert response.status_code == 201
-    assert response.json() == {"journey_id": "login-nudge", "version": 1, "changed": True, "moved": 0,
-                               "published_from": None, "source": "PUT /v1/journeys/login-nudge"}
+    draft = response.json()
+    assert (draft["journey_id"], draft["version"], draft["status"], draft["author"]) == (
+        "login-nudge", 1, "draft", "ana@shop.example")
     signed_up(api, "c1")
-    assert [e.version for e in nudged(api, "c1")] == [1]
+    assert nudged(api, "c1") == [] and "login-nudge" not in {s.journey_id for s in api.store.journeys()}
 
 
-def test_the_same_content_keeps_its_version_and_changed_content_is_the_next(api):
+def test_the_same_content_keeps_its_version_and_changed_content_is_a_new_draft(api):
     put(api)
     same = put(api, NUDGE.replace("name: Login nudge", "name:   Login nudge  # same content"))
     changed = put(api, NUDGE_V2)
 
-    assert (same.status_code, same.json()["version"], same.json()["changed"]) == (200, 1, False)
-    assert (changed.status_code, changed.json()["version"]) == (201, 2)
+    assert (same.status_code, same.json()["version"], same.json()["status"]) == (200, 1, "draft")
+    assert (changed.status_code, changed.json()["version"], changed.json()["status"]) == (201, 2, "draft")
     assert [v.version for v in api.store.versions("login-nudge")] == [1, 2]
 
 
+def test_put_needs_a_key_that_acts_as_an_author(memory_api):
+    no_user = put(memory_api, headers=AS_YAML)
+    support = put(memory_api, headers={**user_headers(memory_api, "sam@shop.example", "support"),
+                                       "Content-Type": "application/yaml"})
+
+    assert no_user.status_code == 403 and "acts as no user" in no_user.json()["detail"]
+    assert support.status_code == 403 and "needs the role author" in support.json()["detail"]
+    assert memory_api.store.versions("login-nudge") == []
+
+
 def test_put_takes_json_too(memory_api):
-    as_json = {**AUTH, "Content-Type": "application/json"}
+    as_json = {**user_headers(memory_api, "ana@shop.example", "author"), "Content-Type": "application/json"}
 
     response = put(memory_api, json.dumps(yaml.safe_load(NUDGE)), headers=as_json)
 
@@ -209,8 +228,8 @@ def test_a_journey_id_that_cannot_be_one_is_422(memory_api):
 
 
 def test_the_list_shows_live_version_paused_and_numbers(api):
-    put(api)
-    put(api, NUDGE_V2)
+    live(api)
+    live(api, NUDGE_V2)
     signed_up(api, "c1")
     signed_up(api, "c2")
     api.engine.ingest([Event("l-c2", "First Login", "c2", api.clock.now(), {}, None)])
@@ -225,7 +244,7 @@ def test_the_list_shows_live_version_paused_and_numbers(api):
 
 
 def test_one_journey_shows_its_steps_and_where_customers_are(api):
-    put(api)
+    live(api)
     signed_up(api, "c1")
 
     journey = api.client.get("/v1/journeys/login-nudge", headers=AUTH).json()
@@ -237,9 +256,9 @@ def test_one_journey_shows_its_steps_and_where_customers_are(api):
 
 
 def test_versions_are_listed_and_each_is_readable(api):
-    put(api)
+    live(api)
     api.clock.advance(timedelta(hours=1))
-    put(api, NUDGE_V2)
+    live(api, NUDGE_V2)
 
     versions = api.client.get("/v1/journeys/login-nudge/versions", headers=AUTH).json()
     first = api.client.get("/v1/journeys/login-nudge/versions/1", headers=AUTH).json()
@@ -250,7 +269,7 @@ def test_versions_are_listed_and_each_is_readable(api):
 
 
 def test_unknown_journeys_and_versions_are_404_saying_what_exists(api):
-    put(api)
+    live(api)
 
     for path in ("/v1/journeys/nope", "/v1/journeys/nope/versions", "/v1/journeys/login-nudge/versions/7"):
         response = api.client.get(path, headers=AUTH)
@@ -260,64 +279,48 @@ def test_unknown_journeys_and_versions_are_404_saying_what_exists(api):
     assert "versions are 1 to 1" in detail
 
 
-# publish a stored version again
+# publish: only an approved version goes live (the whole way: test_review_api.py)
 
 
-def test_publishing_an_older_version_makes_its_content_live_as_the_next(api):
+def test_publishing_a_version_not_approved_is_409_listing_why_and_nothing_goes_live(api):
     put(api)
-    put(api, NUDGE_V2)
+    owner = user_headers(api, "growth@shop.example", "owner")
 
-    response = api.client.post("/v1/journeys/login-nudge/publish", json={"version": 1}, headers=AUTH)
+    response = api.client.post("/v1/journeys/login-nudge/publish", json={"version": 1}, headers=owner)
 
-    assert response.status_code == 200
-    assert response.json() | {"source": None} == {"journey_id": "login-nudge", "version": 3, "changed": True,
-                                                  "moved": 0, "published_from": 1, "source": None}
-    assert api.store.version("login-nudge", 3).digest == api.store.version("login-nudge", 1).digest
-    again = api.client.post("/v1/journeys/login-nudge/publish", json={"version": 3}, headers=AUTH).json()
-    assert (again["version"], again["changed"]) == (3, False)
+    assert response.status_code == 409
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["problems"] == ["login-nudge v1 is draft: launch needs it approved"]
+    assert "login-nudge" not in {s.journey_id for s in api.store.journeys()}
 
 
-def test_publishing_with_migrate_moves_the_customers_waiting(api):
-    put(api)
-    signed_up(api, "c1")
-    put(api, NUDGE_V2)
-
-    body = {"version": 2, "migrate": {"from_version": 1, "steps": {"settle": "settle"}}}
-    response = api.client.post("/v1/journeys/login-nudge/publish", json=body, headers=AUTH)
-
-    assert response.status_code == 200
-    assert (response.json()["version"], response.json()["moved"]) == (3, 1)
-    [enrollment] = nudged(api, "c1")
-    assert (enrollment.version, enrollment.step_id) == (3, "settle")
-
-
-def test_a_migration_the_versions_refute_is_422_and_publishes_nothing(memory_api):
+def test_publishing_with_a_migrate_body_is_refused_as_unreviewed(memory_api):
     put(memory_api)
 
-    body = {"version": 1, "migrate": {"from_version": 1, "steps": {"hello": "gone"}}}
-    response = memory_api.client.post("/v1/journeys/login-nudge/publish", json=body, headers=AUTH)
+    body = {"version": 1, "migrate": {"from_version": 1, "steps": {"hello": "hello"}}}
+    response = memory_api.client.post("/v1/journeys/login-nudge/publish", json=body,
+                                      headers=user_headers(memory_api, "growth@shop.example", "owner"))
 
-    assert response.status_code == 422
-    assert {p["field"] for p in response.json()["problems"]} == {"migrate.steps.hello"}
-    assert [v.version for v in memory_api.store.versions("login-nudge")] == [1]
+    assert response.status_code == 409 and "not reviewed content" in response.json()["problems"][0]
 
 
 def test_publishing_what_is_not_there_is_404(memory_api):
     put(memory_api)
+    owner = user_headers(memory_api, "growth@shop.example", "owner")
 
-    no_version = memory_api.client.post("/v1/journeys/login-nudge/publish", json={"version": 5}, headers=AUTH)
-    no_journey = memory_api.client.post("/v1/journeys/nope/publish", json={"version": 1}, headers=AUTH)
-    no_number = memory_api.client.post("/v1/journeys/login-nudge/publish", json={"version": 0}, headers=AUTH)
+    no_version = memory_api.client.post("/v1/journeys/login-nudge/publish", json={"version": 5}, headers=owner)
+    no_journey = memory_api.client.post("/v1/journeys/nope/publish", json={"version": 1}, headers=owner)
+    no_number = memory_api.client.post("/v1/journeys/login-nudge/publish", json={"version": 0}, headers=owner)
 
     assert (no_version.status_code, no_journey.status_code, no_number.status_code) == (404, 404, 422)
-    assert "versions are 1 to 1" in no_version.json()["detail"]
+    assert "its versions are 1" in no_version.json()["detail"]
 
 
 # pause and resume
 
 
 def test_pause_holds_the_journey_and_resume_applies_what_was_held(api):
-    put(api)
+    live(api)
     signed_up(api, "c1")
 
     paused = api.client.post("/v1/journeys/login-nudge/pause", headers=AUTH)
@@ -335,7 +338,7 @@ def test_pause_holds_the_journey_and_resume_applies_what_was_held(api):
 
 
 def test_pausing_twice_keeps_the_first_time_and_resuming_a_running_journey_is_409(memory_api):
-    put(memory_api)
+    live(memory_api)
     memory_api.client.post("/v1/journeys/login-nudge/pause", headers=AUTH)
     memory_api.clock.advance(timedelta(hours=1))
 

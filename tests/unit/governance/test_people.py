@@ -34,8 +34,9 @@ def test_roles_are_parsed_in_their_canonical_order_and_unknown_ones_named():
 def test_adding_a_user_lowercases_the_email_and_hashes_the_password():
     store = MemoryStore()
 
-    user, new = people.add_user(store=store, email="Ana@Shop.Example", name=" Ana ", roles="owner",
-                                password="s3cret-enough", now=T0)
+    user, new = people.add_user(
+        store=store, email="Ana@Shop.Example", name=" Ana ", roles="owner", password="s3cret-enough", now=T0
+    )
 
     assert new and user.email == "ana@shop.example" and user.name == "Ana" and user.roles == ("owner",)
     assert verify_password(store.user("ana@shop.example").password_hash, "s3cret-enough")
@@ -43,21 +44,26 @@ def test_adding_a_user_lowercases_the_email_and_hashes_the_password():
 
 def test_adding_an_existing_user_changes_name_and_roles_but_keeps_the_password():
     store = MemoryStore()
-    people.add_user(store=store, email="ana@shop.example", name="Ana", roles="author",
-                    password="s3cret-enough", now=T0)
+    people.add_user(
+        store=store, email="ana@shop.example", name="Ana", roles="author", password="s3cret-enough", now=T0
+    )
 
-    user, new = people.add_user(store=store, email="ANA@shop.example", name="Ana Lima", roles="author,owner",
-                                password=None, now=T0)
+    user, new = people.add_user(
+        store=store, email="ANA@shop.example", name="Ana Lima", roles="author,owner", password=None, now=T0
+    )
 
     assert not new and user.roles == ("author", "owner") and user.name == "Ana Lima"
     assert verify_password(user.password_hash, "s3cret-enough") and len(store.users()) == 1
 
 
-@pytest.mark.parametrize(("email", "name", "password", "message"), [
-    ("not-an-email", "Ana", None, "is not an email address"),
-    ("ana@shop.example", " ", None, "give the user's name"),
-    ("ana@shop.example", "Ana", "short", "at least 8 characters"),
-])
+@pytest.mark.parametrize(
+    ("email", "name", "password", "message"),
+    [
+        ("not-an-email", "Ana", None, "is not an email address"),
+        ("ana@shop.example", " ", None, "give the user's name"),
+        ("ana@shop.example", "Ana", "short", "at least 8 characters"),
+    ],
+)
 def test_bad_input_is_refused_with_what_to_fix_and_nothing_saved(email, name, password, message):
     store = MemoryStore()
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from onboardflow.simulation.personas import PersonasInvalid, built_in_personas, read_personas
-from onboardflow.simulation.shop import Chance, Emit, Shop
+from onboardflow.simulation.shop import Chance, Emit, Shop, recorded_stream
 
 BUILT_INS = [
     "first-time-skincare",
@@ -187,3 +187,71 @@ def test_the_personas_file_in_the_docs_reads():
 
     assert [persona.id for persona in mix.personas] == ["first-time-skincare"]
     assert mix.personas[0].subscription.every == timedelta(days=30)
+
+
+def test_some_orders_follow_a_checkout_left_unfinished_with_the_same_basket(plans):
+    for plan in plans:
+        orders = {e.properties["order_id"]: e for e in events(plan) if e.name == "Order Completed"}
+        for checkout in (e for e in events(plan) if e.name == "Checkout Started"):
+            order = orders[checkout.properties["checkout_id"].removesuffix("-checkout")]
+            assert checkout.at < order.at and checkout.properties["total"] == order.properties["total"]
+    started = sum(1 for plan in plans for e in events(plan) if e.name == "Checkout Started")
+    assert 0.1 < started / len(plans) < 0.35
+
+
+def test_a_late_or_failed_delivery_is_announced_before_it_comes_with_the_new_estimate(plans):
+    delayed = [e for plan in plans for e in events(plan) if e.name == "Delivery Delayed"]
+    delivered = {
+        e.properties["order_id"]: e for plan in plans for e in events(plan) if e.name == "Order Delivered"
+    }
+
+    assert {e.properties["reason"] for e in delayed} == {"carrier delay", "failed attempt"}
+    for event in delayed:
+        arrival = delivered[event.properties["order_id"]]
+        assert arrival.properties["late"] and event.at < arrival.at
+        assert event.properties["estimated_delivery_at"][:10] == arrival.at.date().isoformat()
+    assert len(delayed) == sum(1 for e in delivered.values() if e.properties["late"])
+
+
+def test_tickets_are_resolved_and_rated_bad_more_often_when_the_customer_was_upset(shop):
+    _, stream = recorded_stream(shop)
+    tickets = {e.properties["ticket_id"]: e for e in stream if e.name == "Support Ticket Opened"}
+    resolved = {e.properties["ticket_id"]: e for e in stream if e.name == "Support Ticket Resolved"}
+    rated = [e for e in stream if e.name == "Satisfaction Rated"]
+
+    assert set(resolved) <= set(tickets) and len(resolved) > 0.9 * len(tickets)  # a few after the run ends
+    assert all(resolved[t].at > tickets[t].at for t in resolved)
+    assert 0.4 < len(rated) / len(resolved) < 0.8
+    bad = Counter(
+        tickets[e.properties["ticket_id"]].properties["tone"]
+        for e in rated
+        if e.properties["rating"] == "bad"
+    )
+    all_tones = Counter(tickets[e.properties["ticket_id"]].properties["tone"] for e in rated)
+    assert bad["negative"] / all_tones["negative"] > bad["positive"] / max(1, all_tones["positive"])
+
+
+def test_some_customers_complete_their_profile_after_their_first_login(plans):
+    completed = 0
+    for plan in plans:
+        profile_event = next((e for e in events(plan) if e.name == "Profile Completed"), None)
+        if profile_event is not None:
+            login = next(e for e in events(plan) if e.name == "First Login")
+            assert profile_event.at > login.at
+            assert profile_event.customer["traits"]["preferred_channel"] in ("email", "sms")
+            completed += 1
+    assert completed > 50
+
+
+def test_renewals_are_announced_and_a_failed_one_is_sometimes_paid_later(shop, plans):
+    recovered = 0
+    for plan in by_persona(plans, "subscriber"):
+        notices = [e for e in events(plan) if e.name == "Subscription Renewal Upcoming"]
+        dues = [e for e in events(plan) if e.name == "Subscription Renewal Due"]
+        assert [due.at - notice.at for notice, due in zip(notices, dues, strict=True)] == [
+            timedelta(days=3)
+        ] * len(dues)
+        recovered += sum(
+            1 for e in events(plan) if e.name == "Payment Confirmed" and "renewal" in e.properties
+        )
+    assert recovered > 0
