@@ -11,7 +11,7 @@ from onboardflow.core.model import Customer, Enrollment
 from onboardflow.ports import ReportRun
 from onboardflow.store import codec
 from onboardflow.store.schema import customers, enrollments, report_runs
-from onboardflow.store.statements import dialect_insert, rows_by_ids
+from onboardflow.store.statements import dialect_insert, ids_in, rows_by_ids
 
 READ_ROWS = 2000
 
@@ -30,8 +30,8 @@ class SqlOutcomes:
             return list(_enrollments(connection.execution_options(yield_per=READ_ROWS).execute(query)))
 
     def profiles(self, customer_ids: Iterable[str]) -> dict[str, Customer]:
-        query = sa.select(customers).where(customers.c.id.in_(sa.bindparam("ids", expanding=True)))
         with self._reading() as connection:
+            query = sa.select(customers).where(ids_in(connection.dialect.name, customers.c.id))
             rows = rows_by_ids(connection, query, set(customer_ids))
             return {row["id"]: codec.customer_from_row(row) for row in rows}
 
