@@ -21,12 +21,13 @@ from onboardflow.analytics.kpis import (
     exception_completion,
     hours,
 )
-from onboardflow.analytics.records import ORDER, SIGNED_UP, JourneyFacts, OutcomeData
+from onboardflow.analytics.records import CONFIDENCE_EVENTS, ORDER, SIGNED_UP, JourneyFacts, OutcomeData
 from onboardflow.analytics.stats import percentile, rate
 from onboardflow.core.model import Enrollment
 from onboardflow.playbooks.catalogue import KPIS
 
-POSITIVE_SCORE = 4  # review stars at or above: a confident customer
+POSITIVE_SCORE = 4  # review stars (or a satisfaction score) at or above: a confident customer
+POSITIVE_SENTIMENT = 0.05  # a ticket's or review's sentiment score (-1 to 1) at or above: positive (VADER's cut)
 SCOPE_WINDOW = timedelta(days=14)  # a change request this soon after launch reopens the approved scope
 
 
@@ -108,7 +109,7 @@ def _customer_confidence(s: Since) -> Reading:
     positive = total = 0
     for customer in customers:
         for event in s.data.events.get(customer, ()):
-            if not s.launched_at <= event.at <= s.data.as_of:
+            if event.name not in CONFIDENCE_EVENTS or not s.launched_at <= event.at <= s.data.as_of:
                 continue
             score, sentiment = event.properties.get("score"), event.properties.get("sentiment")
             if isinstance(score, int | float) and not isinstance(score, bool):
@@ -117,6 +118,9 @@ def _customer_confidence(s: Since) -> Reading:
             elif sentiment in ("positive", "neutral", "negative"):
                 total += 1
                 positive += sentiment == "positive"
+            elif isinstance(sentiment, int | float) and not isinstance(sentiment, bool):  # -1 to 1, as scored
+                total += 1
+                positive += sentiment >= POSITIVE_SENTIMENT
     share = rate(positive, total)
     return Reading("customer_confidence", None if share is None else 100 * share, "% positive", total,
                    f"{positive} of {total} reviews and answers positive")

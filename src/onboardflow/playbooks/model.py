@@ -13,6 +13,7 @@ from pydantic import Field, model_validator
 
 from onboardflow.core.durations import parse_duration
 from onboardflow.core.journey_steps import Duration, Record, StepId
+from onboardflow.core.review import IMPACTS
 
 ROLES = ("customer_success", "revops", "agency")
 OBJECTIVES = ("onboarding_optimisation", "stakeholder_alignment")
@@ -98,7 +99,7 @@ class Playbook(Record):
 class RiskPreset(Record):
     id: StepId
     risk: str = Field(min_length=1)
-    impact: int = Field(ge=1, le=5, description="Customer impact, 5 the highest")
+    impact: Literal[IMPACTS] = Field(description="Customer impact, ranked as the risk register ranks it")  # type: ignore[valid-type]
     mitigation: str = Field(min_length=1)
     fallback: str = Field(min_length=1, description="What happens if the mitigation does not hold")
 

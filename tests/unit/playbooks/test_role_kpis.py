@@ -68,7 +68,7 @@ def event(eid, name, customer, at, **properties):
 EVENTS = {
     "c1": [event("r0", "Review Submitted", "c1", -10, score=1), event("r1", "Review Submitted", "c1", 6, score=5)],
     "c2": [event("r2", "Review Submitted", "c2", 13, score=2)],
-    "c3": [event("s3", "Support Ticket Closed", "c3", 14, sentiment="positive")],
+    "c3": [event("s3", "Support Ticket Resolved", "c3", 14, sentiment="positive")],
     "c4": [event("p4", "Payment Failed", "c4", 10), event("s4", "Support Ticket Opened", "c4", 12, sentiment="negative")],
     "c8": [event("u8", "Signed Up", "c8", 3, utm_source="ig"), event("o8", "Order Completed", "c8", 5)],
     "c9": [event("u9", "Signed Up", "c9", 4, utm_source="news")],
