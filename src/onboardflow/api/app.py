@@ -18,6 +18,7 @@ from onboardflow.api import (
     journeys,
     kpis,
     messages,
+    playbooks,
     preferences,
     review,
     segment,
@@ -75,7 +76,7 @@ def create_app(
                            allow_headers=["Authorization", "Content-Type"])
     install_problem_handlers(app)
     for module in (customers, consent, journeys, review, messages, tasks, escalation, inbox, unsubscribe,
-                   preferences, webhooks, kpis, signups):
+                   preferences, webhooks, kpis, signups, playbooks):
         app.include_router(module.router)
     app.include_router(escalation.claims)
     app.include_router(signups.forms)

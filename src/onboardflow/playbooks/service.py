@@ -157,13 +157,16 @@ def checkpoints(store: Store, journey_id: str, version: int, *, now: datetime) -
 
 def kpi_readings(store: Store, journey_id: str, version: int, *, now: datetime) -> list[Reading]:
     """The playbook's KPI set for this journey, from its launch (or its attachment, before) up to now."""
-    from onboardflow.analytics.reading import read_outcomes
-    from onboardflow.analytics.records import JourneyFacts
+    from onboardflow.analytics.reading import UnknownJourney, read_outcomes, review_blockers, review_decisions
+    from onboardflow.analytics.records import JourneyFacts, OutcomeData
 
     attachment = _attached(store, journey_id, version)
-    data = read_outcomes(store, as_of=now, journey_id=journey_id)
-    facts = data.journeys.get(journey_id) or JourneyFacts.of(
-        stored_journey(stored_version(store, journey_id, version)).journey)
+    facts = JourneyFacts.of(stored_journey(stored_version(store, journey_id, version)).journey)
+    try:
+        data = read_outcomes(store, as_of=now, journey_id=journey_id)
+    except UnknownJourney:  # not live yet: no customers to read, only the review trail
+        data = OutcomeData(now, {journey_id: facts}, [], decisions=review_decisions(store, [journey_id]),
+                           blockers=review_blockers(store, [journey_id]))
     since = launched_at(store, journey_id, version) or attachment.attached_at
     return read_kpis(attachment.playbook["kpis"], Since(data, facts, since, review_facts(store, journey_id)))
 
