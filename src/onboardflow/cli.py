@@ -36,6 +36,7 @@ from onboardflow.messages.loading import TemplatesInvalid, load_templates_strict
 from onboardflow.messages.templates import TEMPLATES_FOLDER, TemplateSet
 from onboardflow.outbound.deliverer import rules as outbound_rules
 from onboardflow.outbound.cli import webhooks_app
+from onboardflow.playbooks.commands import playbook_app
 from onboardflow.policy_settings import PolicySettings
 from onboardflow.settings import Settings
 from onboardflow.templates.commands import templates_app
@@ -625,6 +626,11 @@ app.add_typer(tasks_app, name="tasks")
 
 app.command("kpis")(kpis_command)
 app.add_typer(report_app, name="report")
+
+
+# playbooks: launch checklists, cadence, risk presets, KPI sets (onboardflow.playbooks.commands)
+
+app.add_typer(playbook_app, name="playbook")
 
 
 # --- channels: check the channel settings (issue 4, channel adapters) ---

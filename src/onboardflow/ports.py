@@ -17,7 +17,16 @@ from onboardflow.core.effects import CallWebhook, OpenTask, ScheduleTimer, SendM
 from onboardflow.core.journey import Journey
 from onboardflow.core.model import Customer, Enrollment, Event
 from onboardflow.core.outbound import OutboundDelivery, OutboundEvent, Subscription
-from onboardflow.core.review import AuditEntry, Comment, Decision, ReviewChanges, Risk, VersionReview
+from onboardflow.core.review import (
+    AuditEntry,
+    Comment,
+    Decision,
+    PlaybookAttachment,
+    PlaybookRecord,
+    ReviewChanges,
+    Risk,
+    VersionReview,
+)
 from onboardflow.messages.content import Delivery
 
 PARTITIONS = 64
@@ -543,6 +552,9 @@ class Store(Protocol):
     def decisions(self, journey_id: str) -> list[Decision]: ...  # the decision log, oldest first
     def risks(self, journey_id: str) -> list[Risk]: ...  # oldest raised first
     def audit_trail(self, journey_id: str | None = None) -> list[AuditEntry]: ...  # in the order written
+    # launch playbooks, written through record_review beside their audit lines
+    def attachments(self) -> list[PlaybookAttachment]: ...  # by journey and version
+    def playbook_records_of(self, journey_id: str) -> list[PlaybookRecord]: ...  # oldest first
 
     # users (people acting through the CLI, the API's keys and the web UI)
     def save_user(self, user: User) -> None:

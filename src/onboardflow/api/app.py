@@ -19,6 +19,7 @@ from onboardflow.api import (
     kpis,
     messages,
     outbound_webhooks,
+    playbooks,
     preferences,
     review,
     segment,
@@ -79,7 +80,7 @@ def create_app(
     install_problem_handlers(app)
     install_docs(app)
     for module in (customers, consent, journeys, review, messages, tasks, escalation, inbox, unsubscribe,
-                   preferences, webhooks, kpis, signups, outbound_webhooks):
+                   preferences, webhooks, kpis, signups, outbound_webhooks, playbooks):
         app.include_router(module.router)
     app.include_router(escalation.claims)
     app.include_router(signups.forms)

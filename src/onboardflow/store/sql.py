@@ -18,7 +18,16 @@ from onboardflow.core.consent import ConsentRecord, ConsentState, current_state
 from onboardflow.core.journey import Journey
 from onboardflow.core.model import HOLDOUT, Customer, Enrollment, Event
 from onboardflow.core.outbound import OutboundEvent, task_resolved
-from onboardflow.core.review import AuditEntry, Comment, Decision, ReviewChanges, Risk, VersionReview
+from onboardflow.core.review import (
+    AuditEntry,
+    Comment,
+    Decision,
+    PlaybookAttachment,
+    PlaybookRecord,
+    ReviewChanges,
+    Risk,
+    VersionReview,
+)
 from onboardflow.ports import (
     ORDER_COMPLETED,
     ApiKey,
@@ -610,6 +619,14 @@ class SqlStore(SqlOutbound, SqlOutcomes):
     def audit_trail(self, journey_id: str | None = None) -> list[AuditEntry]:
         with self._reading() as connection:
             return review.trail(connection, journey_id)
+
+    def attachments(self) -> list[PlaybookAttachment]:
+        with self._reading() as connection:
+            return review.attachments(connection)
+
+    def playbook_records_of(self, journey_id: str) -> list[PlaybookRecord]:
+        with self._reading() as connection:
+            return review.records_of(connection, journey_id)
 
     # users
 

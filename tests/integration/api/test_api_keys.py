@@ -72,6 +72,17 @@ ROUTES = [
     ("POST", "/v1/webhooks/sub_1/rotate-secret", None, "admin"),
     ("GET", "/v1/webhooks/sub_1/deliveries", None, "admin"),
     ("POST", "/v1/webhooks/sub_1/test", None, "admin"),
+    ("GET", "/v1/playbooks", None, "read"),
+    ("GET", "/v1/playbooks/agency-stakeholder-alignment", None, "read"),
+    ("POST", "/v1/journeys/first-purchase-welcome/versions/1/playbook",
+     {"playbook": "agency-stakeholder-alignment", "post_launch_owner": "ops@shop.example"}, "write"),
+    ("GET", "/v1/journeys/first-purchase-welcome/versions/1/playbook", None, "read"),
+    ("POST", "/v1/journeys/first-purchase-welcome/versions/1/playbook/checkpoints/week-1", {}, "write"),
+    ("POST", "/v1/journeys/first-purchase-welcome/versions/1/playbook/items/objective/close", {"note": "x"}, "write"),
+    ("POST", "/v1/journeys/first-purchase-welcome/versions/1/playbook/rehearsals",
+     {"events": [{"id": "e1", "name": "Order Completed", "customer_id": "c1", "at": "2026-03-02T09:00:00Z"}]},
+     "write"),
+    ("POST", "/v1/journeys/first-purchase-welcome/versions/1/playbook/retrospective", {}, "write"),
 ]
 ACTING = "ops@shop.example"  # the user every test key acts as: an admin, so only scopes decide here
 
