@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from test_cli import cli  # noqa: F401  (the fixture; tests/integration is on sys.path)
+from tests.playbook_fixtures import UNDELIVERED_ORDER, WELCOME
 from typer.testing import CliRunner
 
 from onboardflow.cli import app
@@ -40,25 +41,6 @@ def test_an_unknown_playbook_or_a_bad_team_file_exits_1_with_what_to_fix(tmp_pat
     assert bad.exit_code == 1 and "ours.yaml" in bad.output and "role" in bad.output
 
 
-WELCOME = """\
-id: welcome
-name: Welcome
-owner: cs-lead@shop.example
-trigger: {event: Order Completed}
-goal: {event: Order Completed, within: 30d, where: event.order_id != trigger.order_id}
-steps:
-  - {id: hello, send: {channel: email, template: welcome, purpose: transactional}}
-  - id: await-delivery
-    wait_for: {event: Order Delivered, where: event.order_id == trigger.order_id, timeout: 4d}
-    on_timeout: late
-  - {id: done, exit: completed}
-  - id: late
-    escalate: {queue: support, reason: delivery late, priority: high, due: 48h}
-acceptance:
-  - {max_messages: 3, within: 7d}
-"""
-SCENARIO = {"id": "o1", "name": "Order Completed", "customer_id": "c1", "at": "2026-03-02T09:00:00Z",
-            "properties": {"order_id": "A1", "total": 80.0}, "customer": {"email": "c1@example.com"}}
 
 
 def test_attach_status_rehearse_and_close_from_the_command_line(cli):  # noqa: F811
@@ -77,7 +59,7 @@ def test_attach_status_rehearse_and_close_from_the_command_line(cli):  # noqa: F
     assert {"handoff-rehearsed", "messaging-alignment", "crm-fields"} <= open_items
     assert before["checkpoints"] == [] and before["kpis"][0]["kpi"] == "pipeline_conversion_stability"
 
-    (cli.folder / "scenario.jsonl").write_text(json.dumps(SCENARIO) + "\n")
+    (cli.folder / "scenario.jsonl").write_text(json.dumps(UNDELIVERED_ORDER) + "\n")
     rehearsed = cli("playbook", "rehearse", "welcome", "1", "--events", "scenario.jsonl", "--as", "bo@shop.example")
     assert "1 tasks opened, 1 resolved by bo@shop.example" in rehearsed.stdout
     (cli.folder / "broken.jsonl").write_text('{"id": "x"\n')

@@ -4,31 +4,15 @@ hold a checkpoint and the retrospective; every refusal a problem+json that says 
 
 from __future__ import annotations
 
+from tests.playbook_fixtures import UNDELIVERED_ORDER
+from tests.playbook_fixtures import WELCOME as JOURNEY
+
 from .conftest import user_headers
 
-JOURNEY = """\
-id: welcome
-name: Welcome
-owner: cs-lead@shop.example
-trigger: {event: Order Completed}
-goal: {event: Order Completed, within: 30d, where: event.order_id != trigger.order_id}
-steps:
-  - {id: hello, send: {channel: email, template: welcome, purpose: transactional}}
-  - id: await-delivery
-    wait_for: {event: Order Delivered, where: event.order_id == trigger.order_id, timeout: 4d}
-    on_timeout: late
-  - {id: done, exit: completed}
-  - id: late
-    escalate: {queue: support, reason: delivery late, priority: high, due: 48h}
-acceptance:
-  - {max_messages: 3, within: 7d}
-"""
 BASE = "/v1/journeys/welcome"
 ON = f"{BASE}/versions/1/playbook"
 PLAYBOOK = "customer-success-onboarding-optimisation"
 SIM = {"customers": 120, "days": 21, "seed": 3, "confidence": 5}
-SCENARIO = [{"id": "o1", "name": "Order Completed", "customer_id": "c1", "at": "2026-03-02T09:00:00Z",
-             "properties": {"order_id": "A1", "total": 80.0}, "customer": {"email": "c1@example.com"}}]
 
 
 def test_the_playbooks_are_listed_and_read(api):
@@ -59,9 +43,9 @@ def test_a_playbook_runs_a_launch_from_draft_to_retrospective(api):
     assert gate.status_code == 409
     assert any(p.startswith(f"playbook {PLAYBOOK}: The escalation path") for p in gate.json()["problems"])
 
-    bad = api.client.post(f"{ON}/rehearsals", headers=bo, json={"events": [{**SCENARIO[0], "at": "yesterday"}]})
+    bad = api.client.post(f"{ON}/rehearsals", headers=bo, json={"events": [{**UNDELIVERED_ORDER, "at": "yesterday"}]})
     assert bad.status_code == 422
-    rehearsal = api.client.post(f"{ON}/rehearsals", headers=bo, json={"events": SCENARIO}).json()
+    rehearsal = api.client.post(f"{ON}/rehearsals", headers=bo, json={"events": [UNDELIVERED_ORDER]}).json()
     assert (rehearsal["detail"]["tasks_opened"], rehearsal["detail"]["tasks_resolved"]) == (1, 1)
     review = api.client.get(f"{BASE}/review", headers=ana).json()
     [question] = [c for c in review["comments"] if c["kind"] == "question"]

@@ -8,12 +8,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from tests.playbook_fixtures import UNDELIVERED_ORDER
+from tests.playbook_fixtures import WELCOME as JOURNEY
 
 from onboardflow.catalog import example_templates
 from onboardflow.core.model import Event
 from onboardflow.core.validation import load_journey
 from onboardflow.engine.clock import VirtualClock
 from onboardflow.engine.engine import Engine
+from onboardflow.engine.ingest import parse_event
 from onboardflow.governance import launch, people, service
 from onboardflow.governance.evidence import SimulationPlan, simulate_version
 from onboardflow.governance.service import ReviewError
@@ -22,25 +25,7 @@ from onboardflow.store.memory import MemoryStore
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PLAYBOOK = "customer-success-onboarding-optimisation"
-JOURNEY = """\
-id: welcome
-name: Welcome
-owner: cs-lead@shop.example
-trigger: {event: Order Completed}
-goal: {event: Order Completed, within: 30d, where: event.order_id != trigger.order_id}
-steps:
-  - {id: hello, send: {channel: email, template: welcome, purpose: transactional}}
-  - id: await-delivery
-    wait_for: {event: Order Delivered, where: event.order_id == trigger.order_id, timeout: 4d}
-    on_timeout: late
-  - {id: done, exit: completed}
-  - id: late
-    escalate: {queue: support, reason: delivery late, priority: high, due: 48h}
-acceptance:
-  - {max_messages: 3, within: 7d}
-"""
-SCENARIO = [Event("o1", "Order Completed", "c1", T0, {"order_id": "A1", "total": 80.0},
-                  {"email": "c1@example.com"})]  # never delivered: the timeout escalates it
+SCENARIO = [parse_event(UNDELIVERED_ORDER)]  # never delivered: the timeout escalates it
 
 
 @pytest.fixture
