@@ -34,8 +34,9 @@ from onboardflow.intelligence.loading import recommender_for, scorer_for, sentim
 from onboardflow.intelligence.models import ModelFolder
 from onboardflow.messages.loading import TemplatesInvalid, load_templates_strict
 from onboardflow.messages.templates import TEMPLATES_FOLDER, TemplateSet
-from onboardflow.outbound.cli import rules as outbound_rules
+from onboardflow.outbound.deliverer import rules as outbound_rules
 from onboardflow.outbound.cli import webhooks_app
+from onboardflow.playbooks.commands import playbook_app
 from onboardflow.policy_settings import PolicySettings
 from onboardflow.settings import Settings
 from onboardflow.templates.commands import templates_app
@@ -390,7 +391,7 @@ def _dispatcher(engine: Engine, *, printer, sandbox: bool) -> Dispatcher:
     return Dispatcher(engine.store, engine.catalog, channels, templates=templates,
                       rules=PolicySettings().rules(), unsubscribe_link=_unsubscribe_links(settings),
                       recommender=recommender_for(ModelFolder(settings.models_dir)),
-                      recommendations=settings.recommendations)
+                      recommendations=settings.recommendations, clock=engine.clock)
 
 
 def _unsubscribe_links(settings: Settings):
@@ -625,6 +626,11 @@ app.add_typer(tasks_app, name="tasks")
 
 app.command("kpis")(kpis_command)
 app.add_typer(report_app, name="report")
+
+
+# playbooks: launch checklists, cadence, risk presets, KPI sets (onboardflow.playbooks.commands)
+
+app.add_typer(playbook_app, name="playbook")
 
 
 # --- channels: check the channel settings (issue 4, channel adapters) ---
@@ -929,11 +935,15 @@ def apikey_revoke(
     console.print(f"revoked {key.id} ({key.name}) at {key.revoked_at:%Y-%m-%d %H:%M:%S} UTC", highlight=False)
 
 
+SERVE_WORKERS_HELP = ("Server processes. On SQLite keep 1: writes go one at a time anyway, and one process "
+                      "batches them (group commit); on PostgreSQL, one per core")
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes (one per core is plenty)")] = 1,
+    workers: Annotated[int, typer.Option(min=1, max=64, help=SERVE_WORKERS_HELP)] = 1,
 ) -> None:
     """Run the HTTP API (events, customers, journeys, unsubscribe links, preference pages) and the web UI."""
     from inspect import signature

@@ -91,7 +91,8 @@ def run_demo(
     console.print(f"simulated shop: {customers} customers, {len(events)} events over {days} days\n")
     shown = []
     channels = sandbox_channels(printer=lambda line: shown.append(line))
-    dispatcher = Dispatcher(store, engine.catalog, channels, templates=example_templates())
+    dispatcher = Dispatcher(store, engine.catalog, channels, templates=example_templates(),
+                            clock=engine.clock)
     end = START + timedelta(days=days)
     result = engine.replay(events)
     result.add(engine.run_timers_until(end))

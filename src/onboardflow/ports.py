@@ -17,7 +17,16 @@ from onboardflow.core.effects import CallWebhook, OpenTask, ScheduleTimer, SendM
 from onboardflow.core.journey import Journey
 from onboardflow.core.model import Customer, Enrollment, Event
 from onboardflow.core.outbound import OutboundDelivery, OutboundEvent, Subscription
-from onboardflow.core.review import AuditEntry, Comment, Decision, ReviewChanges, Risk, VersionReview
+from onboardflow.core.review import (
+    AuditEntry,
+    Comment,
+    Decision,
+    PlaybookAttachment,
+    PlaybookRecord,
+    ReviewChanges,
+    Risk,
+    VersionReview,
+)
 from onboardflow.messages.content import Delivery
 
 PARTITIONS = 64
@@ -310,12 +319,14 @@ class CustomerData:
     tasks: list[Task]
     webhook_calls: list[dict[str, Any]]  # as `codec.call_document` shows them: no headers, no secret
     inbox: list[InboxMessage]
+    # outbound webhook events about them, oldest first
+    webhook_deliveries: list[OutboundDelivery] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
         return self.profile is None and not any(
             (self.events, self.queued, self.enrollments, self.messages, self.consents, self.tasks,
-             self.webhook_calls, self.inbox)
+             self.webhook_calls, self.inbox, self.webhook_deliveries)
         )
 
 
@@ -393,6 +404,10 @@ class Store(Protocol):
         processed before, nor a second of the same id)."""
         ...
     def claim_messages(self, now: datetime, limit: int, *, lease_seconds: int = 60) -> list[OutboxMessage]: ...
+    def renew_message_lease(self, message_id: str, *, held_until: datetime, until: datetime) -> bool:
+        """Move a pending message's lease from `held_until` (what the claim set) to `until`; False when the
+        lease is no longer that one (another worker claimed it after it ran out) or the message is done."""
+        ...
     def record_delivery(self, message_id: str, *, status: str, channel: str | None, at: datetime,
                         error: str | None = None, next_attempt_at: datetime | None = None,
                         provider_id: str | None = None, note: str | None = None, counted: bool = True,
@@ -488,8 +503,9 @@ class Store(Protocol):
         """What a delivery attempt came to; the lease is given up. False if the delivery is gone."""
         ...
     def deliveries(self, *, status: str | None = None, subscription_id: str | None = None,
+                   customer_id: str | None = None, before: Cursor | None = None,
                    limit: int | None = None) -> list[OutboundDelivery]:
-        """Deliveries, newest first."""
+        """Deliveries, newest first (by `created_at`, then id); `before` starts after that (time, id)."""
         ...
 
     # outcomes (docs/outcomes.md): what the KPIs read; scheduled reports, each period's claimed once
@@ -536,6 +552,9 @@ class Store(Protocol):
     def decisions(self, journey_id: str) -> list[Decision]: ...  # the decision log, oldest first
     def risks(self, journey_id: str) -> list[Risk]: ...  # oldest raised first
     def audit_trail(self, journey_id: str | None = None) -> list[AuditEntry]: ...  # in the order written
+    # launch playbooks, written through record_review beside their audit lines
+    def attachments(self) -> list[PlaybookAttachment]: ...  # by journey and version
+    def playbook_records_of(self, journey_id: str) -> list[PlaybookRecord]: ...  # oldest first
 
     # users (people acting through the CLI, the API's keys and the web UI)
     def save_user(self, user: User) -> None:

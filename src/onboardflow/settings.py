@@ -107,6 +107,11 @@ class Settings(BaseSettings):
         default=15.0, gt=0, le=60,
         description="Seconds an endpoint has to answer one outbound webhook in full",
     )
+    outbound_webhooks_rotation_grace_hours: float = Field(
+        default=24.0, ge=0, le=24 * 30,
+        description="Hours a rotated outbound webhook secret still signs deliveries (beside the new one), so "
+        "receivers can move to the new secret meanwhile; 0 stops the old one at once",
+    )
 
     # outcomes (docs/outcomes.md)
     report_schedule: str | None = Field(

@@ -207,6 +207,32 @@ def test_deliveries_are_listed_newest_first_by_status_and_subscription(store):
     assert len(store.deliveries(limit=2)) == 2
 
 
+def test_deliveries_are_listed_by_customer_and_in_pages_before_a_cursor(store):
+    store.create_subscription(subscription("sub_1"))
+    publish(store, event("e1", minutes=1), event("e2", minutes=2, customer_id="c2"), event("e3", minutes=3),
+            event("e4", "journey.published", minutes=4, customer_id=None))
+
+    assert [d.event_id for d in store.deliveries(customer_id="c1")] == ["e3", "e1"]
+    first = store.deliveries(limit=2)
+    assert [d.event_id for d in first] == ["e4", "e3"]
+    rest = store.deliveries(before=(first[-1].created_at, first[-1].id))
+    assert [d.event_id for d in rest] == ["e2", "e1"]
+
+
+def test_a_rotated_secret_reads_back_with_the_one_it_replaced_and_its_end(store):
+    store.create_subscription(subscription("sub_1"))
+    rotated = store.subscription("sub_1").rotated("whsec_bmV3LXNlY3JldC1mb3ItdGVzdHMtMDEyMzQ1", now=at(0),
+                                                  grace=timedelta(hours=24))
+
+    store.update_subscription(rotated)
+
+    again = store.subscription("sub_1")
+    assert (again.secret, again.previous_secret) == (rotated.secret, SECRET)
+    assert again.previous_secret_until == at(24 * 60)
+    assert again.signing_secrets(at(60)) == (rotated.secret, SECRET)
+    assert again.signing_secrets(at(24 * 60)) == (rotated.secret,)
+
+
 def test_added_deliveries_are_counted_once(store):
     store.create_subscription(subscription("sub_1"))
     delivery = delivery_of(event("e_test", "webhook.test"), "sub_1")

@@ -12,6 +12,7 @@ import pytest
 from onboardflow.core.consent import GRANTED, consent_record
 from onboardflow.core.effects import CallWebhook, OpenTask, ScheduleTimer, SendMessage
 from onboardflow.core.model import Customer, Enrollment, Event, Visit, Waiting
+from onboardflow.core.outbound import Subscription, task_opened
 from onboardflow.ports import Changes, HeldEvent, InboxMessage
 
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
@@ -78,6 +79,9 @@ def call(customer_id: str) -> CallWebhook:
 
 def fill(store, customer_id: str, *, with_queued: bool = True) -> None:
     """One customer with a row in every table that holds something about them."""
+    if store.subscription("sub_crm") is None:
+        store.create_subscription(Subscription("sub_crm", "https://crm.example/onboardflow", ("*",),
+                                               "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", at(-120)))
     profile = Customer(
         id=customer_id, email="ana@example.com", phone="+15551234567", locale="pt-PT", timezone="Asia/Tokyo",
         country="PT", traits={"first_name": "Ana", "last_name": "Lopez"}, consent={"email": "yes"},
@@ -98,6 +102,7 @@ def fill(store, customer_id: str, *, with_queued: bool = True) -> None:
             tasks={f"task_{customer_id}": task(customer_id)},
             calls={f"call_{customer_id}": call(customer_id)},
             held=[HeldEvent("welcome", f"en_{customer_id}_run", customer_id, "e2")],
+            outbound=[task_opened(task(customer_id))],
         ))
     store.record_delivery(f"m_{customer_id}_1", status="undeliverable", channel="email", at=at(1),
                           error="550 ana@example.com: no such user")
@@ -137,6 +142,10 @@ def test_customer_data_holds_every_row_about_the_customer(store):
     assert webhook["body"] == '{"email": "ana@example.com"}'
     assert webhook["scope"]["customer"]["first_name"] == "Ana"
     assert [(m.title, m.read_at) for m in data.inbox] == [("Hi Ana", at(3))]
+    [delivery] = data.webhook_deliveries
+    assert (delivery.subscription_id, delivery.event_type, delivery.customer_id) == (
+        "sub_crm", "task.opened", "c1")
+    assert "call Ana Lopez" in delivery.body  # the task's context, as it was sent
     assert "crm-key" not in everything(data) and "whsec_operator" not in everything(data)  # the operator's
     assert not data.is_empty
 
@@ -166,6 +175,8 @@ def test_after_erasure_the_original_id_holds_nothing(store):
     fill(store, "c1")
 
     store.erase_customer("c1", pseudonym="anon_1", now=at(60))
+
+    assert [d.customer_id for d in store.deliveries()] == []  # sent or pending, their copies of data go
 
     assert store.customer_data("c1").is_empty
     assert store.customer("c1") is None
@@ -252,7 +263,7 @@ def test_erasure_is_recorded_without_the_customers_identity(store):
     assert (erasure.pseudonym, erasure.erased_at) == ("anon_1", at(60))
     assert erasure.counts == {"customers": 1, "events": 2, "enrollments": 2, "timers": 1, "tasks": 1,
                               "webhook_calls": 1, "inbox": 1, "messages": 2, "consents": 1,
-                              "queued_events_deleted": 1, "webhook_deliveries_deleted": 0}
+                              "queued_events_deleted": 1, "webhook_deliveries_deleted": 1}
     assert "c1" not in json.dumps(asdict(erasure), default=str)
 
 

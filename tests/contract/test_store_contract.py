@@ -399,6 +399,20 @@ def test_a_claimed_message_is_not_claimed_again_before_its_lease_ends(store):
     assert [row.message.message_id for row in store.claim_messages(at(2), 10)] == ["m1"]
 
 
+def test_a_lease_is_renewed_only_by_its_holder_and_only_while_no_one_else_claimed_the_message(store):
+    apply(store, Changes(messages={"m1": message("m1")}))
+    store.claim_messages(at(1), 10, lease_seconds=60)
+    mine = at(2)  # the claim's lease: at(1) + 60 s
+
+    assert store.renew_message_lease("m1", held_until=mine, until=at(2.5))
+    assert store.claim_messages(at(2.2), 10) == []  # renewed: still held
+    assert not store.renew_message_lease("m1", held_until=mine, until=at(3))  # the lease is at(2.5) now
+    [taken] = store.claim_messages(at(2.6), 10, lease_seconds=60)  # it ran out; another worker claims it
+    assert not store.renew_message_lease("m1", held_until=at(2.5), until=at(4))  # the first holder lost it
+    store.record_delivery("m1", status="delivered", channel="sms", at=at(2.7))
+    assert not store.renew_message_lease("m1", held_until=at(3.6), until=at(5))  # done: nothing to hold
+
+
 def test_claim_messages_takes_at_most_the_limit_oldest_first(store):
     apply(store, Changes(messages={f"m{n}": message(f"m{n}", minutes=n) for n in range(5)}))
 

@@ -89,7 +89,7 @@ def test_the_weekly_report_on_olist_agrees_with_the_csv_files(cli: Cli, monkeypa
 
 def test_kpis_of_journeys_run_by_the_engine(cli: Cli):  # noqa: F811
     cli("init")
-    cli("load", "journeys")
+    cli.live("journeys")
     cli("ingest", str(write_events(cli.folder / "orders.jsonl", first_orders(6))))
     cli("run", "--until-idle", "--quiet")
     table = cli("kpis").output
@@ -106,14 +106,14 @@ def test_kpis_of_journeys_run_by_the_engine(cli: Cli):  # noqa: F811
 def test_kpis_say_what_to_fix(cli: Cli):  # noqa: F811
     cli("init")
     assert "no journey 'nope' is published" in cli("kpis", "--journey", "nope", code=1).output
-    cli("load", "journeys")
+    cli.live("journeys")
     assert "cannot cut by 'colour'" in cli("kpis", "--by", "colour", code=1).output
     assert re.search(r"is not an ISO time", cli("kpis", "--as-of", "last week", code=2).output)
 
 
 def test_the_weekly_report_per_journey_has_its_trend_chart(cli: Cli):  # noqa: F811
     cli("init")
-    cli("load", "journeys")
+    cli.live("journeys")
     cli("ingest", str(write_events(cli.folder / "orders.jsonl", first_orders(3))))
     cli("run", "--until-idle", "--quiet")
     cli("report", "weekly", "--journey", "first-purchase-welcome", "--as-of", "2026-03-20", "--out", "r")

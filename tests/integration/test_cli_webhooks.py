@@ -91,9 +91,27 @@ def test_bad_input_says_what_to_fix_and_adds_nothing(cli):
 def test_an_unknown_id_is_an_error_that_names_the_subscriptions(cli):
     subscription_id, _ = add(cli)
 
-    for command in ("remove", "enable", "disable", "test"):
+    for command in ("remove", "enable", "disable", "test", "rotate"):
         result = cli("webhooks", command, "sub_nope", code=1)
         assert f"no subscription 'sub_nope'; the subscriptions are: {subscription_id}" in result.stderr
+
+
+def test_a_rotation_prints_the_new_secret_and_the_old_one_signs_beside_it_until_the_grace_ends(
+        cli, receiver, monkeypatch):
+    monkeypatch.setenv("ONBOARDFLOW_OUTBOUND_WEBHOOKS_ALLOW_PRIVATE", "true")
+    subscription_id, old = add(cli, receiver.url + "/in", "journey.published")
+
+    result = cli("webhooks", "rotate", subscription_id, "--grace-hours", "2")
+    cli("webhooks", "test", subscription_id)
+
+    new = result.stdout.splitlines()[1].removeprefix("secret: ")
+    assert new.startswith("whsec_") and new != old
+    assert "the old secret signs too until" in result.stderr
+    [request] = receiver.received
+    assert request.verified(old) == request.verified(new)  # a receiver with either secret accepts
+    cli("webhooks", "rotate", subscription_id, "--grace-hours", "0")
+    cli("webhooks", "test", subscription_id)
+    assert len(receiver.received[1].headers["webhook-signature"].split(" ")) == 1
 
 
 def test_adding_a_loopback_address_warns_that_deliveries_will_fail(cli):

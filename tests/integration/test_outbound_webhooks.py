@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 
 import httpx
 import pytest
 from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 from test_webhook_step import Received, Receiver, Reply  # tests/integration is on sys.path
 
 from onboardflow.channels.recording import RecordingChannel
@@ -23,7 +25,7 @@ from onboardflow.engine.engine import Engine
 from onboardflow.engine.worker import run_worker
 from onboardflow.messages.loading import templates_from_texts
 from onboardflow.outbound.deliverer import Deliverer, DeliveryRules
-from onboardflow.outbound.subscriptions import create_subscription, enable_subscription
+from onboardflow.outbound.subscriptions import create_subscription, enable_subscription, rotate_secret
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -360,3 +362,47 @@ def test_an_address_that_refuses_the_connection_gives_way_to_the_next(shop, rece
 
     assert shop.deliver().delivered == 1
     assert len(receiver.received) == 1 and shop.one().attempts == 1
+
+
+def test_a_429_or_503_with_retry_after_is_tried_when_it_says_within_the_longest_wait(shop, receiver):
+    second_attempt = shop.clock.now() + timedelta(seconds=90)
+    later = format_datetime(second_attempt + timedelta(minutes=3), usegmt=True)
+    receiver.answer(Reply(429, {"error": "slow down"}, headers={"Retry-After": "90"}),
+                    Reply(503, {"error": "maintenance"}, headers={"Retry-After": later}),
+                    Reply(503, {"error": "maintenance"}, headers={"Retry-After": "9999999"}),
+                    Reply(500, {"error": "oops"}, headers={"Retry-After": "1"}), Reply(200, {}))
+    shop.subscribe("journey.published")
+    shop.publish()
+    waits = []
+
+    for _ in range(4):
+        before = shop.clock.now()
+        shop.deliver()
+        waits.append(shop.one().next_attempt_at - before)
+        shop.clock.jump_to(shop.one().next_attempt_at)
+    shop.deliver()
+
+    # seconds; an HTTP date; a week, bounded by the schedule's longest wait; a 500's Retry-After is not heeded
+    assert waits == [timedelta(seconds=90), timedelta(minutes=3), max(RETRY_SCHEDULE), RETRY_SCHEDULE[3]]
+    assert (shop.one().status, shop.one().attempts) == ("delivered", 5)
+
+
+def test_during_a_rotation_s_grace_period_either_secret_verifies_then_only_the_new_one(shop, receiver):
+    old = shop.subscribe("journey.published")
+    rotated = rotate_secret(store=shop.store, subscription_id=old.id, now=shop.clock.now(),
+                            grace=timedelta(minutes=2))
+    shop.publish()
+    shop.deliver()
+    shop.clock.advance(timedelta(minutes=2))  # the grace period is over
+    shop.engine.publish(load_journey(JOURNEY.replace("Check in", "Check in again"), source="check-in.yaml"))
+    shop.deliver()
+
+    during, after = receiver.received
+    assert len(during.headers["webhook-signature"].split(" ")) == 2
+    assert during.verified(old.secret) == during.verified(rotated.secret)  # the library, with either one
+    assert during.verified(old.secret)["type"] == "journey.published"
+    assert len(after.headers["webhook-signature"].split(" ")) == 1
+    assert after.verified(rotated.secret)["data"]["journey_version"] == 2
+    with pytest.raises(WebhookVerificationError):
+        after.verified(old.secret)
+    assert shop.store.subscription(old.id).previous_secret == old.secret  # kept, but no longer signing

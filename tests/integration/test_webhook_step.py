@@ -178,6 +178,7 @@ def loyalty_document(url: str, **webhook: Any) -> dict[str, Any]:
         "name": "Loyalty sync",
         "owner": "cs@shop.example",
         "trigger": {"event": "Order Completed"},
+        "acceptance": [{"max_messages": 3, "within": "7d"}],  # the demo launches it through the approval gate
         "steps": [
             {"id": "crm", "webhook": spec, "on_error": "apologise"},
             {"id": "thanks", "send": {"channel": "email", "template": "loyalty_welcome"}},

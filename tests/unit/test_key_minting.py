@@ -72,3 +72,17 @@ def test_the_ring_trusts_what_it_read_for_its_ttl_then_reads_again():
     now[0] += 2
     with pytest.raises(BadKey, match="revoked"):
         ring.check(plain)
+
+
+def test_a_key_the_ring_forgets_is_read_again_at_once():
+    store = MemoryStore()
+    record, plain = mint("crm", "read", now=T0)
+    store.save_api_key(record)
+    ring = KeyRing(store, ttl=60)
+    ring.check(plain)
+
+    store.revoke_api_key(record.id, at=T0)
+    ring.forget(record.id)
+
+    with pytest.raises(BadKey, match="revoked"):
+        ring.check(plain)

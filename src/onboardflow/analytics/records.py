@@ -27,6 +27,8 @@ EXCEPTION_EVENTS = (
 LATE_DELIVERY = "Order Delivered"  # with `late: true`
 ORDER = "Order Completed"
 SIGNED_UP = "Signed Up"
+# what customers said of their experience: review stars, satisfaction scores, tickets' sentiment
+CONFIDENCE_EVENTS = ("Review Submitted", "Satisfaction Rated", "Support Ticket Opened", "Support Ticket Resolved")
 ATTRIBUTION = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "referrer", "landing_page")
 
 

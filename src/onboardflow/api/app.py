@@ -18,6 +18,8 @@ from onboardflow.api import (
     journeys,
     kpis,
     messages,
+    outbound_webhooks,
+    playbooks,
     preferences,
     review,
     segment,
@@ -26,10 +28,11 @@ from onboardflow.api import (
     unsubscribe,
     webhooks,
 )
+from onboardflow.api.docs_pages import install_docs
 from onboardflow.api.idempotency import IdempotencyKeys
 from onboardflow.api.intake import Intake
 from onboardflow.api.keys import KeyRing
-from onboardflow.api.lane import EventLane
+from onboardflow.api.lane import LanedApp
 from onboardflow.api.limits import RequestLimits
 from onboardflow.api.openapi import install_openapi
 from onboardflow.api.problems import install_problem_handlers
@@ -58,7 +61,8 @@ def create_app(
         if owns_store:
             store.close()
 
-    app = FastAPI(title="onboardflow", version=__version__, lifespan=lifespan)
+    # the docs pages are installed below, loading files the server serves, not a CDN's
+    app = LanedApp(title="onboardflow", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.store = store
     app.state.settings = settings
     app.state.clock = clock = clock or SystemClock()
@@ -68,14 +72,15 @@ def create_app(
     install_web(app, settings)  # before the lane and the limits: they stay the first to see a request
     lane = {"/v1/events": events.post_event, "/v1/events/batch": events.post_batch,
             "/v1/segment": segment.post_segment}
-    app.add_middleware(EventLane, routes=lane)
-    app.add_middleware(RequestLimits, limit_for=body_limits(settings))  # added last: it runs first
+    app.add_lane(lane, limit_for=body_limits(settings))
+    app.add_middleware(RequestLimits, limit_for=body_limits(settings))
     if settings.signup_origins:  # the storefront pages that post the signup form (docs/outcomes.md)
         app.add_middleware(CORSMiddleware, allow_origins=settings.signup_origins, allow_methods=["POST"],
                            allow_headers=["Authorization", "Content-Type"])
     install_problem_handlers(app)
+    install_docs(app)
     for module in (customers, consent, journeys, review, messages, tasks, escalation, inbox, unsubscribe,
-                   preferences, webhooks, kpis, signups):
+                   preferences, webhooks, kpis, signups, outbound_webhooks, playbooks):
         app.include_router(module.router)
     app.include_router(escalation.claims)
     app.include_router(signups.forms)

@@ -46,15 +46,15 @@ class Intake:
     def __init__(self, writer: QueueWriter, *, clock: Clock) -> None:
         self.writer, self.clock = writer, clock
 
-    async def event(self, body: Any) -> dict[str, Any]:
-        """One canonical event (`POST /v1/events`)."""
-        return await self.accept(check_events([body]))
+    async def event(self, body: Any, *, storable: bool = False) -> dict[str, Any]:
+        """One canonical event (`POST /v1/events`); `storable`: its text is known storable (parse_json)."""
+        return await self.accept(check_events([body], storable=storable))
 
-    async def batch(self, body: Any) -> dict[str, Any]:
+    async def batch(self, body: Any, *, storable: bool = False) -> dict[str, Any]:
         """`{"events": [...]}` (`POST /v1/events/batch`)."""
-        return await self.accept(check_events(batch_items(body, "events")))
+        return await self.accept(check_events(batch_items(body, "events"), storable=storable))
 
-    async def segment(self, body: Any) -> dict[str, Any]:
+    async def segment(self, body: Any, *, storable: bool = False) -> dict[str, Any]:
         """One Segment call or Segment's batch (`POST /v1/segment`)."""
         try:
             messages = segment.segment_messages(body)
@@ -98,10 +98,11 @@ async def take(request: Request, key: ApiKey, accept: Callable[[Any], Awaitable[
     """A route's whole work: the body read as JSON, given to `accept` (one of Intake's), answered 202 with
     what was taken; through the app's IdempotencyKeys when the request has an Idempotency-Key."""
     body = await request.body()
-    document = parse_json(body)
+    document, storable = parse_json(body)
 
     async def respond() -> Response:
-        return Response(orjson.dumps(await accept(document)), status_code=202, media_type="application/json")
+        answer = await accept(document, storable=storable)
+        return Response(orjson.dumps(answer), status_code=202, media_type="application/json")
 
     return await request.app.state.idempotency.answer(request, key, body, respond)
 
@@ -123,11 +124,11 @@ def batch_items(body: Any, member: str) -> list[Any]:
     return items
 
 
-def check_events(items: list[Any]) -> Checked:
+def check_events(items: list[Any], *, storable: bool = False) -> Checked:
     checked = Checked()
     for index, item in enumerate(items):
         try:
-            checked.events.append(parse_event(item))
+            checked.events.append(parse_event(item, storable=storable))
         except EventError as error:
             checked.refuse(index, item, str(error))
     return checked
@@ -164,8 +165,10 @@ _DIGITS = bytes(ord("0") if chr(code) in "0123456789" else ord(".") for code in 
 _LONG_DIGITS = b"0" * 19
 
 
-def parse_json(body: bytes) -> Any:
-    """The decoded body; 400 saying where it stops being JSON (line and column).
+def parse_json(body: bytes) -> tuple[Any, bool]:
+    """The decoded body, and whether every text in it is known storable without looking at each (orjson
+    read it, which refuses lone surrogates, and it holds no NUL escape); 400 saying where it stops being
+    JSON (line and column).
 
     orjson reads it, unless a run of 19 digits or more may be an integer past 64 bits, which orjson would
     turn into an inexact float: then Python's json, which keeps it exact (and is told to refuse NaN).
@@ -174,8 +177,8 @@ def parse_json(body: bytes) -> Any:
         raise Problem(400, "Empty body", "the body is empty: send a JSON object")
     try:
         if body.translate(_DIGITS).find(_LONG_DIGITS) < 0:
-            return orjson.loads(body)
-        return json.loads(body, parse_constant=_no_constant)
+            return orjson.loads(body), b"\\u0000" not in body
+        return json.loads(body, parse_constant=_no_constant), False
     except _NotJson as error:
         raise Problem(400, "Malformed JSON", f"the body is not valid JSON: {error}") from None
     except UnicodeDecodeError as error:

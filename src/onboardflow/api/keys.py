@@ -78,10 +78,24 @@ class KeyRing:
     def __init__(self, store: Store, *, ttl: float = 10.0, monotonic: Callable[[], float] = time.monotonic):
         self._store, self._ttl, self._monotonic = store, ttl, monotonic
         self._cache: dict[str, tuple[float, ApiKey | None]] = {}
+        self._passed: dict[str, tuple[float, ApiKey]] = {}  # tokens that passed the check lately
         self._lock = threading.Lock()
 
     def check(self, token: str) -> ApiKey:
-        """The key the token is; BadKey when it is malformed, unknown, wrong or revoked."""
+        """The key the token is; BadKey when it is malformed, unknown, wrong or revoked. A token that passed
+        within `ttl` passes again without its hash being worked out anew (every request of a storefront
+        sends the same one)."""
+        passed = self._passed.get(token)
+        if passed is not None and self._monotonic() - passed[0] < self._ttl:
+            return passed[1]
+        key = self._checked(token)
+        with self._lock:
+            if len(self._passed) > 10_000:
+                self._passed.clear()
+            self._passed[token] = (self._monotonic(), key)
+        return key
+
+    def _checked(self, token: str) -> ApiKey:
         key_id, secret = split(token)
         key = self._lookup(key_id)
         if key is None or not hmac.compare_digest(key.digest, digest(secret)):
@@ -95,6 +109,7 @@ class KeyRing:
     def forget(self, key_id: str) -> None:
         with self._lock:
             self._cache.pop(key_id, None)
+            self._passed = {token: entry for token, entry in self._passed.items() if entry[1].id != key_id}
 
     def _lookup(self, key_id: str) -> ApiKey | None:
         now = self._monotonic()

@@ -243,6 +243,7 @@ async def approve(
                 actor=user,
                 evidence=evidence,
                 now=clock.now(),
+                confidence=plan.confidence,
             )
         )
 

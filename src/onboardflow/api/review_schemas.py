@@ -52,6 +52,8 @@ class ApproveRequest(Strict):
     customers: int = Field(default=300, ge=1, le=20_000, description="Simulated customers")
     days: int = Field(default=30, ge=1, le=365)
     seed: int = 1
+    confidence: int | None = Field(default=None, ge=1, le=5,
+                                   description="The owner's confidence in the launch, 1 (low) to 5 (high)")
 
 
 class StepUpRule(Strict):

@@ -19,6 +19,7 @@ from onboardflow.messages.content import DeliveryError
 from onboardflow.ports import Clock
 
 log = logging.getLogger("onboardflow.channels")
+RETRY_AFTER_STATUSES = (429, 503)  # the answers whose Retry-After says when to come back
 
 
 def shown_url(url: str | httpx.URL) -> str:
@@ -62,7 +63,11 @@ class ProviderClient:
         log.debug("%s answered %s for %s", self.provider, response.status_code, shown_url(url))
         return response
 
-    def retry_after(self, response: httpx.Response) -> float | None:
+    def retry_after(self, response: httpx.Response, *, rate_limited: bool = False) -> float | None:
+        """The provider's Retry-After on a 429 or 503 (or an answer the adapter knows for a rate limit),
+        in seconds; None otherwise: a Retry-After on another failure is not the provider saying when."""
+        if response.status_code not in RETRY_AFTER_STATUSES and not rate_limited:
+            return None
         return retry_after_seconds(response.headers.get("retry-after"), now=self.clock.now())
 
     def close(self) -> None:

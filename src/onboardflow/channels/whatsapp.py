@@ -126,7 +126,7 @@ class WhatsAppChannel:
         said = f"the WhatsApp Cloud API answered {response.status_code}"
         if code is not None:
             said += f" (error {code}: {str(error.get('message', ''))[:200]})"
-        retry_after = self._http.retry_after(response)
+        retry_after = self._http.retry_after(response, rate_limited=code in RATE_LIMIT_CODES)
         if code in RECIPIENT_CODES:
             return DeliveryError(f"{delivery.to} {RECIPIENT_CODES[code]} ({said})", permanent=True)
         if code in RATE_LIMIT_CODES or response.status_code == 429:

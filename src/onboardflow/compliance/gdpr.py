@@ -6,12 +6,14 @@ random, so nothing outside the store can link it back to the person.
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import asdict, is_dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from onboardflow.core.consent import ConsentRecord, current_state
+from onboardflow.core.outbound import OutboundDelivery
 from onboardflow.engine.ingest import event_to_json
 from onboardflow.ports import CustomerData, Erasure, OutboxMessage, Store, Task
 
@@ -34,10 +36,15 @@ def export_customer(*, store: Store, customer_id: str, now: datetime) -> dict[st
     data = store.customer_data(customer_id)
     if data.is_empty:
         raise CustomerNotFound(customer_id)
-    return export_document(data, now=now)
+    urls = {subscription.id: subscription.url for subscription in store.subscriptions()}
+    return export_document(data, now=now, subscription_urls=urls)
 
 
-def export_document(data: CustomerData, *, now: datetime) -> dict[str, Any]:
+def export_document(data: CustomerData, *, now: datetime,
+                    subscription_urls: dict[str, str] | None = None) -> dict[str, Any]:
+    """The export; `subscription_urls` names where each outbound webhook delivery was sent (a recipient of
+    the data, which the right of access covers)."""
+    urls = subscription_urls or {}
     return {
         "format": EXPORT_FORMAT,
         "customer_id": data.customer_id,
@@ -54,6 +61,8 @@ def export_document(data: CustomerData, *, now: datetime) -> dict[str, Any]:
         "tasks": [task_document(row) for row in data.tasks],
         "webhook_calls": [plain(call) for call in data.webhook_calls],
         "inbox": [plain(message) for message in data.inbox],
+        "webhook_deliveries": [delivery_document(delivery, urls.get(delivery.subscription_id))
+                               for delivery in data.webhook_deliveries],
     }
 
 
@@ -82,6 +91,13 @@ def consent_document(record: ConsentRecord) -> dict[str, Any]:
 def message_document(row: OutboxMessage) -> dict[str, Any]:
     document = plain(row)
     return {**document.pop("message"), **document}
+
+
+def delivery_document(delivery: OutboundDelivery, url: str | None) -> dict[str, Any]:
+    """An outbound webhook delivery: where it went, what became of it, and the event it carried, as sent."""
+    document = plain(delivery)
+    document["body"] = json.loads(delivery.body)
+    return {**document, "url": url}
 
 
 def task_document(row: Task) -> dict[str, Any]:

@@ -213,8 +213,10 @@ def current_state(records: Iterable[ConsentRecord]) -> ConsentState:
 
 def marketing_decision(state: ConsentState, channel: str, topic: str) -> ConsentRecord | None:
     """The record deciding marketing of `topic` on `channel`: the later of all-marketing's and the topic's."""
-    found = [state[key] for key in ((channel, MARKETING), (channel, topic)) if key in state]
-    return max(found, key=lambda record: record.at, default=None)
+    general, specific = state.get((channel, MARKETING)), state.get((channel, topic))
+    if general is None or specific is None:
+        return specific if general is None else general
+    return specific if specific.at > general.at else general  # a tie goes to all-marketing's
 
 
 def policy_consent(state: ConsentState) -> dict[tuple[str, str], str]:

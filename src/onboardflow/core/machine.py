@@ -20,6 +20,7 @@ from onboardflow.core.model import (
     Event,
     Visit,
     apply_update,
+    copy_enrollment,
 )
 from onboardflow.core.steps import Context, End, Next, Park, resume_on_event, resume_on_timer, run_step
 from onboardflow.core.steps.routing import share_of
@@ -185,7 +186,7 @@ def _on_event(version: JourneyVersion, enrollment: Enrollment, event: Event, run
     if _exit_rule_holds(version, event, run.scope):
         return _end(enrollment, "exit_rule", run.now)
     if _reaches_goal(version, enrollment, event, run.scope):
-        enrollment = replace(enrollment, goal_reached_at=event.at)
+        enrollment = copy_enrollment(enrollment, goal_reached_at=event.at)
         if version.journey.goal.exit:
             return _end(enrollment, "goal_reached", run.now)
     if event.name == MESSAGE_UNDELIVERABLE:
@@ -267,32 +268,35 @@ def _run_from(version: JourneyVersion, enrollment: Enrollment, step_id: str | No
     seq, current = enrollment.seq, enrollment.step_id
     for _ in range(MAX_STEPS_PER_STIMULUS):
         if step_id is None:
-            return _end(_moved(enrollment, current, seq, visits), "completed", run.now, effects)
+            return _end(enrollment, "completed", run.now, effects, step_id=current, seq=seq,
+                        history=tuple(visits))
         step = version.steps[step_id]
         visits.append(Visit(step_id, run.now))
         outcome = run_step(version, enrollment, step, run.context(seq))
         seq, current = seq + 1, step_id
         if isinstance(outcome, End):
-            return _end(_moved(enrollment, current, seq, visits), outcome.reason, run.now, effects)
+            return _end(enrollment, outcome.reason, run.now, effects, step_id=current, seq=seq,
+                        history=tuple(visits))
         effects.extend(outcome.effects)
         run.absorb(outcome.effects)
         if isinstance(outcome, Park):
-            moved = _moved(enrollment, current, seq, visits, waiting=outcome.waiting)
+            moved = copy_enrollment(enrollment, step_id=current, seq=seq, history=tuple(visits),
+                                    waiting=outcome.waiting)
             return Decision(moved, tuple(effects))
         if outcome.enrollment is not None:
             enrollment = outcome.enrollment
         step_id = outcome.step_id
-    return _end(_moved(enrollment, current, seq, visits), "loop_limit", run.now, effects)
+    return _end(enrollment, "loop_limit", run.now, effects, step_id=current, seq=seq, history=tuple(visits))
 
 
-def _moved(enrollment: Enrollment, step_id: str | None, seq: int, visits: list[Visit], waiting=None) -> Enrollment:
-    return replace(enrollment, step_id=step_id, seq=seq, history=tuple(visits), waiting=waiting)
-
-
-def _end(enrollment: Enrollment, reason: str, now: datetime, effects: list[Effect] | tuple = ()) -> Decision:
+def _end(enrollment: Enrollment, reason: str, now: datetime, effects: list[Effect] | tuple = (),
+         **moved) -> Decision:
+    """The enrollment ended. `moved` is where a run of steps left it, set in the same copy; such a run
+    started by leaving its wait (`_go_on` cancelled the timer), so only without `moved` is one cancelled."""
     cancel = ()
-    waiting = enrollment.waiting
+    waiting = None if moved else enrollment.waiting
     if waiting is not None and waiting.timer_id:
         cancel = (CancelTimer(waiting.timer_id),)
-    ended = replace(enrollment, status="ended", exit_reason=reason, ended_at=now, waiting=None)
+    ended = copy_enrollment(enrollment, status="ended", exit_reason=reason, ended_at=now, waiting=None,
+                            **moved)
     return Decision(ended, (*effects, *cancel, EndEnrollment(enrollment.id, reason, now)))

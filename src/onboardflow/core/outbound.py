@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -67,9 +67,26 @@ class Subscription:
     enabled: bool = True
     disabled_reason: str | None = None
     disabled_at: datetime | None = None
+    previous_secret: str | None = None  # the secret a rotation replaced, still signing until…
+    previous_secret_until: datetime | None = None
 
     def wants(self, event_type: str) -> bool:
         return self.enabled and (EVERY_EVENT in self.events or event_type in self.events)
+
+    def signing_secrets(self, now: datetime) -> tuple[str, ...]:
+        """The secrets a request made at `now` is signed with: the current one, and during the grace period
+        after a rotation the one it replaced (receivers still verifying with it keep accepting)."""
+        until = self.previous_secret_until
+        if self.previous_secret is None or until is None or now >= until:
+            return (self.secret,)
+        return (self.secret, self.previous_secret)
+
+    def rotated(self, new_secret: str, *, now: datetime, grace: timedelta) -> Subscription:
+        """This subscription signing with `new_secret` from now on, and with its current one as well until
+        `now + grace` (no grace: the current one stops at once)."""
+        keep = grace > timedelta(0)
+        return replace(self, secret=new_secret, previous_secret=self.secret if keep else None,
+                       previous_secret_until=now + grace if keep else None)
 
 
 @dataclass(frozen=True, slots=True)

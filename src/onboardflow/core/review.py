@@ -126,6 +126,37 @@ class AuditEntry:
     seq: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class PlaybookAttachment:
+    """A launch playbook attached to a journey version (docs/playbooks.md): the playbook as it was when
+    attached (later edits of its file do not rewrite history), who follows up after launch, and the review
+    comments it opened for the items a decision closes (checklist item id -> comment id)."""
+
+    journey_id: str
+    version: int
+    playbook_id: str
+    playbook: dict[str, Any]
+    post_launch_owner: str
+    attached_by: str
+    attached_at: datetime
+    comments: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PlaybookRecord:
+    """Something a team did under a playbook: held a checkpoint (`ref` its id; findings, decisions and the KPI
+    readings of that day in `detail`), closed a manual checklist item, or held the retrospective."""
+
+    id: str
+    journey_id: str
+    version: int
+    kind: str  # checkpoint | item | retrospective
+    ref: str
+    at: datetime
+    by: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass
 class ReviewChanges:
     """What one governance action writes, in one transaction: rows of the review and their audit lines."""
@@ -135,3 +166,5 @@ class ReviewChanges:
     decisions: list[Decision] = field(default_factory=list)
     risks: list[Risk] = field(default_factory=list)
     audit: list[AuditEntry] = field(default_factory=list)
+    attachments: list[PlaybookAttachment] = field(default_factory=list)
+    playbook_records: list[PlaybookRecord] = field(default_factory=list)

@@ -31,8 +31,12 @@ from onboardflow.core.policies import (
 )
 from onboardflow.messages.content import Delivery, DeliveryError
 from onboardflow.messages.templates import MessageError, MessageScope, TemplateSet, reads, render_message
-from onboardflow.ports import DeliveryChannel, OutboxMessage
+from onboardflow.ports import Clock, DeliveryChannel, OutboxMessage
 
+CLAIMED_TOGETHER = 25  # messages claimed at once: few enough that a slow round does not outlive its lease
+LEASE_SECONDS = 60  # a claimed message is no one else's this long; renewed before it is decided and sent
+# a lease with less than this left is renewed before the message is sent: more than any channel's time-out
+RENEW_WITHIN = timedelta(seconds=30)
 HOLD_RECHECK = timedelta(hours=1)  # how often a held promotion looks again for the event it waits for
 FAILURE_EVENTS = {"email": "Email Bounced", "sms": "SMS Failed", "whatsapp": "WhatsApp Failed"}
 WHATSAPP_INBOUND = "WhatsApp Message Received"  # the customer's own message: opens WhatsApp's 24-hour window
@@ -48,6 +52,7 @@ class DispatchResult:
     undeliverable: int = 0
     retrying: int = 0
     parked: int = 0
+    lost: int = 0  # claimed, but the lease ran out and another worker took the message: not sent here
 
     @property
     def failed(self) -> int:
@@ -80,6 +85,7 @@ class Dispatcher:
     recommender: Any = None  # gives `recommendations` to templates (intelligence.recommendations.Recommender)
     recommendations: int = 4
     on_record: Recorded | None = None  # told what became of each message (the simulator's timelines)
+    clock: Clock | None = None  # the time a lease is renewed from (without one: the round's `now`)
 
     def dispatch_due(self, *, now: datetime, limit: int = 500, at_due_time: bool = False) -> DispatchResult:
         """Decide on and deliver every due outbox message (up to `limit`); record what became of each.
@@ -87,14 +93,41 @@ class Dispatcher:
         `at_due_time` decides each message at its own due time, oldest first (a replay on a virtual
         clock catching up): quiet hours and caps judge the moment the message was meant to go.
         """
-        return self.dispatch(self.store.claim_messages(now, limit), now=now, at_due_time=at_due_time)
+        result, claimed = DispatchResult(), 0
+        while claimed < limit:
+            rows = self.store.claim_messages(now, min(CLAIMED_TOGETHER, limit - claimed),
+                                             lease_seconds=LEASE_SECONDS)
+            if not rows:
+                break
+            held_until = now + timedelta(seconds=LEASE_SECONDS)
+            result.add(self.dispatch(rows, now=now, at_due_time=at_due_time, held_until=held_until))
+            claimed += len(rows)
+        return result
 
-    def dispatch(self, rows: list[OutboxMessage], *, now: datetime, at_due_time: bool = False) -> DispatchResult:
-        """Decide on and deliver these claimed outbox messages (the simulator picks them per customer)."""
+    def dispatch(self, rows: list[OutboxMessage], *, now: datetime, at_due_time: bool = False,
+                 held_until: datetime | None = None) -> DispatchResult:
+        """Decide on and deliver these claimed outbox messages (the simulator picks them per customer).
+
+        With `held_until`, the lease their claim set: each message's lease is renewed from it just before
+        the message is decided and sent, and a message whose lease ran out and was claimed by another
+        worker meanwhile is left to that worker (`lost`): no message goes out twice.
+        """
         result = DispatchResult()
         for row in rows:
+            if held_until is not None and not self._renew(row, held_until, now):
+                result.lost += 1
+                continue
             self._one(row, (row.next_attempt_at or row.message.at) if at_due_time else now, result)
         return result
+
+    def _renew(self, row: OutboxMessage, held_until: datetime, now: datetime) -> bool:
+        """Whether the message is still ours to send: its claim's lease holds long enough for the send
+        (known only with a clock), or it was renewed now; False when another worker has it."""
+        if self.clock is not None and self.clock.now() + RENEW_WITHIN < held_until:
+            return True  # no one else can claim it before the lease ends, and the send ends before that
+        at = max(self.clock.now(), now) if self.clock is not None else now
+        return self.store.renew_message_lease(row.message.message_id, held_until=held_until,
+                                              until=at + timedelta(seconds=LEASE_SECONDS))
 
     def _one(self, row: OutboxMessage, now: datetime, result: DispatchResult) -> None:
         message = row.message

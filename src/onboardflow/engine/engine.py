@@ -6,7 +6,7 @@ One read of everything a batch touches, the pure machine in memory, one write in
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from onboardflow.core.consent import carries_consent, consents_carried_by
@@ -20,10 +20,18 @@ from onboardflow.core.effects import (
     UpdateCustomer,
     stable_id,
 )
-from onboardflow.core.journey import Escalate, Wait, WaitFor, WaitUntil
 from onboardflow.core.gate import in_rollout
+from onboardflow.core.journey import Escalate, Wait, WaitFor, WaitUntil
 from onboardflow.core.machine import EventReceived, TimerFired, admits, advance, start
-from onboardflow.core.model import TASK_RESOLVED, Customer, Enrollment, Event, apply_event, apply_update
+from onboardflow.core.model import (
+    TASK_RESOLVED,
+    Customer,
+    Enrollment,
+    Event,
+    apply_event,
+    apply_update,
+    copy_customer,
+)
 from onboardflow.core.outbound import enrollment_events, task_opened
 from onboardflow.core.validation import check_document
 from onboardflow.core.version import JourneyVersion
@@ -241,7 +249,8 @@ class Batch:
     def finish(self) -> Changes:
         """The changes to write: profiles changed, each with its count of events applied."""
         for customer_id, position in self.positions.items():
-            self.changes.customers[customer_id] = replace(self.customers[customer_id], events_count=position)
+            customer = self.customers[customer_id]
+            self.changes.customers[customer_id] = copy_customer(customer, events_count=position)
         for customer_id in self.updated - self.positions.keys():
             self.changes.customers[customer_id] = self.customers[customer_id]
         return self.changes

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -34,8 +35,18 @@ class LineError:
         return f"line {self.line}: {self.message}"
 
 
-def parse_event(data: Any) -> Event:
-    """A canonical event from a decoded JSON object; raises EventError naming every problem."""
+def parse_event(data: Any, *, storable: bool = False) -> Event:
+    """A canonical event from a decoded JSON object; raises EventError naming every problem.
+
+    `storable`: the caller knows every text in it is storable (no NUL, no lone surrogate), as the API knows
+    of a body orjson read without a \u0000 in it: then the text is not looked at again.
+    """
+    plain = _plainly_valid(data, storable)
+    return plain if plain is not None else checked_event(data)
+
+
+def checked_event(data: Any) -> Event:
+    """`parse_event` the long way: every rule checked, every problem listed."""
     if not isinstance(data, dict):
         raise EventError(f"an event is a JSON object with {', '.join(REQUIRED)}; got {type(data).__name__}")
     problems = [f"missing field {name!r}" for name in REQUIRED if data.get(name) in (None, "")]
@@ -66,6 +77,69 @@ def parse_event(data: Any) -> Event:
         properties=data.get("properties") or {},
         customer=customer,
     )
+
+
+def _plainly_valid(data: Any, storable: bool) -> Event | None:
+    """The event, when it is valid in the plain way most are (text where text goes, a time with a zone);
+    None to let the whole check find what is wrong, or that an unusual one (an int id, say) is fine too.
+    On the API's hot path: a few type checks instead of building the lists of problems."""
+    if type(data) is not dict or not data.keys() <= _EVENT_KEYS:
+        return None
+    event_id, name, customer_id = data.get("id"), data.get("name"), data.get("customer_id")
+    if not (type(event_id) is str and event_id and type(name) is str and name and type(customer_id) is str
+            and customer_id):
+        return None
+    at = data.get("at")
+    at = _utc_time(at) if type(at) is str else None
+    properties = data.get("properties", _NO_PROPERTIES)
+    customer = data.get("customer")
+    if at is None or type(properties) is not dict or not (customer is None or _plain_customer(customer)):
+        return None
+    if consent_event_problems(name, properties):
+        return None
+    if not storable and _may_hold_unstorable_text(data) and unstorable_text_at(data) is not None:
+        return None
+    return Event(id=event_id, name=name, customer_id=customer_id, at=at, properties=properties or {},
+                 customer=customer)
+
+
+_EVENT_KEYS = frozenset(EVENT_FIELDS)
+_CUSTOMER_KEYS = frozenset(CUSTOMER_FIELDS)
+_NO_PROPERTIES: dict[str, Any] = {}
+
+
+@lru_cache(maxsize=4096)  # the events of a batch often share their times
+def _utc_time(value: str) -> datetime | None:
+    """`at` in UTC when it is an ISO-8601 text with a zone that UTC can hold; None otherwise."""
+    try:
+        moment = datetime.fromisoformat(value)
+        return None if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _plain_customer(block: Any) -> bool:
+    if type(block) is not dict or not block.keys() <= _CUSTOMER_KEYS:
+        return False
+    for name in TEXT_CUSTOMER_FIELDS:
+        value = block.get(name)
+        if value is not None and type(value) is not str:
+            return False
+    for name in ("traits", "consent"):
+        value = block.get(name)
+        if value is not None and type(value) is not dict:
+            return False
+    zone = block.get("timezone")
+    return zone is None or _is_zone(zone)
+
+
+@lru_cache(maxsize=1024)
+def _is_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _parse_time(value: Any, problems: list[str]) -> datetime | None:

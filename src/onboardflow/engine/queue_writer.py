@@ -15,7 +15,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from onboardflow.core.model import Event
@@ -28,9 +27,28 @@ IDLE_SECONDS = 1.0
 
 @dataclass(slots=True)
 class _Submission:
+    """One request's events, and the future on its event loop that the writer thread settles."""
+
     events: Sequence[Event]
+    loop: asyncio.AbstractEventLoop
+    done: asyncio.Future[set[str]]
     arrived: float = field(default_factory=time.monotonic)
-    done: Future[set[str]] = field(default_factory=Future)
+
+    def settle(self, result: set[str] | None = None, error: BaseException | None = None) -> None:
+        """From the writer thread: the result (or error) handed to the request, on its loop."""
+        try:
+            self.loop.call_soon_threadsafe(_settle, self.done, result, error)
+        except RuntimeError:  # its loop is closed: no one waits for the answer any more
+            pass
+
+
+def _settle(done: asyncio.Future[set[str]], result: set[str] | None, error: BaseException | None) -> None:
+    if done.cancelled():  # the request was given up on meanwhile
+        return
+    if error is not None:
+        done.set_exception(error)
+    else:
+        done.set_result(result or set())
 
 
 class QueueWriter:
@@ -50,10 +68,13 @@ class QueueWriter:
         """The ids of `events` this call queued, once they are committed: an id already queued or processed,
         or first seen in a request that came before in the same transaction, is not among them. Raises what
         the store raised, and then nothing of these events was queued."""
-        return await asyncio.wrap_future(self.submit(events))
+        loop = asyncio.get_running_loop()
+        submission = _Submission(events, loop, loop.create_future())
+        self._submit(submission)
+        return await submission.done
 
-    def submit(self, events: Sequence[Event]) -> Future[set[str]]:
-        submission = _Submission(events)
+    def _submit(self, submission: _Submission) -> None:
+        events = submission.events
         with self._wake:
             self._pending.append(submission)
             self._pending_events += len(events)
@@ -61,8 +82,7 @@ class QueueWriter:
                 self._thread = threading.Thread(target=self._run, name="queue-writer", daemon=True)
                 self._thread.start()
             if len(self._pending) == 1 or self._pending_events >= self._max_size:
-                self._wake.notify()  # the writer waits for a first request, or lingers until the group is full
-        return submission.done
+                self._wake.notify()  # the writer waits for a first request, or lingers till the group is full
 
     def _run(self) -> None:
         while True:
@@ -89,7 +109,7 @@ class QueueWriter:
             while self._pending and (not group or size + len(self._pending[0].events) <= self._max_size):
                 submission = self._pending.popleft()
                 self._pending_events -= len(submission.events)
-                if submission.done.set_running_or_notify_cancel():  # a request given up on is dropped
+                if not submission.done.cancelled():  # a request given up on is dropped
                     group.append(submission)
                     size += len(submission.events)
             return group
@@ -103,10 +123,10 @@ class QueueWriter:
                 for submission in group:
                     self._write([submission])
             else:
-                group[0].done.set_exception(error)
+                group[0].settle(error=error)
             return
         self.transactions += 1
         for submission in group:
             mine = {event.id for event in submission.events if event.id in queued}
             queued -= mine  # the same id in a later request of the group is a duplicate there
-            submission.done.set_result(mine)
+            submission.settle(mine)

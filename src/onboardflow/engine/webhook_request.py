@@ -13,7 +13,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -156,13 +156,15 @@ def signature_headers(call: CallWebhook, webhook: Webhook, body: str, now: datet
     return signed(call.call_id, webhook, body, now)
 
 
-def signed(message_id: str, webhook: Webhook, body: str, now: datetime) -> dict[str, str]:
-    """The Standard Webhooks headers of one message: its id, the time, and the signature of them and body."""
+def signed(message_id: str, webhook: Webhook | Sequence[Webhook], body: str, now: datetime) -> dict[str, str]:
+    """The Standard Webhooks headers of one message: its id, the time, and the signature of them and body;
+    with several signers (a secret being rotated), one signature each, space-separated, as the spec allows."""
     moment = now.astimezone(UTC)
+    signers = [webhook] if isinstance(webhook, Webhook) else webhook
     return {
         "webhook-id": message_id,
         "webhook-timestamp": str(math.floor(moment.timestamp())),
-        "webhook-signature": webhook.sign(message_id, moment, body),
+        "webhook-signature": " ".join(signer.sign(message_id, moment, body) for signer in signers),
     }
 
 

@@ -201,6 +201,9 @@ def approve(
     templates: Annotated[
         Path | None, typer.Option(help="Templates folder (default: journeys/templates, else the examples')")
     ] = None,
+    confidence: Annotated[
+        int | None, typer.Option(min=1, max=5, help="Your confidence in the launch, 1 (low) to 5 (high)")
+    ] = None,
     as_user: AsUser = None,
 ) -> None:
     """Approve a version in review, as its owner: a simulation of this exact version runs first; a refusal
@@ -227,7 +230,8 @@ def approve(
                 on_progress=report,
             )
         return service.approve(
-            store=store, journey_id=journey_id, version=version, actor=user, evidence=evidence, now=_now()
+            store=store, journey_id=journey_id, version=version, actor=user, evidence=evidence, now=_now(),
+            confidence=confidence,
         )
 
     done = _run(act, as_user)

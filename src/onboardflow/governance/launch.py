@@ -63,6 +63,10 @@ def launch(
     before = _current(store, journey_id)
     if review.status != "approved":
         transition(store=store, review=review, action="launch", actor=actor, now=now)  # refused: says why
+    from onboardflow.playbooks.gate import launch_problems
+
+    if problems := launch_problems(store, journey_id, version, now=now):
+        raise ReviewError(problems)
     try:
         publication = engine.launch(journey_id, version, percent=share)
     except JourneyInvalid as invalid:  # a migrate block the stored versions refute

@@ -386,9 +386,15 @@ def approve(
     actor: User,
     evidence: dict[str, Any] | None,
     now: datetime,
+    confidence: int | None = None,
 ) -> VersionReview:
     """The approval gate: approved only when every condition holds, else ReviewError listing each one
-    missing. The approval keeps the evidence (the simulation's seed, counts, acceptance results)."""
+    missing (an attached playbook's pre-launch items among them). The approval keeps the evidence (the
+    simulation's seed, counts, acceptance results) and the owner's launch confidence (1–5), if given."""
+    from onboardflow.playbooks.gate import approval_problems as playbook_problems
+
+    if confidence is not None and not 1 <= confidence <= 5:
+        raise Invalid(f"launch confidence is a score from 1 (low) to 5 (high), not {confidence}")
     review = review_of(store, journey_id, version)
     owner = stored_version(store, journey_id, version).definition["owner"]
     judged = (
@@ -406,11 +412,13 @@ def approve(
         risks=[r for r in store.risks(journey_id) if r.version == version],
         evidence=judged,
     )
+    problems += playbook_problems(store, journey_id, version, now=now, simulation=evidence)
     if problems:
         entry = AuditEntry(now, actor.email, "approval-refused", journey_id, version, {"problems": problems})
         store.record_review(ReviewChanges(audit=[entry]))
         raise ReviewError(problems)
-    approval = {"by": actor.email, "at": now.isoformat(), "digest": review.digest, "simulation": evidence}
+    approval = {"by": actor.email, "at": now.isoformat(), "digest": review.digest, "simulation": evidence,
+                "confidence": confidence}
     return transition(
         store=store,
         review=review,

@@ -69,13 +69,32 @@ class LiquidRenderError(ValueError):
 
 @dataclass(frozen=True)
 class Liquid:
-    """One compiled template text (an email subject, an SMS body, a WhatsApp parameter)."""
+    """One compiled template text (an email subject, an SMS body, a WhatsApp parameter).
+
+    `reads` are the variable paths the text reads (None: not known statically, or a filter that reads the
+    clock): the same values at those paths render the same text, so renders are kept by those values.
+    Subjects and short texts that read only a first name repeat across thousands of customers.
+    """
 
     source: str
     bound: BoundTemplate = field(repr=False)
+    reads: tuple[tuple[str, ...], ...] | None = field(default=None, repr=False, compare=False)
+    _renders: dict[tuple, str] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def render(self, variables: Mapping[str, Any]) -> str:
         """The text for these variables; a broken filter call or a limit reached raises LiquidRenderError."""
+        key = None if self.reads is None else _values_at(variables, self.reads)
+        if key is not None:
+            text = self._renders.get(key)
+            if text is None:
+                text = self._render(variables)
+                if len(self._renders) >= _RENDERS_KEPT:
+                    self._renders.clear()
+                self._renders[key] = text
+            return text
+        return self._render(variables)
+
+    def _render(self, variables: Mapping[str, Any]) -> str:
         try:
             return self.bound.render(**variables)
         except ResourceLimitError as error:
@@ -83,6 +102,43 @@ class Liquid:
                                     "loop over fewer items or write less)", _line(error)) from None
         except LiquidError as error:
             raise LiquidRenderError(str(error.message), _line(error)) from None
+
+
+_RENDERS_KEPT = 4096  # a template's kept renders; texts with an order id or a link rarely repeat
+_PLAIN = (str, int, float, bool, type(None))  # values that cannot change under a kept render
+_ABSENT = object()
+# `date` reads the clock for "now" and "today"; `include` and `render` read other templates
+_UNKEPT_FILTERS = frozenset({"date"})
+_UNKEPT_TAGS = frozenset({"include", "render"})
+
+
+def _values_at(variables: Mapping[str, Any], reads: tuple[tuple[str, ...], ...]) -> tuple | None:
+    """The values at these paths, or None when one is not a plain value (a list, an object, a path
+    that goes on past a string): such a render depends on more than the key would say."""
+    values = []
+    for path in reads:
+        value: Any = variables
+        for name in path:
+            if not isinstance(value, dict):
+                return None
+            value = value.get(name, _ABSENT)
+            if value is _ABSENT:
+                break
+        if value is not _ABSENT and not isinstance(value, _PLAIN):
+            return None
+        # with its type, as True == 1 == 1.0 render differently; a float by repr, as 0.0 == -0.0
+        values.append((value.__class__, repr(value) if value.__class__ is float else value))
+    return tuple(values)
+
+
+def _reads(analysis: Any) -> tuple[tuple[str, ...], ...] | None:
+    """The paths of the global variables a template reads, when all are plain names (no `a[b]`)."""
+    if _UNKEPT_FILTERS & analysis.filters.keys() or _UNKEPT_TAGS & analysis.tags.keys():
+        return None
+    paths = [found.segments for founds in analysis.globals.values() for found in founds]
+    if any(not isinstance(name, str) for path in paths for name in path):
+        return None
+    return tuple(sorted({tuple(path) for path in paths}))
 
 
 def compile_liquid(
@@ -108,7 +164,7 @@ def compile_liquid(
         for name, found in analysis.globals.items()
         if name not in VARIABLES
     ]
-    return (None if errors else Liquid(source, bound)), errors, warnings
+    return (None if errors else Liquid(source, bound, _reads(analysis))), errors, warnings
 
 
 def _unknown_filter(name: str, environment: Environment) -> str:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Annotated
 
@@ -23,14 +23,15 @@ from onboardflow.core.outbound import (
     Subscription,
 )
 from onboardflow.engine.clock import SystemClock
-from onboardflow.outbound.addresses import AddressRefused, ip_literal, targets
-from onboardflow.outbound.deliverer import Deliverer, DeliveryRules
+from onboardflow.outbound.deliverer import Deliverer, rules
 from onboardflow.outbound.subscriptions import (
     SubscriptionInvalid,
+    address_warning,
     create_subscription,
     disable_subscription,
     enable_subscription,
     existing,
+    rotate_secret,
 )
 from onboardflow.ports import SubscriptionNotFound
 from onboardflow.settings import Settings
@@ -62,12 +63,6 @@ def _say(text: str, *, error: bool = False) -> None:
     (errors if error else console).print(text, highlight=False, markup=False)
 
 
-def rules(settings: Settings) -> DeliveryRules:
-    """What the settings say about outbound deliveries, for the worker and `webhooks test`."""
-    return DeliveryRules(allow_private=settings.outbound_webhooks_allow_private,
-                         timeout=settings.outbound_webhooks_timeout)
-
-
 @webhooks_app.command("add")
 def add(
     url: Annotated[str, typer.Argument(help="Where to POST the events: https://… (or http://…)")],
@@ -92,13 +87,9 @@ def add(
 
 
 def _warn_if_private(url: str, settings: Settings) -> None:
-    """Say now if an address in the URL will be refused (a name is looked up at each delivery, not here)."""
-    if settings.outbound_webhooks_allow_private or ip_literal(httpx.URL(url).host) is None:
-        return
-    try:
-        targets(url, allow_private=False)
-    except AddressRefused as refused:
-        _say(f"! deliveries will fail: {refused}", error=True)
+    warning = address_warning(url, allow_private=settings.outbound_webhooks_allow_private)
+    if warning:
+        _say(f"! {warning}", error=True)
 
 
 @webhooks_app.command("list")
@@ -175,6 +166,36 @@ def disable(
             _say(f"✗ {error}", error=True)
             raise typer.Exit(1) from None
     _say(f"disabled {subscription_id}: {reason}")
+
+
+GRACE_HELP = ("Hours the old secret still signs beside the new one (default: "
+              "ONBOARDFLOW_OUTBOUND_WEBHOOKS_ROTATION_GRACE_HOURS, 24); 0 stops it now")
+
+
+@webhooks_app.command("rotate")
+def rotate(
+    subscription_id: SubscriptionId,
+    grace_hours: Annotated[float | None, typer.Option(min=0, max=24 * 30, help=GRACE_HELP)] = None,
+) -> None:
+    """Give a subscription a new signing secret (printed this once); the old one keeps signing too for the
+    grace period, so the receiver can switch meanwhile."""
+    settings = Settings()
+    hours = settings.outbound_webhooks_rotation_grace_hours if grace_hours is None else grace_hours
+    with _store() as store:
+        try:
+            rotated = rotate_secret(store=store, subscription_id=subscription_id, now=SystemClock().now(),
+                                    grace=timedelta(hours=hours))
+        except SubscriptionNotFound as error:
+            _say(f"✗ {error}", error=True)
+            raise typer.Exit(1) from None
+    _say(f"rotated the secret of {rotated.id}")
+    _say(f"secret: {rotated.secret}")
+    until = rotated.previous_secret_until
+    if until is None:
+        _say("the old secret no longer signs: give the receiver the new one now", error=True)
+    else:
+        _say(f"the old secret signs too until {until:%Y-%m-%d %H:%M:%S} UTC: give the receiver the new one "
+             "by then", error=True)
 
 
 @webhooks_app.command("deliveries")

@@ -12,13 +12,15 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 from standardwebhooks import Webhook
 
 import onboardflow
+from onboardflow.channels.http import RETRY_AFTER_STATUSES, retry_after_seconds
 from onboardflow.core.outbound import (
+    RETRY_SCHEDULE,
     OutboundDelivery,
     Subscription,
     delivery_of,
@@ -42,6 +44,7 @@ from onboardflow.outbound.addresses import (
     targets,
 )
 from onboardflow.ports import Clock
+from onboardflow.settings import Settings
 
 DEFAULT_TIMEOUT = 15.0  # seconds for the whole answer, as Svix gives
 MAX_ADDRESSES = 2  # addresses of a host tried in one attempt, when the ones before refuse the connection
@@ -49,6 +52,8 @@ CLAIMED_TOGETHER = 5  # deliveries claimed at once: one query for several, and t
 LEASE_SLACK = 120  # seconds of a lease beyond the time-outs: name look-ups, the store, a slow machine
 USER_AGENT = f"onboardflow-webhooks/{onboardflow.__version__}"
 GONE = 410
+MIN_RETRY_AFTER = timedelta(seconds=1)
+MAX_RETRY_AFTER = max(RETRY_SCHEDULE)  # an endpoint's Retry-After is honoured up to the longest wait (10 h)
 
 log = logging.getLogger("onboardflow.outbound")
 
@@ -76,6 +81,7 @@ class Outcome:
     kind: str
     status: int | None = None
     error: str | None = None
+    retry_after: timedelta | None = None  # the endpoint's own wait (429 or 503 with Retry-After)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +90,12 @@ class DeliveryRules:
 
     allow_private: bool = False
     timeout: float = DEFAULT_TIMEOUT
+
+
+def rules(settings: Settings) -> DeliveryRules:
+    """What the settings say about outbound deliveries, for the worker, `webhooks test` and the API."""
+    return DeliveryRules(allow_private=settings.outbound_webhooks_allow_private,
+                         timeout=settings.outbound_webhooks_timeout)
 
 
 class Deliverer:
@@ -131,13 +143,14 @@ class Deliverer:
             return Outcome("failed", error=str(refused))
         except HostUnresolved as error:
             return Outcome("retry", error=str(error))
-        try:
-            signer = Webhook(subscription.secret)
+        now = self.clock.now()
+        try:  # during a rotation's grace period, signed with the new secret and the old one
+            signers = [Webhook(secret) for secret in subscription.signing_secrets(now)]
         except Exception:  # the library's own errors for a secret it cannot read
             return Outcome("failed", error=f"subscription {subscription.id}'s secret is not a Standard "
-                                           "Webhooks secret (whsec_ and base64): remove it and add it again")
+                                           "Webhooks secret (whsec_ and base64): rotate it")
         headers = {"content-type": "application/json", "user-agent": USER_AGENT,
-                   **signed(delivery.id, signer, delivery.body, self.clock.now())}
+                   **signed(delivery.id, signers, delivery.body, now)}
         return self._send(delivery, found, headers, host=httpx.URL(subscription.url).host)
 
     def _send(self, delivery: OutboundDelivery, found: list[Target], headers: dict[str, str], *,
@@ -155,7 +168,7 @@ class Deliverer:
                 continue
             except httpx.HTTPError as failed:
                 return Outcome("retry", error=unreachable(failed, host=host, seconds=seconds))
-            return judge(reply, host=host)
+            return judge(reply, host=host, now=self.clock.now())
         return outcome
 
     def settle(self, delivery: OutboundDelivery, subscription: Subscription, outcome: Outcome,
@@ -167,7 +180,7 @@ class Deliverer:
             record(delivery.id, status="delivered", at=now, attempts=attempts, response_status=outcome.status)
             result.delivered += 1
             return
-        wait = next_retry(attempts) if outcome.kind == "retry" else None
+        wait = retry_wait(attempts, outcome) if outcome.kind == "retry" else None
         if wait is not None:
             record(delivery.id, status="pending", at=now, attempts=attempts, next_attempt_at=now + wait,
                    response_status=outcome.status, error=outcome.error)
@@ -193,16 +206,19 @@ class Deliverer:
 
     def send_test(self, subscription: Subscription) -> tuple[OutboundDelivery, Outcome]:
         """Send a webhook.test event to the subscription now, enabled or not: one attempt, recorded as
-        delivered or failed, never retried; nothing else changes (a 410 here disables nothing)."""
+        delivered or failed, never retried; nothing else changes (a 410 here disables nothing). Answers the
+        delivery as recorded, and the attempt's outcome."""
         now = self.clock.now()
         event = webhook_test_event(f"test_{secrets.token_hex(8)}", subscription.id, at=now)
         delivery = delivery_of(event, subscription.id)
         self.store.add_deliveries([delivery])
         outcome = self.attempt(delivery, subscription)
-        status = "delivered" if outcome.kind == "delivered" else "failed"
-        self.store.record_attempt(delivery.id, status=status, at=self.clock.now(), attempts=1,
+        status, at = ("delivered" if outcome.kind == "delivered" else "failed"), self.clock.now()
+        self.store.record_attempt(delivery.id, status=status, at=at, attempts=1,
                                   response_status=outcome.status, error=outcome.error)
-        return delivery, outcome
+        recorded = replace(delivery, status=status, attempts=1, response_status=outcome.status,
+                           error=outcome.error, next_attempt_at=None, finished_at=at)
+        return recorded, outcome
 
 
 def lease_seconds(timeout: float) -> int:
@@ -211,7 +227,16 @@ def lease_seconds(timeout: float) -> int:
     return int(CLAIMED_TOGETHER * MAX_ADDRESSES * timeout) + LEASE_SLACK
 
 
-def judge(reply: Reply, *, host: str) -> Outcome:
+def retry_wait(attempts: int, outcome: Outcome) -> timedelta | None:
+    """The wait before the next attempt: the endpoint's Retry-After when it gave one (between one second and
+    MAX_RETRY_AFTER), else the schedule's; None when the attempts are used up, whatever it asked."""
+    wait = next_retry(attempts)
+    if wait is None or outcome.retry_after is None:
+        return wait
+    return min(max(outcome.retry_after, MIN_RETRY_AFTER), MAX_RETRY_AFTER)
+
+
+def judge(reply: Reply, *, host: str, now: datetime) -> Outcome:
     status = reply.status
     if 200 <= status < 300:
         return Outcome("delivered", status)
@@ -223,4 +248,8 @@ def judge(reply: Reply, *, host: str) -> Outcome:
         location = reply.headers.get("location", "no Location")
         return Outcome("retry", status, f"{said}: redirects are not followed; give the subscription the "
                                         f"final URL ({location})")
-    return Outcome("retry", status, f"{said}{excerpt(reply.body)}")
+    wait = None
+    if status in RETRY_AFTER_STATUSES:
+        seconds = retry_after_seconds(reply.headers.get("retry-after"), now=now)
+        wait = None if seconds is None else timedelta(seconds=min(seconds, MAX_RETRY_AFTER.total_seconds()))
+    return Outcome("retry", status, f"{said}{excerpt(reply.body)}", retry_after=wait)

@@ -315,6 +315,14 @@ class MemoryStore(
                 self.leases[row.message.message_id] = now + timedelta(seconds=lease_seconds)
             return claimed
 
+    def renew_message_lease(self, message_id: str, *, held_until: datetime, until: datetime) -> bool:
+        with self._lock:
+            row = self.outbox.get(message_id)
+            if row is None or row.status != "pending" or self.leases.get(message_id) != held_until:
+                return False
+            self.leases[message_id] = until
+            return True
+
     def record_delivery(
         self, message_id: str, *, status: str, channel: str | None, at: datetime, error: str | None = None,
         next_attempt_at: datetime | None = None, provider_id: str | None = None, note: str | None = None,

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from onboardflow.core.outbound import OutboundDelivery, OutboundEvent, Subscription, deliveries_for
-from onboardflow.ports import SubscriptionNotFound
+from onboardflow.ports import Cursor, SubscriptionNotFound
 from onboardflow.store.outbound import attempt_values, disabled_note
 
 
@@ -121,10 +121,12 @@ class MemoryOutbound:
             return True
 
     def deliveries(self, *, status: str | None = None, subscription_id: str | None = None,
+                   customer_id: str | None = None, before: Cursor | None = None,
                    limit: int | None = None) -> list[OutboundDelivery]:
         found = [
             d for d in self.delivery_rows.values()
             if status in (None, d.status) and subscription_id in (None, d.subscription_id)
+            and customer_id in (None, d.customer_id) and (before is None or (d.created_at, d.id) < before)
         ]
         found.sort(key=lambda d: (d.created_at, d.id), reverse=True)  # as SQL: newest first
         return found if limit is None else found[:limit]

@@ -102,6 +102,7 @@ class MemoryPrivacy:
                 tasks=self.tasks(customer_id=customer_id),
                 webhook_calls=[codec.call_document(row) for row in self._calls_of(customer_id)],
                 inbox=self.inbox(customer_id),
+                webhook_deliveries=self.deliveries(customer_id=customer_id)[::-1],  # oldest first
             )
 
     def _calls_of(self, customer_id: str) -> list[dict]:

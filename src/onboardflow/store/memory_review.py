@@ -5,7 +5,16 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 
-from onboardflow.core.review import AuditEntry, Comment, Decision, ReviewChanges, Risk, VersionReview
+from onboardflow.core.review import (
+    AuditEntry,
+    Comment,
+    Decision,
+    PlaybookAttachment,
+    PlaybookRecord,
+    ReviewChanges,
+    Risk,
+    VersionReview,
+)
 
 
 class MemoryReview:
@@ -19,17 +28,24 @@ class MemoryReview:
         self.review_decisions: dict[str, Decision] = {}
         self.review_risks: dict[str, Risk] = {}
         self.trail: list[AuditEntry] = []
+        self.playbook_attachments: dict[tuple[str, int], PlaybookAttachment] = {}
+        self.playbook_records: dict[str, PlaybookRecord] = {}
 
     def record_review(self, changes: ReviewChanges) -> list[AuditEntry]:
         with self._lock:
             for decision in changes.decisions:
                 if decision.id in self.review_decisions:
                     raise ValueError(f"a decision {decision.id!r} exists already")
+            for record in changes.playbook_records:
+                if record.id in self.playbook_records:
+                    raise ValueError(f"a playbook record {record.id!r} exists already")
             for review in changes.reviews:
                 self.version_reviews[(review.journey_id, review.version)] = review
             self.review_comments.update((comment.id, comment) for comment in changes.comments)
             self.review_risks.update((risk.id, risk) for risk in changes.risks)
             self.review_decisions.update((decision.id, decision) for decision in changes.decisions)
+            self.playbook_attachments.update(((a.journey_id, a.version), a) for a in changes.attachments)
+            self.playbook_records.update((record.id, record) for record in changes.playbook_records)
             written = [
                 replace(entry, seq=len(self.trail) + index + 1) for index, entry in enumerate(changes.audit)
             ]
@@ -58,3 +74,10 @@ class MemoryReview:
 
     def audit_trail(self, journey_id: str | None = None) -> list[AuditEntry]:
         return [e for e in self.trail if journey_id is None or e.journey_id == journey_id]
+
+    def attachments(self) -> list[PlaybookAttachment]:
+        return [self.playbook_attachments[key] for key in sorted(self.playbook_attachments)]
+
+    def playbook_records_of(self, journey_id: str) -> list[PlaybookRecord]:
+        found = [r for r in self.playbook_records.values() if r.journey_id == journey_id]
+        return sorted(found, key=lambda r: (r.at, r.id))

@@ -21,7 +21,7 @@ from onboardflow.core.outbound import (
     Subscription,
     deliveries_for,
 )
-from onboardflow.ports import SubscriptionNotFound
+from onboardflow.ports import Cursor, SubscriptionNotFound
 from onboardflow.store.schema import UtcDateTime, webhook_deliveries, webhook_subscriptions
 from onboardflow.store.statements import dialect_insert, insert_rows
 
@@ -37,6 +37,8 @@ def subscription_row(subscription: Subscription) -> Row:
         "secret": subscription.secret, "description": subscription.description,
         "enabled": subscription.enabled, "disabled_reason": subscription.disabled_reason,
         "disabled_at": subscription.disabled_at, "created_at": subscription.created_at,
+        "previous_secret": subscription.previous_secret,
+        "previous_secret_until": subscription.previous_secret_until,
     }
 
 
@@ -45,6 +47,7 @@ def subscription_from_row(row: Any) -> Subscription:
         id=row["id"], url=row["url"], events=tuple(row["events"]), secret=row["secret"],
         created_at=row["created_at"], description=row["description"], enabled=bool(row["enabled"]),
         disabled_reason=row["disabled_reason"], disabled_at=row["disabled_at"],
+        previous_secret=row["previous_secret"], previous_secret_until=row["previous_secret_until"],
     )
 
 
@@ -187,13 +190,17 @@ def write_attempt(connection: sa.Connection, delivery_id: str, values: Row) -> b
 
 
 def select_deliveries(connection: sa.Connection, *, status: str | None, subscription_id: str | None,
-               limit: int | None) -> list[OutboundDelivery]:
+                      customer_id: str | None, before: Cursor | None, limit: int | None
+                      ) -> list[OutboundDelivery]:
     d = webhook_deliveries.c
     query = sa.select(webhook_deliveries).order_by(d.created_at.desc(), d.id.desc())
-    if status is not None:
-        query = query.where(d.status == status)
-    if subscription_id is not None:
-        query = query.where(d.subscription_id == subscription_id)
+    for column, value in ((d.status, status), (d.subscription_id, subscription_id),
+                          (d.customer_id, customer_id)):
+        if value is not None:
+            query = query.where(column == value)
+    if before is not None:
+        at, last_id = before
+        query = query.where(sa.or_(d.created_at < at, sa.and_(d.created_at == at, d.id < last_id)))
     if limit is not None:
         query = query.limit(limit)
     return [delivery_from_row(row) for row in connection.execute(query).mappings()]
@@ -247,7 +254,9 @@ class SqlOutbound:
             return write_attempt(connection, delivery_id, values)
 
     def deliveries(self, *, status: str | None = None, subscription_id: str | None = None,
+                   customer_id: str | None = None, before: Cursor | None = None,
                    limit: int | None = None) -> list[OutboundDelivery]:
         with self._reading() as connection:
-            return select_deliveries(connection, status=status, subscription_id=subscription_id, limit=limit)
+            return select_deliveries(connection, status=status, subscription_id=subscription_id,
+                                     customer_id=customer_id, before=before, limit=limit)
 

@@ -22,7 +22,7 @@ from onboardflow.core.privacy import (
 )
 from onboardflow.ports import CustomerData, Erasure, InboxMessage, partition_of
 from onboardflow.store import codec
-from onboardflow.store.outbound import erase_deliveries
+from onboardflow.store.outbound import delivery_from_row, erase_deliveries
 from onboardflow.store.schema import (
     consents,
     customers,
@@ -36,6 +36,7 @@ from onboardflow.store.schema import (
     queue,
     tasks,
     webhook_calls,
+    webhook_deliveries,
 )
 from onboardflow.store.statements import dialect_insert, execute_by_ids, insert_rows, statements_for
 from onboardflow.store.transaction import SqlTransaction
@@ -74,6 +75,8 @@ def customer_data(connection: sa.Connection, customer_id: str) -> CustomerData:
         webhook_calls=[codec.call_document(row)
                        for row in own(webhook_calls, webhook_calls.c.created_at, webhook_calls.c.id)],
         inbox=[InboxMessage(**row) for row in own(inbox, inbox.c.created_at.desc(), inbox.c.message_id)],
+        webhook_deliveries=[delivery_from_row(row) for row in own(
+            webhook_deliveries, webhook_deliveries.c.created_at, webhook_deliveries.c.id)],
     )
 
 

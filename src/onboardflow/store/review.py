@@ -9,9 +9,20 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from onboardflow.core.review import AuditEntry, Comment, Decision, ReviewChanges, Risk, VersionReview
+from onboardflow.core.review import (
+    AuditEntry,
+    Comment,
+    Decision,
+    PlaybookAttachment,
+    PlaybookRecord,
+    ReviewChanges,
+    Risk,
+    VersionReview,
+)
 from onboardflow.store.schema import (
     audit_trail,
+    playbook_attachments,
+    playbook_records,
     review_comments,
     review_decisions,
     review_risks,
@@ -23,6 +34,7 @@ TABLES = (
     (version_reviews, VersionReview, ("journey_id", "version")),
     (review_comments, Comment, ("id",)),
     (review_risks, Risk, ("id",)),
+    (playbook_attachments, PlaybookAttachment, ("journey_id", "version")),
 )
 
 
@@ -30,7 +42,7 @@ def write(connection: sa.Connection, changes: ReviewChanges) -> list[AuditEntry]
     """Upsert the reviews, comments and risks; insert the decisions and audit lines (which never change).
     The audit lines as written, with their sequence numbers."""
     for (table, _, keys), rows in zip(
-        TABLES, (changes.reviews, changes.comments, changes.risks), strict=True
+        TABLES, (changes.reviews, changes.comments, changes.risks, changes.attachments), strict=True
     ):
         for record in rows:
             row = dataclasses.asdict(record)
@@ -39,6 +51,8 @@ def write(connection: sa.Connection, changes: ReviewChanges) -> list[AuditEntry]
             connection.execute(insert.on_conflict_do_update(index_elements=list(keys), set_=changed))
     for decision in changes.decisions:
         connection.execute(sa.insert(review_decisions).values(dataclasses.asdict(decision)))
+    for record in changes.playbook_records:
+        connection.execute(sa.insert(playbook_records).values(dataclasses.asdict(record)))
     written = []
     for entry in changes.audit:
         row = {name: value for name, value in dataclasses.asdict(entry).items() if name != "seq"}
@@ -57,6 +71,17 @@ def rows_of(connection: sa.Connection, table: sa.Table, record: type, journey_id
     time = table.c.raised_at if table is review_risks else table.c.created_at
     query = sa.select(table).where(table.c.journey_id == journey_id).order_by(time, table.c.id)
     return _records(connection, query, record)
+
+
+def attachments(connection: sa.Connection) -> list[PlaybookAttachment]:
+    query = sa.select(playbook_attachments).order_by(playbook_attachments.c.journey_id,
+                                                     playbook_attachments.c.version)
+    return _records(connection, query, PlaybookAttachment)
+
+
+def records_of(connection: sa.Connection, journey_id: str) -> list[PlaybookRecord]:
+    query = sa.select(playbook_records).where(playbook_records.c.journey_id == journey_id)
+    return _records(connection, query.order_by(playbook_records.c.at, playbook_records.c.id), PlaybookRecord)
 
 
 def trail(connection: sa.Connection, journey_id: str | None) -> list[AuditEntry]:

@@ -348,6 +348,9 @@ webhook_subscriptions = sa.Table(
     sa.Column("disabled_reason", sa.Text(), nullable=True),
     sa.Column("disabled_at", UtcDateTime(), nullable=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
+    # the secret a rotation replaced: deliveries are signed with it too until previous_secret_until
+    sa.Column("previous_secret", sa.String(), nullable=True),
+    sa.Column("previous_secret_until", UtcDateTime(), nullable=True),
 )
 
 webhook_deliveries = sa.Table(
@@ -472,4 +475,32 @@ audit_trail = sa.Table(
     sa.Column("detail", Document(), nullable=False),
     sa.Column("diff", sa.Text(), nullable=True),
     sqlite_autoincrement=True,
+)
+
+# launch playbooks (docs/playbooks.md): the playbook attached to a version, and what the team did under it
+
+playbook_attachments = sa.Table(
+    "playbook_attachments",
+    metadata,
+    sa.Column("journey_id", sa.String(), primary_key=True),
+    sa.Column("version", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("playbook_id", sa.String(), nullable=False),
+    sa.Column("playbook", Document(), nullable=False),
+    sa.Column("post_launch_owner", sa.String(), nullable=False),
+    sa.Column("attached_by", sa.String(), nullable=False),
+    sa.Column("attached_at", UtcDateTime(), nullable=False),
+    sa.Column("comments", Document(), nullable=False),
+)
+
+playbook_records = sa.Table(
+    "playbook_records",
+    metadata,
+    sa.Column("id", sa.String(), primary_key=True),
+    sa.Column("journey_id", sa.String(), nullable=False, index=True),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("kind", sa.String(), nullable=False),
+    sa.Column("ref", sa.String(), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("by", sa.String(), nullable=False),
+    sa.Column("detail", Document(), nullable=False),
 )

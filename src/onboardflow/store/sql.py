@@ -18,7 +18,16 @@ from onboardflow.core.consent import ConsentRecord, ConsentState, current_state
 from onboardflow.core.journey import Journey
 from onboardflow.core.model import HOLDOUT, Customer, Enrollment, Event
 from onboardflow.core.outbound import OutboundEvent, task_resolved
-from onboardflow.core.review import AuditEntry, Comment, Decision, ReviewChanges, Risk, VersionReview
+from onboardflow.core.review import (
+    AuditEntry,
+    Comment,
+    Decision,
+    PlaybookAttachment,
+    PlaybookRecord,
+    ReviewChanges,
+    Risk,
+    VersionReview,
+)
 from onboardflow.ports import (
     ORDER_COMPLETED,
     ApiKey,
@@ -73,7 +82,7 @@ from onboardflow.store.statements import (
     IN_CHUNK,
     dialect_insert,
     execute_by_ids,
-    insert_rows,
+    insert_queued_sqlite,
     rows_by_ids,
     statements_for,
 )
@@ -185,17 +194,15 @@ class SqlStore(SqlOutbound, SqlOutcomes):
         with self._engine.begin() as connection:
             is_sqlite = connection.dialect.name == "sqlite"
             known = (_sqlite_queued_or_processed if is_sqlite else _queued_or_processed)(connection, unique)
-            rows = [
-                codec.queue_row(event, now) for event_id, event in unique.items() if event_id not in known
-            ]
-            if not rows:
+            fresh = [event for event_id, event in unique.items() if event_id not in known]
+            if not fresh:
                 return set()
-            statements = statements_for(connection.dialect.name)
             if is_sqlite:
                 # BEGIN IMMEDIATE took the write lock before the read above: no one else added any of them
-                insert_rows(connection, statements.insert_queue_rows, rows)
-                return {row["event_id"] for row in rows}
-            inserted = connection.execute(statements.insert_queued, rows)
+                insert_queued_sqlite(connection, fresh, now)
+                return {event.id for event in fresh}
+            rows = [codec.queue_row(event, now) for event in fresh]
+            inserted = connection.execute(statements_for(connection.dialect.name).insert_queued, rows)
             return {row.event_id for row in inserted}  # rows another enqueuer wrote meanwhile are not ours
 
     def claim_messages(self, now: datetime, limit: int, *, lease_seconds: int = 60) -> list[OutboxMessage]:
@@ -216,6 +223,12 @@ class SqlStore(SqlOutbound, SqlOutcomes):
             until = now + timedelta(seconds=lease_seconds)
             execute_by_ids(connection, lease, [row["id"] for row in rows], until=until)
         return [codec.outbox_from_row(row) for row in rows]
+
+    def renew_message_lease(self, message_id: str, *, held_until: datetime, until: datetime) -> bool:
+        held = (messages.c.id == message_id) & (messages.c.status == "pending") & (
+            messages.c.lease_until == held_until)
+        with self._engine.begin() as connection:
+            return connection.execute(sa.update(messages).where(held).values(lease_until=until)).rowcount == 1
 
     def record_delivery(
         self, message_id: str, *, status: str, channel: str | None, at: datetime, error: str | None = None,
@@ -606,6 +619,14 @@ class SqlStore(SqlOutbound, SqlOutcomes):
     def audit_trail(self, journey_id: str | None = None) -> list[AuditEntry]:
         with self._reading() as connection:
             return review.trail(connection, journey_id)
+
+    def attachments(self) -> list[PlaybookAttachment]:
+        with self._reading() as connection:
+            return review.attachments(connection)
+
+    def playbook_records_of(self, journey_id: str) -> list[PlaybookRecord]:
+        with self._reading() as connection:
+            return review.records_of(connection, journey_id)
 
     # users
 

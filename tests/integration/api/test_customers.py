@@ -107,6 +107,27 @@ def test_export_and_erasure_cover_the_customers_tasks(api):
     assert api.store.tasks(status="open") == []
 
 
+def test_export_holds_the_outbound_webhook_deliveries_about_the_customer_and_erasure_removes_them(api):
+    hook = api.client.post("/v1/webhooks", headers=AUTH, json={
+        "url": "https://crm.example/onboardflow", "events": ["task.opened"]}).json()
+    api.engine.publish(load_journey(VIP_DESK, source="vip-desk.yaml"))
+    first_order(api)
+    first_order(api, "c2")
+
+    exported = api.client.get("/v1/customers/c1/export", headers=AUTH).json()
+
+    [delivery] = exported["webhook_deliveries"]
+    assert (delivery["subscription_id"], delivery["url"], delivery["event_type"], delivery["status"]) == (
+        hook["id"], "https://crm.example/onboardflow", "task.opened", "pending")
+    assert delivery["body"]["data"]["customer_id"] == "c1"  # the event as it is sent
+    assert delivery["body"]["data"]["context"]["trigger"]["note"] == "leave at the door"
+    erasure = api.client.delete("/v1/customers/c1", headers=AUTH).json()
+    assert erasure["counts"]["webhook_deliveries_deleted"] == 1
+    assert [d.customer_id for d in api.store.deliveries()] == ["c2"]  # c1's will never go out
+    pseudonym_export = api.client.get(f"/v1/customers/{erasure['pseudonym']}/export", headers=AUTH).json()
+    assert pseudonym_export["webhook_deliveries"] == []
+
+
 def test_export_of_an_unknown_customer_is_404_saying_what_to_check(memory_api):
     response = memory_api.client.get("/v1/customers/nobody/export", headers=AUTH)
 

@@ -3,9 +3,13 @@ needs an API key, and what its errors look like; the public unsubscribe pages ar
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from onboardflow.api.problems import PROBLEM_JSON
+
+ASSET_TYPES = {".js": "javascript", ".css": "text/css", ".png": "image/png", ".json": "application/json"}
 
 
 @pytest.fixture
@@ -33,6 +37,25 @@ def test_the_docs_page_is_served(memory_api):
 
     assert response.status_code == 200
     assert "swagger-ui" in response.text and "/openapi.json" in response.text
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_the_docs_pages_load_only_what_the_server_itself_serves(memory_api, page):
+    html = memory_api.client.get(page).text
+    urls = re.findall(r"""(?:src|href|url)\s*[=:]\s*['"]([^'"]+)['"]""", html)
+
+    assert urls and not [url for url in urls if not url.startswith("/")], urls  # no CDN, no other host
+    for url in urls:
+        asset = memory_api.client.get(url)
+        assert asset.status_code == 200, url
+        kind = next(kind for suffix, kind in ASSET_TYPES.items() if url.endswith(suffix))
+        assert kind in asset.headers["content-type"], url
+        assert len(asset.content) > 500, url  # the file itself, not a stub
+    assert "http://" not in html and "https://" not in html
+
+
+def test_swagger_ui_asks_no_validator_service_about_the_document(memory_api):
+    assert '"validatorUrl": null' in memory_api.client.get("/docs").text
 
 
 def test_every_v1_operation_needs_a_bearer_key_and_describes_itself(document):

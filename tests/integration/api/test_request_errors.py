@@ -151,7 +151,7 @@ def test_pages_for_people_keep_their_html_errors(memory_api):
 def test_a_failure_inside_an_event_route_is_a_500_problem_too(store, monkeypatch):
     app = create_app(store=store, settings=settings())
 
-    async def broken(body):
+    async def broken(body, **options):
         raise RuntimeError("secret internals")
 
     monkeypatch.setattr(app.state.intake, "event", broken)

@@ -141,3 +141,30 @@ def test_a_provider_outage_ends_with_each_message_delivered_exactly_once(sqlite_
     for request in server.requests:
         tokens.setdefault(request.form()["To"], set()).add(request.headers["i-twilio-idempotency-token"])
     assert all(len(keys) == 1 for keys in tokens.values())  # every retry of a message carried its one key
+
+
+def test_a_busy_provider_is_tried_again_when_its_retry_after_says_not_on_the_back_off(
+        sqlite_store, clock, serve, fake_twilio):
+    answers = iter([Reply(429, {"code": 20429, "message": "Too Many Requests"}, {"Retry-After": "7"}),
+                    Reply(503, {"code": 20500, "message": "down"}, {"Retry-After": "86400"})])
+    server = serve(lambda request: next(answers, None) or fake_twilio(request))
+    sms = TwilioChannel(twilio_settings(server.url), ChannelContext(clock=clock))
+    engine = Engine(sqlite_store, clock=clock)
+    engine.publish(load_journey(RECEIPTS))
+    dispatcher = Dispatcher(sqlite_store, engine.catalog, {"sms": sms}, templates=templates())
+    engine.ingest([order("c1", clock.now(), phone="+447700900001")])
+    start = clock.now()
+
+    dispatcher.dispatch_due(now=clock.now())
+    [first] = sqlite_store.messages()
+    clock.jump_to(first.next_attempt_at)
+    dispatcher.dispatch_due(now=clock.now())
+    [second] = sqlite_store.messages()
+    clock.jump_to(second.next_attempt_at)
+    dispatcher.dispatch_due(now=clock.now())
+    sms.close()
+
+    assert first.next_attempt_at == start + timedelta(seconds=7)  # the provider's wait, not the back-off's
+    assert second.next_attempt_at == first.next_attempt_at + timedelta(hours=6)  # a day asked: at most 6 h
+    [row] = sqlite_store.messages()
+    assert (row.status, row.attempts) == ("delivered", 3) and len(server.requests) == 3

@@ -42,16 +42,16 @@ def test_the_jitter_is_the_same_for_the_same_message_and_attempt():
     assert jitter_share("msg_a", 1) == pytest.approx(0.98067, abs=1e-5)  # pinned: every machine, every run
 
 
-def test_a_longer_retry_after_is_honoured_even_past_the_maximum():
+def test_a_retry_after_replaces_the_back_off_longer_or_shorter():
     assert next_attempt(1, "msg_a", retry_after=120, policy=POLICY) == timedelta(seconds=120)
-    assert next_attempt(1, "msg_a", retry_after=timedelta(hours=2), policy=POLICY) == timedelta(hours=2)
-
-
-def test_a_shorter_retry_after_does_not_shorten_the_back_off():
     own = next_attempt(5, "msg_a", policy=POLICY)
-    assert own > timedelta(seconds=1)
-    assert next_attempt(5, "msg_a", retry_after=1, policy=POLICY) == own
-    assert next_attempt(5, "msg_a", retry_after=0, policy=POLICY) == own
+    assert own > timedelta(seconds=2)
+    assert next_attempt(5, "msg_a", retry_after=2, policy=POLICY) == timedelta(seconds=2)
+
+
+def test_a_retry_after_is_kept_between_the_least_and_the_longest_wait():
+    assert next_attempt(1, "msg_a", retry_after=timedelta(hours=2), policy=POLICY) == timedelta(hours=1)
+    assert next_attempt(5, "msg_a", retry_after=0, policy=POLICY) == POLICY.min_delay
 
 
 def test_the_message_is_parked_after_the_last_attempt():

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -218,11 +219,16 @@ def _timing(
 
 def _windows(channel: str, policies: Policies, place: Place, rules: PolicyRules) -> tuple[QuietWindow, ...]:
     hours = policies.quiet_hours
-    journey_window = QuietWindow.parse(hours.start, hours.end) if hours is not None else None
+    journey_window = _quiet_window(hours.start, hours.end) if hours is not None else None
     return quiet_windows(
         channel, journey_window=journey_window, sms=rules.sms_quiet_hours, country=place.country,
         state=place.state,
     )
+
+
+@lru_cache(maxsize=256)  # a journey's window, parsed again for every message otherwise
+def _quiet_window(start: str, end: str) -> QuietWindow:
+    return QuietWindow.parse(start, end)
 
 
 def _caps(message: OutgoingMessage, policies: Policies, rules: PolicyRules) -> tuple[CapRule, ...]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from onboardflow.core.policies.errors import PolicyError
@@ -103,6 +104,7 @@ def _gap_end(local: datetime, zone: ZoneInfo) -> datetime:
     return datetime.fromtimestamp(hi, UTC)
 
 
+@lru_cache(maxsize=16384)  # pure, and asked again for the same days and zones by every message sent
 def first_instant(day: date, wall: time, zone: ZoneInfo) -> datetime:
     """The first instant (UTC) at which the clock in `zone` shows `wall` on `day`, or has passed it."""
     local = datetime.combine(day, wall, tzinfo=zone)  # fold=0: the first of two occurrences

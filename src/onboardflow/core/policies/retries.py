@@ -2,9 +2,10 @@
 
 After the n-th failed attempt the next one waits a random share of `min(max_delay, base * 2**(n-1))`
 ("full jitter": retries of many messages spread out instead of hitting a recovering provider together),
-but never less than `min_delay`, and never less than the provider's Retry-After when it gave one, even
-past `max_delay`: the provider knows when it will take the message. After `max_attempts` failures the
-message is parked for a person to look at.
+but never less than `min_delay`. When the provider said when to come back (a 429 or 503 with
+Retry-After), that wait replaces the back-off, longer or shorter: the provider knows when it will take the
+message; it is still kept between `min_delay` and `max_delay`, so a provider cannot park a message for a
+week, nor have it hammered. After `max_attempts` failures the message is parked for a person to look at.
 
 The random share is drawn from a hash of the message id and the attempt number, not from a random
 generator: a replay, a simulation and a test see the very same delays.
@@ -67,9 +68,10 @@ def next_attempt(
     _check_attempt(attempt)
     if attempt >= policy.max_attempts:
         return None
-    delay = max(policy.min_delay, backoff_ceiling(attempt, policy) * jitter_share(message_id, attempt))
     wait = _retry_after(retry_after)
-    return wait if wait is not None and wait > delay else delay
+    if wait is not None:
+        return min(max(wait, policy.min_delay), policy.max_delay)
+    return max(policy.min_delay, backoff_ceiling(attempt, policy) * jitter_share(message_id, attempt))
 
 
 def _check_attempt(attempt: int) -> None:

@@ -147,12 +147,23 @@ def locate(
     default_zone: ZoneInfo,
 ) -> Place:
     """The recipient's zone (profile, else phone, else store), country and state (profile, else phone)."""
+    state_trait = traits.get("state")
+    if not isinstance(state_trait, str):
+        state_trait = None  # profile_state reads nothing else of the traits, and only a string
+    if not all(value is None or isinstance(value, str) for value in (timezone, phone, country)):
+        return _located.__wrapped__(timezone, phone, country, state_trait, default_zone)  # unhashable, say
+    return _located(timezone, phone, country, state_trait, default_zone)
+
+
+@lru_cache(maxsize=65536)  # asked for every message, and a customer's answer repeats; a Place is frozen
+def _located(timezone: str | None, phone: str | None, country: str | None, state_trait: str | None,
+             default_zone: ZoneInfo) -> Place:
     number = parse_phone(phone, country)
     profile_country = country.strip().upper() if isinstance(country, str) else None
     if profile_country is not None and not _COUNTRY.match(profile_country):
         profile_country = None
     resolved_country = profile_country or phone_country(number)
-    state = profile_state(traits, resolved_country) or phone_state(number)
+    state = profile_state({"state": state_trait}, resolved_country) or phone_state(number)
     zone = zone_named(timezone)
     if zone is not None:
         return Place(zone, "profile", resolved_country, state)
