@@ -118,7 +118,8 @@ def test_an_event_sent_with_a_key_from_settings_brings_a_message_and_a_task_an_a
     expect(page.locator("#customer-tasks li").first).to_contain_text("resolved")
 
 
-PAGES = ["/escalations", "/customers", "/settings", "/simulate", "/review", "/outcomes", "/journeys/new"]
+PAGES = ["/escalations", "/customers", "/settings", "/simulate", "/review", "/outcomes", "/journeys/new", "/playbooks",
+         "/playbooks/customer-success-onboarding-optimisation"]
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -14,6 +14,7 @@ from onboardflow.web import (
     journeys,
     new_journey,
     outcomes,
+    playbooks,
     previews,
     review,
     settings_page,
@@ -23,15 +24,15 @@ from onboardflow.web.rendering import HERE
 from onboardflow.web.security import WebSessions
 
 # the paths whose requests carry the session cookie: every page's
-PREFIXES = ("/login", "/logout", "/journeys", "/review", "/outcomes", "/simulate", "/escalations",
+PREFIXES = ("/login", "/logout", "/journeys", "/review", "/outcomes", "/playbooks", "/simulate", "/escalations",
             "/customers", "/settings")
 
 
 def install_web(app: FastAPI, settings: Settings) -> None:
     """Mount the pages, their static files and the session cookie on `app`."""
     # New from template before the journey pages: /journeys/new is not a journey
-    for module in (auth, new_journey, review, journeys, previews, simulate, escalations, customers, outcomes,
-                   settings_page):
+    for module in (auth, new_journey, review, playbooks, journeys, previews, simulate, escalations, customers,
+                   outcomes, settings_page):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_exception_handler(auth.LoginRequired, auth.on_login_required)

@@ -28,6 +28,7 @@ NAVIGATION = (
     ("/journeys", "Journeys"),
     ("/review", "Review"),
     ("/outcomes", "Outcomes"),
+    ("/playbooks", "Playbooks"),
     ("/simulate", "Simulate"),
     ("/escalations", "Escalations"),
     ("/customers", "Customers"),
