@@ -47,6 +47,14 @@ def entry_week(moment: datetime) -> str:
     return f"{year}-W{week:02d}"
 
 
+def weekly_cohorts(enrollments: Sequence[Enrollment]) -> dict[str, list[Enrollment]]:
+    """Enrollments by the ISO week they entered in, weeks in order."""
+    cohorts: dict[str, list[Enrollment]] = {}
+    for enrollment in enrollments:
+        cohorts.setdefault(entry_week(enrollment.started_at), []).append(enrollment)
+    return dict(sorted(cohorts.items()))
+
+
 def hours(delta: timedelta) -> float:
     return delta.total_seconds() / 3600
 
@@ -257,12 +265,9 @@ def escalations(tasks: Sequence[Task], treated: Sequence[Enrollment], as_of: dat
 
 def consistency(treated: Sequence[Enrollment], as_of: datetime) -> Consistency:
     """Completion rate of each weekly entry cohort with at least MIN_COHORT enrollments, and their spread."""
-    cohorts: dict[str, list[Enrollment]] = {}
-    for enrollment in treated:
-        cohorts.setdefault(entry_week(enrollment.started_at), []).append(enrollment)
     rates = {
         week: sum(completed_by(e, as_of) for e in members) / len(members)
-        for week, members in sorted(cohorts.items())
+        for week, members in weekly_cohorts(treated).items()
         if len(members) >= MIN_COHORT
     }
     found = spread(list(rates.values()))

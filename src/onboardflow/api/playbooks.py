@@ -17,7 +17,6 @@ from onboardflow.api.problems import Problem
 from onboardflow.api.review import REFUSALS, WriteKey, _act, acting_user
 from onboardflow.engine.ingest import EventError, parse_event
 from onboardflow.playbooks import service
-from onboardflow.playbooks.commands import status_document
 from onboardflow.playbooks.loading import PlaybookInvalid, playbooks
 
 router = keyed_router("/v1", "playbooks")
@@ -171,7 +170,7 @@ def status(journey_id: JourneyIdPath, version: VersionPath, store: StoreDep, clo
         raise Problem(404, "No playbook", f"{journey_id} v{version} has no playbook: POST one to {ON_VERSION}")
     dated = _act(service.checkpoints, store, journey_id, version, now=now)
     readings = _act(service.kpi_readings, store, journey_id, version, now=now)
-    return StatusRead(**status_document(found[0], found[1], dated, readings))
+    return StatusRead(**service.status_document(found[0], found[1], dated, readings))
 
 
 @router.post(ON_VERSION + "/checkpoints/{checkpoint_id}", status_code=201, responses=REFUSALS)

@@ -161,7 +161,7 @@ def playbook_status(
 
     (playbook_id, items), dated, readings = _run(read, as_user)
     if as_json:
-        typer.echo(json.dumps(status_document(playbook_id, items, dated, readings), indent=2, default=str))
+        typer.echo(json.dumps(service.status_document(playbook_id, items, dated, readings), indent=2, default=str))
         return
     console.print(f"[bold]{journey_id} v{version}[/bold] under {playbook_id}")
     checklist = Table("", "item", "evidence", title="Checklist")
@@ -181,19 +181,6 @@ def playbook_status(
         value = "—" if reading.value is None else f"{reading.value:.1f} {reading.unit}"
         kpis.add_row(reading.name, value, str(reading.sample), reading.detail)
     console.print(kpis)
-
-
-def status_document(playbook_id, items, dated, readings) -> dict:
-    """The status as the API and `status --json` give it."""
-    return {
-        "playbook": playbook_id,
-        "checklist": [{"item": i.item_id, "text": i.text, "evidence": i.evidence, "pre_launch": i.pre_launch,
-                       "closed": i.closed, "why": i.why} for i in items],
-        "checkpoints": [{"checkpoint": c.checkpoint_id, "kind": c.kind, "due_at": c.due_at.isoformat(),
-                         "overdue_at": c.overdue_at.isoformat(), "state": c.state} for c in dated],
-        "kpis": [{"kpi": r.kpi, "name": r.name, "value": r.value, "unit": r.unit, "sample": r.sample,
-                  "detail": r.detail} for r in readings],
-    }
 
 
 @playbook_app.command("checkpoint")

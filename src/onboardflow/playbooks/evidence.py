@@ -27,7 +27,6 @@ class Trail:
     version: int
     review: VersionReview
     attachment: PlaybookAttachment
-    reviews: list[VersionReview]  # every version of the journey
     comments: list[Comment]  # the journey's, every version
     decisions: list[Decision]
     risks: list[Risk]

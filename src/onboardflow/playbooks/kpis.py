@@ -10,16 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from statistics import pstdev
 
 from onboardflow.analytics.decisions import decision_closure
 from onboardflow.analytics.kpis import (
+    Escalations,
     consistency,
     converted_by,
-    entry_week,
     escalations,
     exception_completion,
     hours,
+    weekly_cohorts,
 )
 from onboardflow.analytics.records import CONFIDENCE_EVENTS, ORDER, SIGNED_UP, JourneyFacts, OutcomeData
 from onboardflow.analytics.stats import percentile, rate
@@ -64,29 +66,37 @@ class ReviewFacts:
     versions: tuple[VersionReviewFacts, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Since:
-    """One journey's records from its launch on."""
+    """One journey's records from its launch on; its enrollments split once into treated and holdout."""
 
     data: OutcomeData
     journey: JourneyFacts
     launched_at: datetime
     review: ReviewFacts = field(default_factory=ReviewFacts)
 
-    @property
-    def treated(self) -> list[Enrollment]:
+    @cached_property
+    def _entered(self) -> list[Enrollment]:
         return [e for e in self.data.enrollments if e.journey_id == self.journey.journey_id
-                and self.launched_at <= e.started_at <= self.data.as_of and not e.is_holdout]
+                and self.launched_at <= e.started_at <= self.data.as_of]
 
-    @property
+    @cached_property
+    def treated(self) -> list[Enrollment]:
+        return [e for e in self._entered if not e.is_holdout]
+
+    @cached_property
     def holdout(self) -> list[Enrollment]:
-        return [e for e in self.data.enrollments if e.journey_id == self.journey.journey_id
-                and self.launched_at <= e.started_at <= self.data.as_of and e.is_holdout]
+        return [e for e in self._entered if e.is_holdout]
+
+    @cached_property
+    def escalations(self) -> Escalations:
+        """The tasks opened since launch for the treated customers (two KPIs read them)."""
+        return escalations([t for t in self.data.tasks if t.task.at >= self.launched_at], self.treated,
+                           self.data.as_of)
 
 
 def _time_to_resolution(s: Since) -> Reading:
-    found = escalations([t for t in s.data.tasks if t.task.at >= s.launched_at], s.treated, s.data.as_of)
-    spread = found.resolution
+    spread = s.escalations.resolution
     detail = f"p90 {spread.p90_hours:.1f} h" if spread.p90_hours is not None else "no task resolved yet"
     return Reading("time_to_resolution_after_release", spread.median_hours, "hours (median)", spread.count, detail)
 
@@ -99,7 +109,7 @@ def _adoption_consistency(s: Since) -> Reading:
 
 
 def _escalation_frequency(s: Since) -> Reading:
-    found = escalations([t for t in s.data.tasks if t.task.at >= s.launched_at], s.treated, s.data.as_of)
+    found = s.escalations
     return Reading("escalation_frequency", found.per_100, "tasks per 100 customers", found.customers,
                    ", ".join(f"{reason} {per:.1f}" for reason, per in found.by_reason.items()))
 
@@ -141,20 +151,17 @@ def _exception_completion(s: Since) -> Reading:
 
 
 def _pipeline_stability(s: Since) -> Reading:
-    cohorts: dict[str, list[Enrollment]] = {}
-    for enrollment in s.treated:
-        cohorts.setdefault(entry_week(enrollment.started_at), []).append(enrollment)
     rates = {week: sum(converted_by(e, s.data.as_of) for e in members) / len(members)
-             for week, members in sorted(cohorts.items())}
+             for week, members in weekly_cohorts(s.treated).items()}
     deviation = 100 * pstdev(rates.values()) if len(rates) >= 2 else None
     return Reading("pipeline_conversion_stability", deviation, "pp standard deviation", len(rates),
                    ", ".join(f"{week} {100 * share:.0f}%" for week, share in rates.items()))
 
 
 def _handoff_quality(s: Since) -> Reading:
-    ids = {e.id for e in s.treated}
+    customers = {e.customer_id for e in s.treated}  # a treated enrollment's tasks are its customer's
     due = [t for t in s.data.tasks if t.task.at >= s.launched_at and t.task.due_at <= s.data.as_of
-           and (t.task.enrollment_id in ids or t.task.customer_id in {e.customer_id for e in s.treated})]
+           and t.task.customer_id in customers]
     in_time = [t for t in due if t.status == "resolved" and t.outcome and t.resolved_at is not None
                and t.resolved_at <= t.task.due_at]
     share = rate(len(in_time), len(due))

@@ -109,7 +109,7 @@ def trail_of(store: Store, attachment: PlaybookAttachment, *, now: datetime,
         if entry.action == "submit" and entry.version is not None:
             submitted.setdefault(entry.version, entry.at)
     return Trail(
-        journey, version, review_of(store, journey_id, version), attachment, store.reviews(journey_id),
+        journey, version, review_of(store, journey_id, version), attachment,
         store.comments(journey_id), store.decisions(journey_id), store.risks(journey_id),
         store.playbook_records_of(journey_id), owner is not None and owner.has_role("owner"), submitted,
         _siblings(store, attachment.playbook_id), now, simulation,
@@ -270,3 +270,17 @@ def _write(store: Store, record: PlaybookRecord, action: str) -> PlaybookRecord:
                        {"record": record.id, "ref": record.ref})
     store.record_review(ReviewChanges(audit=[entry], playbook_records=[record]))
     return record
+
+
+def status_document(playbook_id: str, items: list[ItemStatus], dated: list[DatedCheckpoint],
+                    readings: list[Reading]) -> dict[str, Any]:
+    """A version's playbook status as the API and `playbook status --json` give it."""
+    return {
+        "playbook": playbook_id,
+        "checklist": [{"item": i.item_id, "text": i.text, "evidence": i.evidence, "pre_launch": i.pre_launch,
+                       "closed": i.closed, "why": i.why} for i in items],
+        "checkpoints": [{"checkpoint": c.checkpoint_id, "kind": c.kind, "due_at": c.due_at.isoformat(),
+                         "overdue_at": c.overdue_at.isoformat(), "state": c.state} for c in dated],
+        "kpis": [{"kpi": r.kpi, "name": r.name, "value": r.value, "unit": r.unit, "sample": r.sample,
+                  "detail": r.detail} for r in readings],
+    }
